@@ -328,7 +328,7 @@ def _score_flags(
     flags: list[Flag] = []
     rises: list[str] = []
     for inst in SYMPTOM_INSTRUMENTS:
-        scores = groups.get(inst.value)
+        scores = groups.get(inst)
         if scores and len(scores) >= 2:
             prev, last = scores[-2], scores[-1]
             if is_worsening(inst, prev.score, last.score, settings):
@@ -366,7 +366,7 @@ def _score_flags(
     wanted = trial_instruments(course.indication)
     trial = trial_infusion(course)
     trial_day = (trial or today).scheduled_at.date()
-    if not any(a.taken_on <= trial_day for inst in wanted for a in groups.get(inst.value, ())):
+    if not any(a.taken_on <= trial_day for inst in wanted for a in groups.get(inst, ())):
         names = " or ".join(i.value for i in wanted)
         flags.append(
             Flag(
@@ -402,7 +402,7 @@ def _scores(
     first_day = min(live).date() if live else None
     out: dict[str, ScoreSummary] = {}
     for inst in SYMPTOM_INSTRUMENTS:
-        scores = groups.get(inst.value)
+        scores = groups.get(inst)
         if not scores:
             continue
         # Baseline: the last score on or before the course's first infusion, else the first score.
