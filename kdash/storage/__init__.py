@@ -1,0 +1,1 @@
+"""Storage: read queries and repositories over the ORM model (no rules, no UI)."""
