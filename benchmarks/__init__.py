@@ -1,0 +1,1 @@
+"""kdash benchmarks: generated clinics, the measures, and the naive and limit comparisons."""

@@ -1,0 +1,308 @@
+"""Build, cache and describe the generated benchmark clinics (S, M, L) on SQLite and PostgreSQL.
+
+A clinic is made by kdash's own demo generator (deterministic for a seed and a day) and loaded with its
+bulk loader, so the benchmark measures the data a real install would hold. SQLite clinics are cached as
+files under ``benchmarks/out/`` (git-ignored); PostgreSQL clinics as one schema per scale in database
+``test``. A fingerprint of the generator's source and the parameters sits beside each in a JSON file: a
+changed generator rebuilds the clinic, an unchanged one is reused.
+
+Run ``python -m benchmarks.clinic --scale L`` to build one alone (``--db postgresql`` for the server).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import sys
+import time
+from dataclasses import asdict, dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from benchmarks.timing import vmhwm_mb  # noqa: E402
+
+OUT = ROOT / "benchmarks" / "out"
+
+#: Patients per scale (issue: S = 500, M = 5,000, L = 50,000).
+SCALES: dict[str, int] = {"S": 500, "M": 5_000, "L": 50_000}
+SEED = 20_260_302
+#: The benchmark day D: a Monday, so the clinic is open and the day has a full history behind it.
+DAY = date(2026, 3, 2)
+#: D2: a full day of the 4-chair suite, the same 32 infusions at every scale (issue).
+DAY2 = date(2026, 3, 4)
+DAY2_INFUSIONS = 32
+
+#: Chair time for the benchmark clinic. 32 infusions in a 4-chair suite do not fit the default 120
+#: minutes of chair time between 08:00 and 18:00 (5 starts × 4 chairs = 20). A 40-minute infusion and
+#: 30 minutes of recovery are both inside the ranges the defaults cite (IV clinics: infusion 40–60 min,
+#: recovery 30–60 min) and give 8 starts × 4 chairs = 32 (docs/performance.md).
+BENCH_SETTINGS: dict[str, Any] = {"chairs": 4, "infusion_minutes": 40, "recovery_minutes": 30}
+
+PG_BASE = os.environ.get("KDASH_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+@dataclass(frozen=True)
+class Clinic:
+    """One built clinic: where it is, its benchmark days and the ids the per-patient measures use."""
+
+    scale: str
+    db: str
+    url: str
+    patients: int
+    day: date
+    day2: date
+    trend_patient_id: int
+    replan_course_id: int
+    counts: dict[str, int]
+    generate_s: float
+    load_s: float
+    build_rss_mb: float | None
+    fingerprint: str
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["day"], data["day2"] = self.day.isoformat(), self.day2.isoformat()
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Clinic:
+        data = dict(data)
+        data["day"], data["day2"] = date.fromisoformat(data["day"]), date.fromisoformat(data["day2"])
+        return cls(**data)
+
+
+def schema_name(scale: str) -> str:
+    return f"kdash_bench_{scale.lower()}"
+
+
+def clinic_url(scale: str, db: str) -> str:
+    if db == "sqlite":
+        return f"sqlite:///{OUT / f'clinic-{scale}.db'}"
+    return f"{PG_BASE}?options=-csearch_path%3D{schema_name(scale)}"
+
+
+def _meta_path(scale: str, db: str) -> Path:
+    return OUT / f"clinic-{scale}-{db}.json"
+
+
+def fingerprint(patients: int) -> str:
+    """Changes whenever the generator, the loader or the parameters change."""
+    import kdash.demo
+
+    digest = hashlib.sha256()
+    for module in (kdash.demo, sys.modules.get("kdash.demo_calendar")):
+        if module is not None and getattr(module, "__file__", None):
+            digest.update(Path(module.__file__).read_bytes())  # type: ignore[arg-type]
+    params = [
+        patients,
+        SEED,
+        DAY.isoformat(),
+        DAY2.isoformat(),
+        DAY2_INFUSIONS,
+        sorted(BENCH_SETTINGS.items()),
+    ]
+    digest.update(json.dumps(params).encode())
+    return digest.hexdigest()[:16]
+
+
+def bench_settings() -> Any:
+    from kdash.settings import DEFAULT_SETTINGS
+
+    return DEFAULT_SETTINGS.with_overrides(BENCH_SETTINGS)
+
+
+def _progress(label: str) -> Any:
+    """A progress callback writing one self-overwriting line on stderr."""
+    last = [0.0]
+
+    def report(fraction: float, message: str = "") -> None:
+        now = time.monotonic()
+        if now - last[0] < 0.2 and fraction < 1.0:
+            return
+        last[0] = now
+        sys.stderr.write(f"\r{label}: {fraction * 100:5.1f}% {message[:60]:<60}")
+        sys.stderr.flush()
+
+    return report
+
+
+def _reset(scale: str, db: str) -> None:
+    from sqlalchemy import create_engine, text
+
+    if db == "sqlite":
+        for suffix in ("", "-wal", "-shm"):
+            path = OUT / f"clinic-{scale}.db{suffix}"
+            if path.exists():
+                path.unlink()
+        return
+    admin = create_engine(PG_BASE)
+    with admin.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema_name(scale)}" CASCADE'))
+        conn.execute(text(f'CREATE SCHEMA "{schema_name(scale)}"'))
+    admin.dispose()
+
+
+def _pick_ids(url: str, day: date) -> tuple[int, int, dict[str, int]]:
+    """The trend patient (most scores: the chart's worst case) and a course the planner can extend."""
+    from sqlalchemy import func, select
+
+    from kdash.db import Database
+    from kdash.models import Assessment, Course, Infusion, Patient, SuicideReview
+    from kdash.vocab import TrialOutcome
+
+    db = Database(url)
+    with db.read() as session:
+        counts = {
+            model.__tablename__: int(session.scalar(select(func.count()).select_from(model)) or 0)
+            for model in (Patient, Course, Infusion, Assessment, SuicideReview)
+        }
+        trend = session.execute(
+            select(Assessment.patient_id, func.count().label("n"))
+            .where(Assessment.deleted_at.is_(None))
+            .group_by(Assessment.patient_id)
+            .order_by(func.count().desc(), Assessment.patient_id)
+            .limit(1)
+        ).first()
+        live = func.count(Infusion.id)
+        course = session.execute(
+            select(Course.id)
+            .join(Infusion, Infusion.course_id == Course.id)
+            .where(Course.trial_outcome == TrialOutcome.BENEFIT.value, Infusion.status.in_(["completed"]))
+            .group_by(Course.id)
+            .having(live <= 3)
+            .order_by(Course.id)
+            .limit(1)
+        ).first()
+    db.engine.dispose()
+    if trend is None or course is None:
+        raise RuntimeError("the generated clinic has no scored patient or no course to plan")
+    return int(trend[0]), int(course[0]), counts
+
+
+def build(scale: str, db: str = "sqlite", *, force: bool = False) -> Clinic:
+    """The clinic of ``scale`` on ``db``: reused when its fingerprint matches, else generated and loaded."""
+    from kdash.db import Database, dispose_engines
+    from kdash.migrate import upgrade
+
+    OUT.mkdir(parents=True, exist_ok=True)
+    patients = SCALES[scale]
+    fp = fingerprint(patients)
+    meta = _meta_path(scale, db)
+    if not force and meta.exists():
+        cached = Clinic.from_json(json.loads(meta.read_text()))
+        if cached.fingerprint == fp and _still_there(cached):
+            upgrade(Database(cached.url).engine)  # new migrations (indexes) apply to a cached clinic too
+            dispose_engines()
+            return cached
+
+    _reset(scale, db)
+    url = clinic_url(scale, db)
+    generate_s, load_s = populate(url, patients, label=f"{scale} ({db})")
+    trend_id, course_id, counts = _pick_ids(url, DAY)
+    clinic = Clinic(
+        scale=scale,
+        db=db,
+        url=url,
+        patients=patients,
+        day=DAY,
+        day2=DAY2,
+        trend_patient_id=trend_id,
+        replan_course_id=course_id,
+        counts=counts,
+        generate_s=generate_s,
+        load_s=load_s,
+        build_rss_mb=vmhwm_mb(),
+        fingerprint=fp,
+    )
+    meta.write_text(json.dumps(clinic.to_json(), indent=2))
+    dispose_engines()
+    return clinic
+
+
+def populate(url: str, patients: int, *, label: str = "clinic") -> tuple[float, float]:
+    """Generate a clinic of ``patients`` into the empty, migrated-on-the-fly database at ``url``.
+
+    Returns (seconds generating, seconds loading). The benchmark settings (chair time) and the demo
+    logins are stored too, so the app served from this database behaves as the benchmark clinic.
+    """
+    from kdash import demo
+    from kdash.db import Database
+    from kdash.migrate import upgrade
+    from kdash.storage.first_run import create_demo_users
+
+    settings = bench_settings()
+    t0 = time.perf_counter()
+    data = demo.generate(
+        patients=patients,
+        seed=SEED,
+        today=DAY,
+        extra_day=DAY2,
+        extra_day_infusions=DAY2_INFUSIONS,
+        settings=settings,
+    )
+    t1 = time.perf_counter()
+    sys.stderr.write(f"{label}: generated {patients} patients in {t1 - t0:.1f} s\n")
+    database = Database(url)
+    upgrade(database.engine)
+    demo.load(database, data, progress=_progress(f"{label} load"))
+    del data
+    _store_settings(database)
+    create_demo_users(database)
+    if database.dialect == "postgresql":
+        # Autovacuum would analyse the fresh tables within a minute; do it now so the first run is fair.
+        with database.engine.begin() as conn:
+            conn.exec_driver_sql("ANALYZE")
+    t2 = time.perf_counter()
+    sys.stderr.write(f"\n{label}: loaded in {t2 - t1:.1f} s\n")
+    database.engine.dispose()
+    return round(t1 - t0, 2), round(t2 - t1, 2)
+
+
+def _store_settings(database: Any) -> None:
+    """The benchmark clinic's chair time, stored as the clinic's own settings (the app reads them)."""
+    from kdash.storage.settings_repo import save_setting
+
+    with database.write() as session:
+        for key, value in BENCH_SETTINGS.items():
+            save_setting(session, key, value, "benchmark", datetime(2026, 1, 1))
+
+
+def _still_there(clinic: Clinic) -> bool:
+    from sqlalchemy import create_engine, text
+
+    if clinic.db == "sqlite":
+        return (OUT / f"clinic-{clinic.scale}.db").exists()
+    try:
+        engine = create_engine(clinic.url)
+        with engine.connect() as conn:
+            n = conn.execute(text("SELECT count(*) FROM patient")).scalar()
+        engine.dispose()
+    except Exception:
+        return False
+    return n == clinic.counts.get("patient")
+
+
+def load_meta(scale: str, db: str) -> Clinic:
+    return Clinic.from_json(json.loads(_meta_path(scale, db).read_text()))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Build (or reuse) a benchmark clinic.")
+    parser.add_argument("--scale", choices=sorted(SCALES), required=True)
+    parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument("--force", action="store_true", help="rebuild even when the cache is current")
+    args = parser.parse_args(argv)
+    clinic = build(args.scale, args.db, force=args.force)
+    print(json.dumps(clinic.to_json()))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,140 @@
+"""One measure of one clinic, in a fresh process: the cold first call, warm runs, naive, limit, VmHWM.
+
+``run.py`` starts ``python -m benchmarks.measure --measure NAME --scale S --db sqlite`` once per measure,
+so every cold number is a first call in a process that has imported kdash but touched no data yet, and
+every peak-memory number is that one measure's own high-water mark. The process prints one JSON line.
+
+Order inside the process: kdash cold, kdash warm runs, VmHWM (so the naive way's data frames never count
+against kdash), then the limit and the naive way, each after one untimed warm-up call.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from benchmarks.clinic import Clinic, bench_settings, load_meta  # noqa: E402
+from benchmarks.timing import time_runs, vmhwm_mb, warm_median  # noqa: E402
+
+
+class Missing(Exception):
+    """The kdash function this measure needs is not in the code base (yet)."""
+
+
+@dataclass
+class Spec:
+    """What to time for one measure: kdash's function, and the naive and limit ones when there are."""
+
+    kdash: Callable[[], Any]
+    naive: Callable[[], Any] | None = None
+    limit: Callable[[], Any] | None = None
+    rows: Callable[[Any], int] = len
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _need(module: str, name: str) -> Any:
+    """``module.name`` or :class:`Missing` saying which kdash function is absent."""
+    import importlib
+
+    try:
+        return getattr(importlib.import_module(module), name)
+    except (ImportError, AttributeError) as exc:
+        raise Missing(f"{module}.{name} is not available: {exc}") from exc
+
+
+# --- the measures --------------------------------------------------------------------------------------
+
+
+def _huddle(clinic: Clinic, day_attr: str) -> Spec:
+    from benchmarks import limit, naive
+    from benchmarks.rawdb import RawDb
+    from kdash.db import Database
+
+    huddle_for_day = _need("kdash.storage.huddle_query", "huddle_for_day")
+    huddle_to_json = _need("kdash.rules.huddle", "huddle_to_json")
+    day = getattr(clinic, day_attr)
+    db = Database(clinic.url)
+    raw = RawDb(clinic.url)
+    settings = bench_settings()
+
+    def kdash() -> Any:
+        with db.read() as session:
+            return huddle_to_json(huddle_for_day(session, day))
+
+    return Spec(
+        kdash=kdash,
+        naive=lambda: naive.huddle(db.engine, day, settings),
+        limit=lambda: limit.huddle(raw, day, settings),
+        rows=lambda r: len(r["patients"]),
+    )
+
+
+MEASURES: dict[str, Callable[[Clinic], Spec]] = {
+    "huddle": lambda c: _huddle(c, "day"),
+    "huddle_fixed": lambda c: _huddle(c, "day2"),
+}
+
+
+def run_measure(
+    name: str, clinic: Clinic, runs: int, naive_runs: int, *, with_naive: bool = True
+) -> dict[str, Any]:
+    """Time one measure in this process and return its result row (without scale and db)."""
+    row: dict[str, Any] = {
+        "measure": name,
+        "median_ms": None,
+        "cold_ms": None,
+        "naive_ms": None,
+        "limit_ms": None,
+        "rss_mb": None,
+        "rows": None,
+    }
+    try:
+        spec = MEASURES[name](clinic)
+    except Missing as exc:
+        row["missing"] = str(exc)
+        return row
+    timed = time_runs(spec.kdash, runs)
+    row.update(
+        median_ms=round(timed.median_ms, 2),
+        cold_ms=round(timed.cold_ms, 2),
+        rss_mb=_round(vmhwm_mb()),
+        rows=spec.rows(timed.result),
+    )
+    if spec.limit is not None:
+        row["limit_ms"] = round(warm_median(spec.limit, runs)[0], 2)
+    if spec.naive is not None and with_naive:
+        row["naive_ms"] = round(warm_median(spec.naive, naive_runs)[0], 2)
+    row.update(spec.extra)
+    return row
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Time one benchmark measure in this process.")
+    parser.add_argument("--measure", required=True, choices=sorted(MEASURES))
+    parser.add_argument("--scale", required=True)
+    parser.add_argument("--db", default="sqlite", choices=["sqlite", "postgresql"])
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--naive-runs", type=int, default=5)
+    parser.add_argument("--no-naive", action="store_true")
+    args = parser.parse_args(argv)
+    clinic = load_meta(args.scale, args.db)
+    row = run_measure(args.measure, clinic, args.runs, args.naive_runs, with_naive=not args.no_naive)
+    print(json.dumps(row))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,59 @@
+"""Small timing helpers shared by the measures: wall-clock milliseconds, medians, peak memory.
+
+Peak memory is the process's high-water mark of resident memory (``VmHWM`` in ``/proc/self/status``):
+it is what the operating system had to give the process at its worst moment, which is what a server
+sizing question needs; the current RSS would hide a spike that has since been freed.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+
+def vmhwm_mb() -> float | None:
+    """Peak resident memory of this process in MB (None where /proc is not there)."""
+    status = Path("/proc/self/status")
+    if not status.exists():
+        return None
+    for line in status.read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024.0
+    return None
+
+
+@dataclass
+class Timed:
+    """First (cold) call, the warm calls after it, and the first call's answer."""
+
+    cold_ms: float
+    warm_ms: list[float]
+    result: Any
+
+    @property
+    def median_ms(self) -> float:
+        return statistics.median(self.warm_ms) if self.warm_ms else self.cold_ms
+
+
+def time_call(fn: Callable[[], Any]) -> tuple[float, Any]:
+    start = time.perf_counter()
+    result = fn()
+    return (time.perf_counter() - start) * 1000.0, result
+
+
+def time_runs(fn: Callable[[], Any], runs: int) -> Timed:
+    """Call ``fn`` once (cold in a fresh process) and then ``runs`` more times (warm)."""
+    cold_ms, result = time_call(fn)
+    warm = [time_call(fn)[0] for _ in range(runs)]
+    return Timed(cold_ms=cold_ms, warm_ms=warm, result=result)
+
+
+def warm_median(fn: Callable[[], Any], runs: int) -> tuple[float, Any]:
+    """Median of ``runs`` calls after one untimed warm-up call; returns (median ms, answer)."""
+    result = fn()
+    times = [time_call(fn)[0] for _ in range(runs)]
+    return statistics.median(times), result
