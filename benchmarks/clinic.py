@@ -33,17 +33,36 @@ OUT = ROOT / "benchmarks" / "out"
 #: Patients per scale (issue: S = 500, M = 5,000, L = 50,000).
 SCALES: dict[str, int] = {"S": 500, "M": 5_000, "L": 50_000}
 SEED = 20_260_302
-#: The benchmark day D: a Monday, so the clinic is open and the day has a full history behind it.
-DAY = date(2026, 3, 2)
-#: D2: a full day of the 4-chair suite, the same 32 infusions at every scale (issue).
+#: The generator's "today" (a Monday). The benchmark day D is chosen near it (see :func:`pick_day`).
+TODAY = date(2026, 3, 2)
+#: D2: a full day of a 4-chair suite, the same 32 infusions at every scale (issue).
 DAY2 = date(2026, 3, 4)
 DAY2_INFUSIONS = 32
+#: Share of the clinic's patients booked on D (issue: "about 1%").
+DAY_SHARE = 0.01
+#: D is looked for this many days either side of TODAY.
+DAY_SEARCH = 14
 
 #: Chair time for the benchmark clinic. 32 infusions in a 4-chair suite do not fit the default 120
 #: minutes of chair time between 08:00 and 18:00 (5 starts × 4 chairs = 20). A 40-minute infusion and
 #: 30 minutes of recovery are both inside the ranges the defaults cite (IV clinics: infusion 40–60 min,
-#: recovery 30–60 min) and give 8 starts × 4 chairs = 32 (docs/performance.md).
-BENCH_SETTINGS: dict[str, Any] = {"chairs": 4, "infusion_minutes": 40, "recovery_minutes": 30}
+#: recovery 30–60 min) and give 8 starts per chair, so 4 chairs hold exactly 32 (docs/performance.md).
+CHAIR_TIME: dict[str, Any] = {"infusion_minutes": 40, "recovery_minutes": 30}
+STARTS_PER_CHAIR = 8
+
+
+def chairs_for(patients: int) -> int:
+    """Chairs of the benchmark clinic: 4, or enough that a full day holds about 1% of the patients.
+
+    The demo generator books on a real chair grid, so a 4-chair suite can never have 500 patients on one
+    day; the L clinic (50,000 patients) gets 62 chairs (496 a day). D2 still holds exactly 32.
+    """
+    return max(4, round(patients * DAY_SHARE / STARTS_PER_CHAIR))
+
+
+def bench_overrides(patients: int) -> dict[str, Any]:
+    return {"chairs": chairs_for(patients), **CHAIR_TIME}
+
 
 PG_BASE = os.environ.get("KDASH_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
@@ -58,6 +77,7 @@ class Clinic:
     patients: int
     day: date
     day2: date
+    today: date
     trend_patient_id: int
     replan_course_id: int
     counts: dict[str, int]
@@ -68,13 +88,15 @@ class Clinic:
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
-        data["day"], data["day2"] = self.day.isoformat(), self.day2.isoformat()
+        for key in ("day", "day2", "today"):
+            data[key] = getattr(self, key).isoformat()
         return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Clinic:
         data = dict(data)
-        data["day"], data["day2"] = date.fromisoformat(data["day"]), date.fromisoformat(data["day2"])
+        for key in ("day", "day2", "today"):
+            data[key] = date.fromisoformat(data[key])
         return cls(**data)
 
 
@@ -100,34 +122,45 @@ def fingerprint(patients: int) -> str:
     for module in (kdash.demo, sys.modules.get("kdash.demo_calendar")):
         if module is not None and getattr(module, "__file__", None):
             digest.update(Path(module.__file__).read_bytes())  # type: ignore[arg-type]
-    params = [
-        patients,
-        SEED,
-        DAY.isoformat(),
-        DAY2.isoformat(),
-        DAY2_INFUSIONS,
-        sorted(BENCH_SETTINGS.items()),
-    ]
+    params = [patients, SEED, TODAY.isoformat(), DAY2.isoformat(), DAY2_INFUSIONS, DAY_SHARE, DAY_SEARCH]
+    params.append(sorted(bench_overrides(patients).items()))
     digest.update(json.dumps(params).encode())
     return digest.hexdigest()[:16]
 
 
-def bench_settings() -> Any:
+def bench_settings(patients: int) -> Any:
     from kdash.settings import DEFAULT_SETTINGS
 
-    return DEFAULT_SETTINGS.with_overrides(BENCH_SETTINGS)
+    return DEFAULT_SETTINGS.with_overrides(bench_overrides(patients))
+
+
+def pick_day(data: Any, patients: int) -> date:
+    """D: the open day near TODAY (not D2) whose live infusions are nearest 1% of the patients.
+
+    Earliest on a tie, so the choice is as deterministic as the generator itself.
+    """
+    from collections import Counter
+    from datetime import timedelta
+
+    live = Counter(
+        r["scheduled_at"].date() for r in data.infusion if r["status"] in ("scheduled", "completed")
+    )
+    want = patients * DAY_SHARE
+    days = [TODAY + timedelta(days=k) for k in range(-DAY_SEARCH, DAY_SEARCH + 1)]
+    days = [d for d in days if d != DAY2 and live.get(d, 0) > 0]
+    return min(days, key=lambda d: (abs(live[d] - want), d))
 
 
 def _progress(label: str) -> Any:
     """A progress callback writing one self-overwriting line on stderr."""
     last = [0.0]
 
-    def report(fraction: float, message: str = "") -> None:
+    def report(table: str, done: int, total: int) -> None:
         now = time.monotonic()
-        if now - last[0] < 0.2 and fraction < 1.0:
+        if now - last[0] < 0.2 and done < total:
             return
         last[0] = now
-        sys.stderr.write(f"\r{label}: {fraction * 100:5.1f}% {message[:60]:<60}")
+        sys.stderr.write(f"\r{label}: {table:<20} {done:>9,} / {total:,}   ")
         sys.stderr.flush()
 
     return report
@@ -204,15 +237,16 @@ def build(scale: str, db: str = "sqlite", *, force: bool = False) -> Clinic:
 
     _reset(scale, db)
     url = clinic_url(scale, db)
-    generate_s, load_s = populate(url, patients, label=f"{scale} ({db})")
-    trend_id, course_id, counts = _pick_ids(url, DAY)
+    generate_s, load_s, day = populate(url, patients, label=f"{scale} ({db})")
+    trend_id, course_id, counts = _pick_ids(url, day)
     clinic = Clinic(
         scale=scale,
         db=db,
         url=url,
         patients=patients,
-        day=DAY,
+        day=day,
         day2=DAY2,
+        today=TODAY,
         trend_patient_id=trend_id,
         replan_course_id=course_id,
         counts=counts,
@@ -226,34 +260,35 @@ def build(scale: str, db: str = "sqlite", *, force: bool = False) -> Clinic:
     return clinic
 
 
-def populate(url: str, patients: int, *, label: str = "clinic") -> tuple[float, float]:
-    """Generate a clinic of ``patients`` into the empty, migrated-on-the-fly database at ``url``.
+def populate(url: str, patients: int, *, label: str = "clinic") -> tuple[float, float, date]:
+    """Generate a clinic of ``patients`` into the empty database at ``url`` (migrated here).
 
-    Returns (seconds generating, seconds loading). The benchmark settings (chair time) and the demo
-    logins are stored too, so the app served from this database behaves as the benchmark clinic.
+    Returns (seconds generating, seconds loading, D). The benchmark settings (chairs, chair time) and
+    the demo logins are stored too, so the app served from this database is the benchmark clinic.
     """
     from kdash import demo
     from kdash.db import Database
     from kdash.migrate import upgrade
     from kdash.storage.first_run import create_demo_users
 
-    settings = bench_settings()
+    settings = bench_settings(patients)
     t0 = time.perf_counter()
     data = demo.generate(
         patients=patients,
         seed=SEED,
-        today=DAY,
+        today=TODAY,
         extra_day=DAY2,
         extra_day_infusions=DAY2_INFUSIONS,
         settings=settings,
     )
     t1 = time.perf_counter()
     sys.stderr.write(f"{label}: generated {patients} patients in {t1 - t0:.1f} s\n")
+    day = pick_day(data, patients)
     database = Database(url)
     upgrade(database.engine)
     demo.load(database, data, progress=_progress(f"{label} load"))
     del data
-    _store_settings(database)
+    _store_settings(database, bench_overrides(patients))
     create_demo_users(database)
     if database.dialect == "postgresql":
         # Autovacuum would analyse the fresh tables within a minute; do it now so the first run is fair.
@@ -262,15 +297,15 @@ def populate(url: str, patients: int, *, label: str = "clinic") -> tuple[float, 
     t2 = time.perf_counter()
     sys.stderr.write(f"\n{label}: loaded in {t2 - t1:.1f} s\n")
     database.engine.dispose()
-    return round(t1 - t0, 2), round(t2 - t1, 2)
+    return round(t1 - t0, 2), round(t2 - t1, 2), day
 
 
-def _store_settings(database: Any) -> None:
-    """The benchmark clinic's chair time, stored as the clinic's own settings (the app reads them)."""
+def _store_settings(database: Any, overrides: dict[str, Any]) -> None:
+    """The benchmark clinic's chairs and chair time, stored as its own settings (the app reads them)."""
     from kdash.storage.settings_repo import save_setting
 
     with database.write() as session:
-        for key, value in BENCH_SETTINGS.items():
+        for key, value in overrides.items():
             save_setting(session, key, value, "benchmark", datetime(2026, 1, 1))
 
 

@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from benchmarks.clinic import Clinic, bench_settings, load_meta  # noqa: E402
+from benchmarks.clinic import Clinic, load_meta  # noqa: E402
 from benchmarks.timing import time_runs, vmhwm_mb, warm_median  # noqa: E402
 
 
@@ -51,6 +51,14 @@ def _need(module: str, name: str) -> Any:
         raise Missing(f"{module}.{name} is not available: {exc}") from exc
 
 
+def _settings(db: Any) -> Any:
+    """The clinic's stored settings, read once outside the timing (naive and limit take them as given)."""
+    from kdash.storage.settings_repo import load_settings
+
+    with db.read() as session:
+        return load_settings(session)
+
+
 # --- the measures --------------------------------------------------------------------------------------
 
 
@@ -64,7 +72,7 @@ def _huddle(clinic: Clinic, day_attr: str) -> Spec:
     day = getattr(clinic, day_attr)
     db = Database(clinic.url)
     raw = RawDb(clinic.url)
-    settings = bench_settings()
+    settings = _settings(db)
 
     def kdash() -> Any:
         with db.read() as session:

@@ -1,0 +1,106 @@
+"""The benchmark compares like with like: kdash, the naive way and the limit give the same answers.
+
+A speed-up that changed an answer would be a bug, not a win; so on a small generated clinic (the demo
+generator, as in the benchmark) each measured question is asked three ways and the answers must match
+exactly, on SQLite and on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from benchmarks import limit, naive
+from benchmarks.clinic import DAY2, DAY2_INFUSIONS, TODAY, populate
+from benchmarks.rawdb import RawDb
+from kdash.db import Database, dispose_engines, make_engine
+from kdash.rules.huddle import huddle_to_json
+from kdash.settings import ClinicSettings
+from kdash.storage.huddle_query import huddle_for_day
+from kdash.storage.settings_repo import load_settings
+from tests.conftest import _PG_SKIP_REASON, PG_URL, pg_schema_url
+
+#: Big enough for every demo scenario and a full D2, small enough to build in about a second.
+PATIENTS = 240
+
+
+@dataclass
+class SmallClinic:
+    db: Database
+    raw: RawDb
+    settings: ClinicSettings
+    day: date
+
+
+def _open(url: str) -> Iterator[SmallClinic]:
+    _, _, day = populate(url, PATIENTS, label="agreement clinic")
+    engine = make_engine(url)
+    db = Database(engine=engine)
+    raw = RawDb(url)
+    with db.read() as session:
+        settings = load_settings(session)
+    yield SmallClinic(db, raw, settings, day)
+    raw.close()
+    engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def sqlite_clinic(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SmallClinic]:
+    yield from _open(f"sqlite:///{tmp_path_factory.mktemp('agree') / 'clinic.db'}")
+
+
+@pytest.fixture(scope="module")
+def pg_clinic() -> Iterator[SmallClinic]:
+    """The same clinic in a PostgreSQL schema of its own, dropped afterwards."""
+    if _PG_SKIP_REASON:
+        pytest.skip(_PG_SKIP_REASON)
+    schema = f"kdash_agree_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(PG_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield from _open(pg_schema_url(schema))
+    finally:
+        dispose_engines()
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def clinic(request: pytest.FixtureRequest) -> SmallClinic:
+    return request.getfixturevalue("sqlite_clinic" if request.param == "sqlite" else "pg_clinic")  # type: ignore[no-any-return]
+
+
+def _days(c: SmallClinic) -> list[date]:
+    # D (about 1% of the patients), D2 (the fixed full day) and the demo's schedule day, where the
+    # generator puts one patient per huddle flag.
+    return [c.day, DAY2, TODAY]
+
+
+def _kdash_huddle(c: SmallClinic, day: date) -> dict[str, Any]:
+    with c.db.read() as session:
+        return huddle_to_json(huddle_for_day(session, day))
+
+
+def test_huddle_same_answer_three_ways(clinic: SmallClinic) -> None:
+    flags_seen: set[str] = set()
+    for day in _days(clinic):
+        ours = _kdash_huddle(clinic, day)
+        assert ours["patients"], f"no one is booked on {day}: the comparison would prove nothing"
+        assert limit.huddle(clinic.raw, day, clinic.settings) == ours
+        assert naive.huddle(clinic.db.engine, day, clinic.settings) == ours
+        flags_seen |= {code for code, n in ours["summary"]["flag_counts"].items() if n}
+    # The schedule day carries the demo's flag scenarios: the answers compared are not all empty.
+    assert len(flags_seen) >= 5
+
+
+def test_fixed_day_holds_exactly_the_full_suite(sqlite_clinic: SmallClinic) -> None:
+    ours = _kdash_huddle(sqlite_clinic, DAY2)
+    assert ours["summary"]["infusions"] == DAY2_INFUSIONS
