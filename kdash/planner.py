@@ -195,10 +195,12 @@ def plan_course(
     cover_until: date | None = None,
     preferred_time: time | None = None,
     scenario: str = "",
+    blockers: Sequence[str] = (),
 ) -> Plan:
     """Plan the next infusions of ``course`` on ``calendar`` (see docs/planner.md for every rule).
 
-    Raises ValueError for input that is wrong rather than refused (an unknown cadence, sessions < 1).
+    ``blockers`` are further refusals the caller found (re-screening due). Raises ValueError for input
+    that is wrong rather than refused (an unknown cadence, sessions < 1).
     """
     settings = calendar.settings
     cad = parse_cadence(cadence)
@@ -237,7 +239,7 @@ def plan_course(
             target=cover_until,
         )
 
-    refusals = _refusals(course, screening)
+    refusals = [*_refusals(course, screening), *blockers]
     if refusals:
         return finish(False, refusals, [], [])
 

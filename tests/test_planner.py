@@ -447,3 +447,9 @@ def test_a_trial_booked_but_not_given_blocks_further_infusions():
     plan = plan_course(c, CLEARED, MONDAY, "induction", cal())
     assert not plan.allowed
     assert any("has not been given yet" in r for r in plan.reasons)
+
+
+def test_blockers_from_the_caller_refuse_the_plan():
+    plan = plan_course(trial_done(), CLEARED, MONDAY, "induction", cal(), blockers=["re-screening is due"])
+    assert not plan.allowed
+    assert plan.reasons == ("re-screening is due",)
