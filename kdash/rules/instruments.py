@@ -51,12 +51,15 @@ class ScoreOutOfRange(ValueError):
     """A score outside its instrument's range: refused rather than clipped, since it is a data error."""
 
 
+_BY_CODE: dict[str, Instrument] = {i.value: i for i in Instrument}
+
+
 def _instrument(instrument: Instrument | str) -> Instrument:
-    try:
-        return Instrument(instrument)
-    except ValueError:
-        known = ", ".join(i.value for i in Instrument)
-        raise ValueError(f"Unknown instrument {instrument!r}; expected one of {known}") from None
+    found = _BY_CODE.get(instrument)  # a dict look-up: the huddle calls this thousands of times
+    if found is None:
+        known = ", ".join(_BY_CODE)
+        raise ValueError(f"Unknown instrument {instrument!r}; expected one of {known}")
+    return found
 
 
 def check_score(instrument: Instrument | str, score: int) -> int:
@@ -147,13 +150,17 @@ def is_remission(instrument: Instrument | str, latest: int, settings: ClinicSett
 def worsening_threshold(instrument: Instrument | str, settings: ClinicSettings) -> int | None:
     """Points of rise that count as clinically meaningful worsening; None where no figure is agreed."""
     inst = _instrument(instrument)
-    return {
-        Instrument.PHQ9: settings.phq9_worsening_points,  # Löwe 2004: ≥5
-        Instrument.GAD7: settings.gad7_worsening_points,  # Toussaint 2020 MID: ≥4 (secondary)
-        Instrument.PCL5: settings.pcl5_worsening_points,  # PCL-5: ≥10 (secondary)
-        Instrument.NRS: settings.nrs_worsening_points,  # IMMPACT: about 2 points
-        Instrument.MADRS: settings.madrs_worsening_points,  # no agreed figure: empty by default
-    }.get(inst)
+    if inst is Instrument.PHQ9:
+        return settings.phq9_worsening_points  # Löwe 2004: ≥5
+    if inst is Instrument.GAD7:
+        return settings.gad7_worsening_points  # Toussaint 2020 MID: ≥4 (secondary)
+    if inst is Instrument.PCL5:
+        return settings.pcl5_worsening_points  # PCL-5: ≥10 (secondary)
+    if inst is Instrument.NRS:
+        return settings.nrs_worsening_points  # IMMPACT: about 2 points
+    if inst is Instrument.MADRS:
+        return settings.madrs_worsening_points  # no agreed figure: empty by default
+    return None
 
 
 def is_worsening(instrument: Instrument | str, previous: int, latest: int, settings: ClinicSettings) -> bool:
