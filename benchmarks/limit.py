@@ -25,26 +25,33 @@ def _day_bounds(day: date) -> list[str]:
     return [day.isoformat(), (day + timedelta(days=1)).isoformat()]
 
 
-def huddle_contexts(db: RawDb, day: date) -> list[Any]:
-    """Every booked patient's full context for ``day``, in six queries."""
-    from kdash.rules.huddle import PatientContext
-
-    lo, hi = _day_bounds(day)
-    if db.dialect == "postgresql":
-        bounds: list[Any] = [day, day + timedelta(days=1)]
-    else:
-        bounds = [lo, hi]
+def booked_ids(db: RawDb, day: date) -> list[int]:
+    """Patients (not deleted) with a live infusion on ``day``."""
     booked = db.rows(
         "SELECT DISTINCT c.patient_id FROM infusion i JOIN course c ON c.id = i.course_id "
-        f"WHERE i.scheduled_at >= ? AND i.scheduled_at < ? AND i.status IN {_LIVE_SQL}",
-        bounds,
+        "JOIN patient p ON p.id = c.patient_id "
+        f"WHERE i.scheduled_at >= ? AND i.scheduled_at < ? AND i.status IN {_LIVE_SQL} "
+        "AND p.deleted_at IS NULL",
+        _bounds(db, day),
     )
-    ids = [r["patient_id"] for r in booked]
+    return sorted(r["patient_id"] for r in booked)
+
+
+def _bounds(db: RawDb, day: date) -> list[Any]:
+    if db.dialect == "postgresql":
+        return [day, day + timedelta(days=1)]
+    return _day_bounds(day)
+
+
+def contexts(db: RawDb, ids: list[int], until: date | None = None) -> list[Any]:
+    """Each patient's full context (scores up to ``until`` when given), in seven queries."""
+    from kdash.rules.huddle import PatientContext
+
     if not ids:
         return []
     cols = ", ".join(convert.PATIENT_COLUMNS)
     where, params = db.in_ids("id", ids)
-    patients = db.rows(f"SELECT {cols} FROM patient WHERE {where} AND deleted_at IS NULL", params)
+    patients = db.rows(f"SELECT {cols} FROM patient WHERE {where} AND deleted_at IS NULL ORDER BY id", params)
     where, params = db.in_ids("patient_id", ids)
     items: dict[int, list[Any]] = defaultdict(list)
     for r in db.rows(
@@ -61,11 +68,13 @@ def huddle_contexts(db: RawDb, day: date) -> list[Any]:
     ):
         decisions[r["patient_id"]].append(convert.screening_decision(r))
     scores: dict[int, list[Any]] = defaultdict(list)
-    for r in db.rows(
-        "SELECT patient_id, id, instrument, score, taken_on, item9 FROM assessment "
-        f"WHERE {where} AND deleted_at IS NULL AND taken_on <= ? ORDER BY taken_on, id",
-        [*params, bounds[0]],
-    ):
+    score_sql = f"SELECT patient_id, id, instrument, score, taken_on, item9 FROM assessment WHERE {where} "
+    score_sql += "AND deleted_at IS NULL"
+    score_params = list(params)
+    if until is not None:
+        score_sql += " AND taken_on <= ?"
+        score_params.append(until if db.dialect == "postgresql" else until.isoformat())
+    for r in db.rows(score_sql + " ORDER BY taken_on, id", score_params):
         scores[r["patient_id"]].append(convert.assessment(r))
     reviews: dict[int, list[Any]] = defaultdict(list)
     for r in db.rows(
@@ -103,8 +112,346 @@ def huddle_contexts(db: RawDb, day: date) -> list[Any]:
     ]
 
 
+def huddle_contexts(db: RawDb, day: date) -> list[Any]:
+    """Every booked patient's full context for ``day``."""
+    return contexts(db, booked_ids(db, day), day)
+
+
 def huddle(db: RawDb, day: date, settings: ClinicSettings) -> dict[str, Any]:
     """The huddle of ``day`` as JSON-ready data (the shape of ``huddle_to_json``)."""
     from kdash.rules.huddle import build_huddle, huddle_to_json
 
     return huddle_to_json(build_huddle(day, huddle_contexts(db, day), settings))
+
+
+# --- roster ------------------------------------------------------------------------------------------
+
+_ACTIVE = "p.deleted_at IS NULL AND p.status = 'active'"
+
+
+def _main_instrument_sql() -> str:
+    """The roster's score per patient in SQL: pain NRS for pain indications, PHQ-9 otherwise."""
+    from kdash.vocab import PAIN_INDICATIONS, Instrument
+
+    pain = ", ".join(f"'{i.value}'" for i in sorted(PAIN_INDICATIONS))
+    return (
+        f"CASE WHEN p.indication IN ({pain}) THEN '{Instrument.NRS.value}' ELSE '{Instrument.PHQ9.value}' END"
+    )
+
+
+def _date_of(db: RawDb, column: str) -> str:
+    return f"CAST({column} AS DATE)" if db.dialect == "postgresql" else f"substr({column}, 1, 10)"
+
+
+def _current_courses(db: RawDb) -> dict[int, Any]:
+    return {
+        r["patient_id"]: r
+        for r in db.rows(
+            "SELECT c.id, c.patient_id, c.number, c.status, c.trial_outcome, "
+            f"SUM(CASE WHEN i.status IN {_LIVE_SQL} THEN 1 ELSE 0 END) AS live, "
+            "SUM(CASE WHEN i.status = 'completed' THEN 1 ELSE 0 END) AS completed, "
+            f"MIN(CASE WHEN i.status IN {_LIVE_SQL} THEN i.scheduled_at END) AS first_at "
+            "FROM patient p JOIN course c ON c.patient_id = p.id "
+            "AND c.number = (SELECT max(c2.number) FROM course c2 WHERE c2.patient_id = p.id) "
+            f"LEFT JOIN infusion i ON i.course_id = c.id WHERE {_ACTIVE} "
+            "GROUP BY c.id, c.patient_id, c.number, c.status, c.trial_outcome"
+        )
+    }
+
+
+def _next_infusions(db: RawDb, today: date) -> dict[int, Any]:
+    start: Any = today if db.dialect == "postgresql" else today.isoformat()
+    return {
+        r["patient_id"]: convert.as_datetime(r["next_at"])
+        for r in db.rows(
+            "SELECT c.patient_id, MIN(i.scheduled_at) AS next_at FROM infusion i "
+            "JOIN course c ON c.id = i.course_id JOIN patient p ON p.id = c.patient_id "
+            f"WHERE {_ACTIVE} AND i.status = 'scheduled' AND i.scheduled_at >= ? GROUP BY c.patient_id",
+            [start],
+        )
+    }
+
+
+def series_window(db: RawDb, points: int) -> dict[int, list[tuple[date, int]]]:
+    """The last ``points`` main scores per active patient, newest first: one window-function query."""
+    out: dict[int, list[tuple[date, int]]] = defaultdict(list)
+    for r in db.rows(
+        "SELECT patient_id, taken_on, score FROM ("
+        "SELECT a.patient_id, a.taken_on, a.score, row_number() OVER ("
+        "PARTITION BY a.patient_id ORDER BY a.taken_on DESC, a.id DESC) AS rn "
+        "FROM patient p JOIN assessment a ON a.patient_id = p.id "
+        f"AND a.instrument = {_main_instrument_sql()} "
+        f"WHERE {_ACTIVE} AND a.deleted_at IS NULL) ranked WHERE rn <= ? ORDER BY patient_id, rn",
+        [points],
+    ):
+        out[r["patient_id"]].append((convert.as_date(r["taken_on"]), r["score"]))  # type: ignore[arg-type]
+    return out
+
+
+def series_probe(db: RawDb, points: int) -> dict[int, list[tuple[date, int]]]:
+    """The same, by probing the (patient, instrument, taken_on) index once per patient."""
+    inst = _main_instrument_sql()
+    if db.dialect == "postgresql":
+        sql = (
+            "SELECT p.id AS patient_id, a.taken_on, a.score FROM patient p CROSS JOIN LATERAL ("
+            f"SELECT a2.taken_on, a2.score, a2.id FROM assessment a2 WHERE a2.patient_id = p.id "
+            f"AND a2.instrument = {inst} AND a2.deleted_at IS NULL "
+            "ORDER BY a2.taken_on DESC, a2.id DESC LIMIT ?) a "
+            f"WHERE {_ACTIVE} ORDER BY p.id, a.taken_on DESC, a.id DESC"
+        )
+    else:
+        sql = (
+            "SELECT p.id AS patient_id, a.taken_on, a.score FROM patient p JOIN assessment a ON a.id IN ("
+            f"SELECT a2.id FROM assessment a2 WHERE a2.patient_id = p.id AND a2.instrument = {inst} "
+            "AND a2.deleted_at IS NULL ORDER BY a2.taken_on DESC, a2.id DESC LIMIT ?) "
+            f"WHERE {_ACTIVE} ORDER BY p.id, a.taken_on DESC, a.id DESC"
+        )
+    out: dict[int, list[tuple[date, int]]] = defaultdict(list)
+    for r in db.rows(sql, [points]):
+        out[r["patient_id"]].append((convert.as_date(r["taken_on"]), r["score"]))  # type: ignore[arg-type]
+    return out
+
+
+def _baselines(db: RawDb) -> dict[int, int]:
+    """Per active patient with a main score: the last score on or before the current course's first live
+    infusion, else the first score (two index probes per patient)."""
+    inst = _main_instrument_sql()
+    first_day = _date_of(db, "cur.first_at")
+    rows = db.rows(
+        "WITH cur AS (SELECT c.patient_id, MIN(i.scheduled_at) AS first_at FROM course c "
+        "JOIN infusion i ON i.course_id = c.id "
+        "WHERE c.number = (SELECT max(c2.number) FROM course c2 WHERE c2.patient_id = c.patient_id) "
+        f"AND i.status IN {_LIVE_SQL} GROUP BY c.patient_id) "
+        "SELECT p.id AS patient_id, "
+        f"(SELECT a.score FROM assessment a WHERE a.patient_id = p.id AND a.instrument = {inst} "
+        "AND a.deleted_at IS NULL ORDER BY a.taken_on, a.id LIMIT 1) AS first_score, "
+        f"(SELECT a.score FROM assessment a WHERE a.patient_id = p.id AND a.instrument = {inst} "
+        f"AND a.deleted_at IS NULL AND a.taken_on <= {first_day} "
+        "ORDER BY a.taken_on DESC, a.id DESC LIMIT 1) AS before_score "
+        f"FROM patient p LEFT JOIN cur ON cur.patient_id = p.id WHERE {_ACTIVE}"
+    )
+    return {
+        r["patient_id"]: (r["before_score"] if r["before_score"] is not None else r["first_score"])
+        for r in rows
+        if r["first_score"] is not None
+    }
+
+
+def _screenings(db: RawDb, settings: ClinicSettings) -> dict[int, Any]:
+    from kdash.records import ScreeningDecisionRec, ScreeningItemRec
+    from kdash.rules.screening import screening_status
+    from kdash.vocab import ScreeningDecision, ScreeningResult
+
+    items: dict[int, list[Any]] = defaultdict(list)
+    for r in db.rows(
+        "SELECT s.patient_id, s.item, s.result, s.recorded_on FROM screening_item s "
+        f"JOIN patient p ON p.id = s.patient_id WHERE {_ACTIVE} ORDER BY s.recorded_on, s.id"
+    ):
+        items[r["patient_id"]].append(
+            ScreeningItemRec(r["item"], ScreeningResult(r["result"]), convert.as_date(r["recorded_on"]))  # type: ignore[arg-type]
+        )
+    decisions: dict[int, list[Any]] = defaultdict(list)
+    for r in db.rows(
+        "SELECT d.patient_id, d.decision, d.decided_on, d.decided_by FROM screening_decision d "
+        f"JOIN patient p ON p.id = d.patient_id WHERE {_ACTIVE} ORDER BY d.decided_on, d.id"
+    ):
+        decisions[r["patient_id"]].append(
+            ScreeningDecisionRec(
+                ScreeningDecision(r["decision"]),
+                convert.as_date(r["decided_on"]),
+                r["decided_by"],  # type: ignore[arg-type]
+            )
+        )
+    return {
+        pid: screening_status(items.get(pid, []), decisions.get(pid, []), settings)
+        for pid in set(items) | set(decisions)
+    }
+
+
+def roster(
+    db: RawDb, settings: ClinicSettings, today: date, *, flag_days: int = 14, series: str = "best"
+) -> list[Any]:
+    """The roster rows (kdash's ``RosterRow``) from hand-written queries.
+
+    ``series`` picks the query for the score sparkline: ``window``, ``probe``, or ``best`` (the faster
+    of the two on this database, measured once per process).
+    """
+    from kdash.services.views import SPARK_POINTS
+
+    cols = ", ".join(f"p.{c}" for c in convert.PATIENT_COLUMNS)
+    patients = [convert.patient(r) for r in db.rows(f"SELECT {cols} FROM patient p WHERE {_ACTIVE}")]
+    courses = _current_courses(db)
+    nexts = _next_infusions(db, today)
+    scores = _series(db, series)(db, SPARK_POINTS)
+    baselines = _baselines(db)
+    screenings = _screenings(db, settings)
+    soon = sorted(pid for pid, at in nexts.items() if at.date() <= today + timedelta(days=flag_days))
+    flags = _flags(contexts(db, soon), nexts, settings)
+    return assemble_roster(patients, courses, nexts, scores, baselines, screenings, flags, settings)
+
+
+_SERIES_CHOICE: dict[int, Any] = {}
+
+
+def _series(db: RawDb, how: str) -> Any:
+    if how == "window":
+        return series_window
+    if how == "probe":
+        return series_probe
+    key = id(db)
+    if key not in _SERIES_CHOICE:
+        import time
+
+        from kdash.services.views import SPARK_POINTS
+
+        best = None
+        for fn in (series_window, series_probe):
+            fn(db, SPARK_POINTS)  # warm
+            start = time.perf_counter()
+            fn(db, SPARK_POINTS)
+            took = time.perf_counter() - start
+            if best is None or took < best[0]:
+                best = (took, fn)
+        assert best is not None
+        _SERIES_CHOICE[key] = best[1]
+    return _SERIES_CHOICE[key]
+
+
+def _flags(ctxs: list[Any], nexts: dict[int, Any], settings: ClinicSettings) -> dict[int, tuple[Any, ...]]:
+    from kdash.rules.huddle import build_entry
+
+    out: dict[int, tuple[Any, ...]] = {}
+    for ctx in ctxs:
+        entry = build_entry(ctx, nexts[ctx.patient.id].date(), settings)
+        if entry is not None:
+            out[ctx.patient.id] = entry.flags
+    return out
+
+
+def assemble_roster(
+    patients: list[Any],
+    courses: dict[int, Any],
+    nexts: dict[int, Any],
+    scores: dict[int, list[tuple[date, int]]],
+    baselines: dict[int, int],
+    screenings: dict[int, Any],
+    flags: dict[int, tuple[Any, ...]],
+    settings: ClinicSettings,
+) -> list[Any]:
+    """Roster rows from the gathered pieces, exactly as kdash's roster service lays them out."""
+    from kdash.services.views import RosterRow, main_instrument
+
+    from kdash.rules.instruments import change_from_baseline, is_remission, is_response, severity_band
+    from kdash.vocab import ScreeningStatus
+
+    rows = []
+    for p in sorted(patients, key=lambda p: (p.last_name, p.first_name, p.mrn)):
+        inst = main_instrument(p.indication)
+        series_desc = scores.get(p.id, [])
+        latest = series_desc[0] if series_desc else None
+        base = baselines.get(p.id)
+        band = change = response = remission = None
+        if latest is not None:
+            band = severity_band(inst, latest[1], settings)
+            remission = is_remission(inst, latest[1], settings)
+            if base is not None:
+                change = change_from_baseline(base, latest[1])
+                response = is_response(inst, base, latest[1], settings)
+        course = courses.get(p.id)
+        screening = screenings.get(p.id)
+        rows.append(
+            RosterRow(
+                patient_id=p.id,
+                mrn=p.mrn,
+                name=p.name,
+                indication=p.indication.value,
+                provider=p.provider,
+                status=p.status.value,
+                screening_status=(screening.status if screening else ScreeningStatus.NOT_STARTED).value,
+                course_number=course["number"] if course else None,
+                course_status=course["status"] if course else None,
+                trial_outcome=course["trial_outcome"] if course else None,
+                live=int(course["live"] or 0) if course else 0,
+                completed=int(course["completed"] or 0) if course else 0,
+                instrument=inst.value,
+                baseline=base,
+                latest=latest[1] if latest else None,
+                latest_on=latest[0] if latest else None,
+                band=band,
+                change_points=change.points if change else None,
+                change_pct=change.pct if change else None,
+                response=response,
+                remission=remission,
+                series=tuple(score for _, score in reversed(series_desc)),
+                next_infusion=nexts.get(p.id),
+                flags=flags.get(p.id, ()),
+            )
+        )
+    return rows
+
+
+# --- patient trend -----------------------------------------------------------------------------------
+
+
+def patient_trend(db: RawDb, settings: ClinicSettings, patient_id: int) -> Any:
+    """One patient's trend data (kdash's ``PatientTrend``) in three queries."""
+    cols = ", ".join(convert.PATIENT_COLUMNS)
+    found = db.rows(f"SELECT {cols} FROM patient WHERE id = ? AND deleted_at IS NULL", [patient_id])
+    if not found:
+        return None
+    scores = db.rows(
+        "SELECT instrument, taken_on, score FROM assessment WHERE patient_id = ? AND deleted_at IS NULL "
+        "ORDER BY taken_on, id",
+        [patient_id],
+    )
+    infusions = db.rows(
+        "SELECT i.scheduled_at, i.status, c.number AS course_number, i.number FROM infusion i "
+        f"JOIN course c ON c.id = i.course_id WHERE c.patient_id = ? AND i.status IN {_LIVE_SQL}",
+        [patient_id],
+    )
+    return trend_from_rows(convert.patient(found[0]), scores, infusions, settings)
+
+
+def trend_from_rows(patient: Any, scores: list[Any], infusions: list[Any], settings: ClinicSettings) -> Any:
+    """``PatientTrend`` from the patient, their scores (oldest first) and their live infusions."""
+    from kdash.services.views import (
+        InstrumentTrend,
+        PatientTrend,
+        _remission_line,
+        _response_line,
+        bands,
+    )
+
+    from kdash.vocab import INSTRUMENT_RANGES, Instrument
+
+    live = [convert.as_datetime(r["scheduled_at"]) for r in infusions]
+    first_day = min(live).date() if live else None  # type: ignore[type-var, union-attr]
+    groups: dict[str, list[tuple[date, int]]] = defaultdict(list)
+    for r in scores:
+        groups[r["instrument"]].append((convert.as_date(r["taken_on"]), int(r["score"])))  # type: ignore[arg-type]
+    trends = []
+    for inst in Instrument:
+        pts = groups.get(inst.value)
+        if not pts:
+            continue
+        before = [s for d, s in pts if first_day is not None and d <= first_day]
+        baseline = before[-1] if before else pts[0][1]
+        trends.append(
+            InstrumentTrend(
+                instrument=inst.value,
+                points=tuple(pts),
+                baseline=baseline,
+                response_line=_response_line(inst, baseline, settings),
+                remission_line=_remission_line(inst, settings),
+                bands=bands(inst, settings),
+                range=INSTRUMENT_RANGES[inst],
+            )
+        )
+    done = tuple(
+        sorted(
+            (convert.as_datetime(r["scheduled_at"]), int(r["course_number"]), int(r["number"]))
+            for r in infusions
+            if r["status"] == "completed"
+        )
+    )
+    return PatientTrend(patient, tuple(trends), done)  # type: ignore[arg-type]

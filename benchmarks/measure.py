@@ -86,6 +86,41 @@ def _huddle(clinic: Clinic, day_attr: str) -> Spec:
     )
 
 
+def _roster(clinic: Clinic) -> Spec:
+    from benchmarks import limit, naive
+    from benchmarks.rawdb import RawDb
+    from kdash.db import Database
+
+    roster = _need("kdash.services.views", "roster")
+    db = Database(clinic.url)
+    raw = RawDb(clinic.url)
+    settings = _settings(db)
+    today = clinic.today
+    return Spec(
+        kdash=lambda: roster(db, settings, today),
+        naive=lambda: naive.roster(db.engine, settings, today),
+        limit=lambda: limit.roster(raw, settings, today),
+    )
+
+
+def _trend(clinic: Clinic) -> Spec:
+    from benchmarks import limit, naive
+    from benchmarks.rawdb import RawDb
+    from kdash.db import Database
+
+    patient_trend = _need("kdash.services.views", "patient_trend")
+    db = Database(clinic.url)
+    raw = RawDb(clinic.url)
+    settings = _settings(db)
+    pid = clinic.trend_patient_id
+    return Spec(
+        kdash=lambda: patient_trend(db, settings, pid),
+        naive=lambda: naive.patient_trend(db.engine, settings, pid),
+        limit=lambda: limit.patient_trend(raw, settings, pid),
+        rows=lambda t: sum(len(i.points) for i in t.instruments),
+    )
+
+
 #: Existing bookings the replan measure plans against (issue: "with 10,000 existing bookings").
 REPLAN_BOOKINGS = 10_000
 REPLAN_CADENCE = "twice-weekly"
@@ -187,6 +222,8 @@ def _replan(clinic: Clinic) -> Spec:
 MEASURES: dict[str, Callable[[Clinic], Spec]] = {
     "huddle": lambda c: _huddle(c, "day"),
     "huddle_fixed": lambda c: _huddle(c, "day2"),
+    "roster": _roster,
+    "patient_trend": _trend,
     "replan": _replan,
 }
 
