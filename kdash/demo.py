@@ -20,27 +20,26 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, delete, func, insert, select, text
-from sqlalchemy.orm import Session
-
-from kdash.db import Database
 from kdash.demo_calendar import ChairCalendar, day_capacity, holidays
-from kdash.models import (
-    Amendment,
-    Assessment,
-    AuditEvent,
-    Closure,
-    Course,
-    Infusion,
-    Patient,
-    ScreeningDecisionRow,
-    ScreeningItem,
-    SuicideReview,
+from kdash.demo_load import TABLE_ORDER, DemoLoadError, Progress, load
+from kdash.demo_scenarios import (
+    ACTIVE,
+    ACTIVE_WEIGHTS,
+    BENCH,
+    BUILDERS,
+    HISTORY,
+    HISTORY_WEIGHTS,
+    MOOD_ONLY,
+    REQUIRED_SCENARIOS,
+    ROSTER,
+    CourseSpec,
+    PatientSpec,
+    ScenarioContext,
+    weighted,
 )
 from kdash.settings import DEFAULT_SETTINGS, ClinicSettings
 from kdash.vocab import (
@@ -54,7 +53,6 @@ from kdash.vocab import (
     InfusionStatus,
     Instrument,
     ItemClass,
-    PatientStatus,
     ScreeningDecision,
     ScreeningResult,
     ScreeningStatus,
@@ -63,28 +61,16 @@ from kdash.vocab import (
     TrialOutcome,
 )
 
-#: Load order (parents before children) and the keys of :class:`DemoData`.
-TABLE_ORDER: tuple[str, ...] = (
-    "patient",
-    "screening_item",
-    "screening_decision",
-    "course",
-    "infusion",
-    "assessment",
-    "suicide_review",
-    "closure",
-)
-
-_TABLES: dict[str, Table] = {
-    "patient": Patient.__table__,  # type: ignore[dict-item]
-    "screening_item": ScreeningItem.__table__,  # type: ignore[dict-item]
-    "screening_decision": ScreeningDecisionRow.__table__,  # type: ignore[dict-item]
-    "course": Course.__table__,  # type: ignore[dict-item]
-    "infusion": Infusion.__table__,  # type: ignore[dict-item]
-    "assessment": Assessment.__table__,  # type: ignore[dict-item]
-    "suicide_review": SuicideReview.__table__,  # type: ignore[dict-item]
-    "closure": Closure.__table__,  # type: ignore[dict-item]
-}
+__all__ = [
+    "REQUIRED_SCENARIOS",
+    "TABLE_ORDER",
+    "DemoData",
+    "DemoLoadError",
+    "Progress",
+    "generate",
+    "load",
+    "schedule_day_for",
+]
 
 FIRST_NAMES: tuple[str, ...] = (
     "Alex", "Sam", "Jordan", "Taylor", "Morgan", "Casey", "Riley", "Jamie", "Robin", "Avery",
@@ -180,332 +166,6 @@ class DemoData:
         return sorted(rows, key=lambda r: (r["scheduled_at"], r["chair"]))
 
 
-# --- scenarios ----------------------------------------------------------------------------------------
-
-
-@dataclass
-class _CourseSpec:
-    done: int  # completed infusions before the pinned / booked ones
-    anchor_kind: str  # "last": last done at anchor_day; "next": first booked at anchor_day; "pin"
-    anchor_day: int | None  # ordinal; None for an earlier course, set from the next course
-    status: CourseStatus
-    outcome: TrialOutcome  # recorded once the trial is done; PENDING otherwise
-    response: str = "responder"  # responder | partial | none
-    pinned: int | None = None  # ordinal the infusion after the done ones is pinned to
-    ahead: int = 0  # infusions booked after the pinned one (or after the done ones)
-    dropout_cancel: bool = False
-
-    @property
-    def total(self) -> int:
-        return self.done + (self.pinned is not None) + self.ahead
-
-
-@dataclass
-class _Spec:
-    screening: ScreeningStatus
-    courses: list[_CourseSpec] = field(default_factory=list)
-    patient_status: PatientStatus = PatientStatus.ACTIVE
-    screened_ago: int | None = None  # screening-only patients: days before today
-    screening_old: bool = False  # cleared longer ago than the re-screening interval
-    rescreened: bool = False  # screened again before the last course
-    relapse: bool = False
-    worsening: bool = False
-    item9: int = 0
-    item9_reviewed: bool = False
-    no_baseline: bool = False
-    recent_score: bool = False  # a score the day before the schedule day
-    bp: str = "normal"  # normal | high | crisis (at the latest infusion with vitals)
-    escort_today: bool | None = True
-    escort_on_file: bool = True
-
-
-@dataclass(frozen=True)
-class _Ctx:
-    rng: random.Random
-    today: int
-    sday: int  # the schedule day (today, or the next open weekday)
-    window: int  # days of clinic history for purely historical patients
-    settings: ClinicSettings
-    extra_day: int | None
-
-
-def _r(ctx: _Ctx) -> random.Random:
-    return ctx.rng
-
-
-def _pin(ctx: _Ctx, done: int, *, ahead: int = 0, **kw: Any) -> _CourseSpec:
-    """A course whose next infusion is on the schedule day (a line of today's huddle)."""
-    kw.setdefault("status", CourseStatus.ACTIVE if done else CourseStatus.PLANNED)
-    kw.setdefault("outcome", TrialOutcome.BENEFIT if done else TrialOutcome.PENDING)
-    ahead = min(ahead, MAX_INFUSIONS_PER_COURSE - done - 1)
-    return _CourseSpec(done=done, anchor_kind="pin", anchor_day=ctx.sday, pinned=ctx.sday, ahead=ahead, **kw)
-
-
-def _responder_today(ctx: _Ctx, **kw: Any) -> _Spec:
-    rng = _r(ctx)
-    course = _pin(ctx, rng.randint(2, 5), ahead=rng.randint(0, 2))
-    return _Spec(ScreeningStatus.CLEARED, [course], recent_score=True, **kw)
-
-
-def _completed_course(ctx: _Ctx, anchor_day: int | None, **kw: Any) -> _CourseSpec:
-    return _CourseSpec(
-        done=MAX_INFUSIONS_PER_COURSE,
-        anchor_kind="last",
-        anchor_day=anchor_day,
-        status=CourseStatus.COMPLETED,
-        outcome=TrialOutcome.BENEFIT,
-        **kw,
-    )
-
-
-def _booked(ctx: _Ctx, done: int, ahead: int, **kw: Any) -> _CourseSpec:
-    """A course with its next infusions booked in the coming two weeks."""
-    kw.setdefault("status", CourseStatus.ACTIVE if done else CourseStatus.PLANNED)
-    kw.setdefault("outcome", TrialOutcome.BENEFIT if done else TrialOutcome.PENDING)
-    ahead = max(1, min(ahead, MAX_INFUSIONS_PER_COURSE - done))
-    return _CourseSpec(
-        done=done, anchor_kind="next", anchor_day=ctx.sday + ctx.rng.randint(1, 9), ahead=ahead, **kw
-    )
-
-
-def _ago(ctx: _Ctx, lo: int, hi: int | None = None) -> int:
-    """A day between ``lo`` and ``hi`` (default: the history window) days before today."""
-    return ctx.today - ctx.rng.randint(lo, max(lo, hi if hi is not None else ctx.window))
-
-
-_Builder = Callable[[_Ctx], _Spec]
-
-# Situations pinned to the schedule day: together they make today's huddle show every flag.
-_ROSTER: dict[str, _Builder] = {
-    "trial_today": lambda c: _Spec(ScreeningStatus.CLEARED, [_pin(c, 0)], recent_score=True),
-    "responder_today": lambda c: _responder_today(c),
-    "trial_outcome_pending_today": lambda c: _Spec(
-        ScreeningStatus.CLEARED,
-        [_pin(c, 1, ahead=c.rng.randint(0, 2), outcome=TrialOutcome.PENDING)],
-        recent_score=True,
-    ),
-    "item9_unreviewed_today": lambda c: _responder_today(c, item9=2),
-    "item9_reviewed_today": lambda c: _responder_today(c, item9=1, item9_reviewed=True),
-    "bp_high_today": lambda c: _responder_today(c, bp="high"),
-    "bp_crisis_today": lambda c: _responder_today(c, bp="crisis"),
-    "no_escort_today": lambda c: _responder_today(c, escort_today=None, escort_on_file=False),
-    "final_session_today": lambda c: _Spec(ScreeningStatus.CLEARED, [_pin(c, 9)], recent_score=True),
-    "nearly_complete_today": lambda c: _Spec(
-        ScreeningStatus.CLEARED, [_pin(c, 7, ahead=c.rng.randint(0, 1))], recent_score=True
-    ),
-    "worsening_today": lambda c: _responder_today(c, worsening=True),
-    "rescreen_due_today": lambda c: _Spec(
-        ScreeningStatus.CLEARED,
-        [_completed_course(c, None), _pin(c, c.rng.randint(2, 4), ahead=c.rng.randint(0, 2))],
-        screening_old=True,
-        recent_score=True,
-    ),
-    "benefit_window_ending_today": lambda c: _Spec(
-        ScreeningStatus.CLEARED,
-        [
-            _CourseSpec(
-                done=6,
-                anchor_kind="last",
-                anchor_day=c.sday - c.rng.randint(72, 79),  # 10–12 weeks: the window's last weeks
-                pinned=c.sday,
-                status=CourseStatus.ACTIVE,
-                outcome=TrialOutcome.BENEFIT,
-            )
-        ],
-    ),
-    "missing_baseline_today": lambda c: _Spec(ScreeningStatus.CLEARED, [_pin(c, 0)], no_baseline=True),
-    "not_cleared_today": lambda c: _Spec(ScreeningStatus.NEEDS_REVIEW, [_pin(c, 0)], recent_score=True),
-    "escort_unconfirmed_today": lambda c: _responder_today(c, escort_today=False),
-}
-
-_ACTIVE: dict[str, _Builder] = {
-    "awaiting_trial": lambda c: _Spec(ScreeningStatus.CLEARED, [_booked(c, 0, 1)]),
-    "trial_outcome_pending": lambda c: _Spec(
-        ScreeningStatus.CLEARED,
-        [
-            _CourseSpec(
-                done=1,
-                anchor_kind="last",
-                anchor_day=c.today - c.rng.randint(1, 3),
-                ahead=c.rng.randint(1, 4),
-                status=CourseStatus.ACTIVE,
-                outcome=TrialOutcome.PENDING,
-            )
-        ],
-    ),
-    "responder_mid_course": lambda c: _Spec(
-        ScreeningStatus.CLEARED, [_booked(c, c.rng.randint(1, 8), c.rng.randint(1, 2))]
-    ),
-    "nine_of_ten": lambda c: _Spec(ScreeningStatus.CLEARED, [_booked(c, 9, 1)]),
-    "second_course_active": lambda c: _Spec(
-        ScreeningStatus.CLEARED,
-        [_completed_course(c, None), _booked(c, c.rng.randint(1, 5), c.rng.randint(1, 2))],
-        rescreened=True,
-    ),
-}
-
-
-def _non_responder(c: _Ctx) -> _Spec:
-    day = _ago(c, 7)
-    course = _CourseSpec(
-        done=1,
-        anchor_kind="last",
-        anchor_day=day,
-        status=CourseStatus.STOPPED,
-        outcome=TrialOutcome.NO_BENEFIT,
-        response="none",
-    )
-    status = PatientStatus.DISCHARGED if c.today - day > 60 else PatientStatus.ACTIVE
-    return _Spec(ScreeningStatus.CLEARED, [course], patient_status=status)
-
-
-def _completed(c: _Ctx) -> _Spec:
-    day = _ago(c, 14)
-    status = PatientStatus.DISCHARGED if c.today - day > 365 else PatientStatus.ACTIVE
-    return _Spec(
-        ScreeningStatus.CLEARED,
-        [_completed_course(c, day)],
-        patient_status=status,
-        relapse=c.rng.random() < 0.4,
-    )
-
-
-def _dropout(c: _Ctx) -> _Spec:
-    day = _ago(c, 10)
-    course = _CourseSpec(
-        done=c.rng.randint(2, 5),
-        anchor_kind="last",
-        anchor_day=day,
-        status=CourseStatus.STOPPED,
-        outcome=TrialOutcome.BENEFIT,
-        response=c.rng.choice(("responder", "partial")),
-        dropout_cancel=True,
-    )
-    status = PatientStatus.DISCHARGED if c.today - day > 180 else PatientStatus.PAUSED
-    return _Spec(ScreeningStatus.CLEARED, [course], patient_status=status)
-
-
-def _between_courses(c: _Ctx) -> _Spec:
-    done = c.rng.choice((6, MAX_INFUSIONS_PER_COURSE))
-    course = _CourseSpec(
-        done=done,
-        anchor_kind="last",
-        anchor_day=c.today - c.rng.randint(71, 80),  # last infusion 10–12 weeks ago
-        status=CourseStatus.COMPLETED if done == MAX_INFUSIONS_PER_COURSE else CourseStatus.ACTIVE,
-        outcome=TrialOutcome.BENEFIT,
-    )
-    return _Spec(ScreeningStatus.CLEARED, [course])
-
-
-def _screening_only(status: ScreeningStatus, lo: int, hi: int | None) -> _Builder:
-    def build(c: _Ctx) -> _Spec:
-        ago = c.rng.randint(lo, max(lo, hi if hi is not None else c.window))
-        out = PatientStatus.DISCHARGED if status is ScreeningStatus.NOT_ELIGIBLE else PatientStatus.ACTIVE
-        return _Spec(status, [], screened_ago=ago, patient_status=out)
-
-    return build
-
-
-_HISTORY: dict[str, _Builder] = {
-    "screening_not_started": _screening_only(ScreeningStatus.NOT_STARTED, 0, 0),
-    "screening_incomplete": _screening_only(ScreeningStatus.INCOMPLETE, 1, 45),
-    "screening_needs_review": _screening_only(ScreeningStatus.NEEDS_REVIEW, 1, 30),
-    "screening_not_eligible": _screening_only(ScreeningStatus.NOT_ELIGIBLE, 5, None),
-    "non_responder": _non_responder,
-    "completed": _completed,
-    "dropout": _dropout,
-    "between_courses": _between_courses,
-    "relapse": lambda c: _Spec(
-        ScreeningStatus.CLEARED, [_completed_course(c, c.today - c.rng.randint(120, 160))], relapse=True
-    ),
-    "two_courses_completed": lambda c: _Spec(
-        ScreeningStatus.CLEARED,
-        [_completed_course(c, None), _completed_course(c, _ago(c, 30))],
-        rescreened=True,
-        patient_status=PatientStatus.ACTIVE,
-    ),
-    "cleared_over_a_year_ago": lambda c: _Spec(
-        ScreeningStatus.CLEARED, [_completed_course(c, c.today - c.rng.randint(200, 300))], screening_old=True
-    ),
-}
-
-_BENCH = "extra_day_course"
-
-#: Scenarios the first patients take, one each, so that a demo of this many patients or more shows
-#: every screening state, course stage and huddle flag. Roster and other situations alternate so that
-#: a small demo still has a mix.
-REQUIRED_SCENARIOS: tuple[str, ...] = (
-    "trial_today",
-    "screening_not_started",
-    "responder_today",
-    "screening_incomplete",
-    "trial_outcome_pending_today",
-    "screening_needs_review",
-    "item9_unreviewed_today",
-    "screening_not_eligible",
-    "item9_reviewed_today",
-    "awaiting_trial",
-    "bp_high_today",
-    "trial_outcome_pending",
-    "bp_crisis_today",
-    "responder_mid_course",
-    "no_escort_today",
-    "non_responder",
-    "final_session_today",
-    "completed",
-    "nearly_complete_today",
-    "dropout",
-    "worsening_today",
-    "second_course_active",
-    "rescreen_due_today",
-    "between_courses",
-    "benefit_window_ending_today",
-    "relapse",
-    "missing_baseline_today",
-    "cleared_over_a_year_ago",
-    "not_cleared_today",
-    "nine_of_ten",
-    "escort_unconfirmed_today",
-    "between_courses",
-    "two_courses_completed",
-    "relapse",
-)
-
-_ACTIVE_WEIGHTS: tuple[tuple[str, int], ...] = (
-    ("responder_mid_course", 14),
-    ("awaiting_trial", 4),
-    ("trial_outcome_pending", 3),
-    ("nine_of_ten", 2),
-    ("second_course_active", 3),
-)
-_HISTORY_WEIGHTS: tuple[tuple[str, int], ...] = (
-    ("completed", 14),
-    ("dropout", 9),
-    ("non_responder", 9),
-    ("between_courses", 3),
-    ("relapse", 4),
-    ("two_courses_completed", 3),
-    ("screening_not_started", 2),
-    ("screening_incomplete", 3),
-    ("screening_needs_review", 2),
-    ("screening_not_eligible", 3),
-    ("cleared_over_a_year_ago", 2),
-)
-#: Scenarios whose point is a PHQ-9 score (item 9, a rise of 5): they need a mood indication.
-_MOOD_ONLY = frozenset({"item9_unreviewed_today", "item9_reviewed_today", "worsening_today"})
-_BUILDERS: dict[str, _Builder] = {**_ROSTER, **_ACTIVE, **_HISTORY}
-
-
-def _weighted(rng: random.Random, choices: tuple[tuple[Any, int], ...]) -> Any:
-    total = sum(w for _, w in choices)
-    pick = rng.randrange(total)
-    for value, weight in choices:
-        pick -= weight
-        if pick < 0:
-            return value
-    raise AssertionError("unreachable")
-
-
 # --- generation ---------------------------------------------------------------------------------------
 
 
@@ -572,37 +232,37 @@ def generate(
     roster_limit = capacity if extra != s0 else max(0, capacity - n_bench)
     if extra == s0:
         roster_limit = min(roster_limit, n_bench)
-        n_bench -= min(n_bench, sum(1 for s in REQUIRED_SCENARIOS[: patients - n_bench] if s in _ROSTER))
+        n_bench -= min(n_bench, sum(1 for s in REQUIRED_SCENARIOS[: patients - n_bench] if s in ROSTER))
         n_bench = max(n_bench, 0)
     names: list[str] = []
     roster_count = 0
     active_budget = max(0, round(0.6 * capacity * len(settings.open_weekdays)))
     for name in REQUIRED_SCENARIOS[: max(0, patients - n_bench)]:
-        if name in _ROSTER:
+        if name in ROSTER:
             if roster_count >= roster_limit:
                 continue
             roster_count += 1
         names.append(name)
-    active = sum(1 for n in names if n in _ROSTER or n in _ACTIVE)
+    active = sum(1 for n in names if n in ROSTER or n in ACTIVE)
     while len(names) < patients - n_bench:
         if active < active_budget and rng.random() < 0.4:
-            names.append(_weighted(rng, _ACTIVE_WEIGHTS))
+            names.append(weighted(rng, ACTIVE_WEIGHTS))
             active += 1
         else:
-            names.append(_weighted(rng, _HISTORY_WEIGHTS))
-    names.extend([_BENCH] * (patients - len(names)))
+            names.append(weighted(rng, HISTORY_WEIGHTS))
+    names.extend([BENCH] * (patients - len(names)))
 
-    historical = sum(1 for n in names if n in _HISTORY)
+    historical = sum(1 for n in names if n in HISTORY)
     # Spread history so the chairs are about half used: 5 infusions per patient on average.
     per_day = capacity * 0.5 * len(settings.open_weekdays) / 7
     window = max(400, int(historical * 5 / per_day))
-    ctx = _Ctx(rng, t0, s0, window, settings, extra)
+    ctx = ScenarioContext(rng, t0, s0, window, settings, extra)
 
-    specs: list[_Spec] = []
+    specs: list[PatientSpec] = []
     for name in names:
-        if name == _BENCH:
+        if name == BENCH:
             assert extra is not None
-            course = _CourseSpec(
+            course = CourseSpec(
                 done=rng.randint(1, 8),
                 anchor_kind="pin",
                 anchor_day=extra,
@@ -610,9 +270,9 @@ def generate(
                 status=CourseStatus.ACTIVE,
                 outcome=TrialOutcome.BENEFIT,
             )
-            specs.append(_Spec(ScreeningStatus.CLEARED, [course]))
+            specs.append(PatientSpec(ScreeningStatus.CLEARED, [course]))
         else:
-            specs.append(_BUILDERS[name](ctx))
+            specs.append(BUILDERS[name](ctx))
 
     # 2. People.
     indications = _indications(rng, names)
@@ -626,7 +286,7 @@ def generate(
                 item.day = item.pinned
                 item.slot = calendar.take(item.pinned)
     order = sorted(
-        range(patients), key=lambda i: (0 if names[i] in _ROSTER else 1 if names[i] in _ACTIVE else 2, i)
+        range(patients), key=lambda i: (0 if names[i] in ROSTER else 1 if names[i] in ACTIVE else 2, i)
     )
     for i in order:
         _place(plans[i], calendar, ctx)
@@ -654,14 +314,14 @@ def generate(
 def _indications(rng: random.Random, names: list[str]) -> list[Indication]:
     """A realistic mix, mood indications where the scenario needs a PHQ-9, and every indication once."""
     out = [
-        _weighted(rng, _MOOD_WEIGHTS if n in _MOOD_ONLY else INDICATION_WEIGHTS) for n in names
+        weighted(rng, _MOOD_WEIGHTS if n in MOOD_ONLY else INDICATION_WEIGHTS) for n in names
     ]  # fmt: skip
     for wanted in Indication:
         if wanted in out:
             continue
         counts = {ind: out.count(ind) for ind in Indication}
         for i in range(len(out) - 1, -1, -1):
-            if names[i] not in _MOOD_ONLY and counts[out[i]] > 1:
+            if names[i] not in MOOD_ONLY and counts[out[i]] > 1:
                 out[i] = wanted
                 break
     return out
@@ -676,8 +336,8 @@ class _Person:
     bp_base: tuple[int, int]
 
 
-def _person(rng: random.Random, pid: int, indication: Indication, spec: _Spec, today: int) -> _Person:
-    sex = _weighted(rng, _SEX_WEIGHTS)
+def _person(rng: random.Random, pid: int, indication: Indication, spec: PatientSpec, today: int) -> _Person:
+    sex = weighted(rng, _SEX_WEIGHTS)
     first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
     age_days = rng.randint(18 * 366, 85 * 365)  # adults 18–85
     escort_name = escort_phone = None
@@ -747,7 +407,7 @@ def _offsets(rng: random.Random, n: int, settings: ClinicSettings) -> list[int]:
     return out
 
 
-def _plan_courses(rng: random.Random, spec: _Spec, settings: ClinicSettings) -> list[_Item]:
+def _plan_courses(rng: random.Random, spec: PatientSpec, settings: ClinicSettings) -> list[_Item]:
     """Every live infusion the spec asks for, with its desired day, in time order."""
     items: list[_Item] = []
     next_trial: int | None = None
@@ -774,7 +434,7 @@ def _plan_courses(rng: random.Random, spec: _Spec, settings: ClinicSettings) -> 
     return items
 
 
-def _place(plan: list[_Item], calendar: ChairCalendar, ctx: _Ctx) -> None:
+def _place(plan: list[_Item], calendar: ChairCalendar, ctx: ScenarioContext) -> None:
     """Book a patient's infusions around the pinned one: done ones backwards, booked ones forwards.
 
     Backwards from the pin (or from yesterday) each lands on the latest free day not after its wish and
@@ -822,7 +482,12 @@ def _at(day: int, minute: int) -> datetime:
 
 
 def _emit_patient(
-    out: _Rows, ctx: _Ctx, calendar: ChairCalendar, person: _Person, spec: _Spec, plan: list[_Item]
+    out: _Rows,
+    ctx: ScenarioContext,
+    calendar: ChairCalendar,
+    person: _Person,
+    spec: PatientSpec,
+    plan: list[_Item],
 ) -> None:
     courses = [[it for it in plan if it.course == ci] for ci in range(len(spec.courses))]
     _emit_screening(out, ctx, person, spec, courses)
@@ -838,7 +503,7 @@ _CONTRA_ITEMS = _ABSOLUTE_ITEMS + _RELATIVE_ITEMS
 
 def _screen(
     out: _Rows,
-    ctx: _Ctx,
+    ctx: ScenarioContext,
     person: _Person,
     status: ScreeningStatus,
     day: int,
@@ -900,7 +565,9 @@ def _screen(
         )
 
 
-def _emit_screening(out: _Rows, ctx: _Ctx, person: _Person, spec: _Spec, courses: list[list[_Item]]) -> None:
+def _emit_screening(
+    out: _Rows, ctx: ScenarioContext, person: _Person, spec: PatientSpec, courses: list[list[_Item]]
+) -> None:
     rng = ctx.rng
     if spec.screening is ScreeningStatus.NOT_STARTED:
         return
@@ -925,7 +592,12 @@ def _emit_screening(out: _Rows, ctx: _Ctx, person: _Person, spec: _Spec, courses
 
 
 def _emit_courses(
-    out: _Rows, ctx: _Ctx, calendar: ChairCalendar, person: _Person, spec: _Spec, courses: list[list[_Item]]
+    out: _Rows,
+    ctx: ScenarioContext,
+    calendar: ChairCalendar,
+    person: _Person,
+    spec: PatientSpec,
+    courses: list[list[_Item]],
 ) -> None:
     rng = ctx.rng
     pid = person.row["id"]
@@ -976,7 +648,7 @@ def _emit_courses(
 
 def _emit_missed(
     out: _Rows,
-    ctx: _Ctx,
+    ctx: ScenarioContext,
     calendar: ChairCalendar,
     course_id: int,
     number: int,
@@ -1040,7 +712,13 @@ def _infusion_row(
 
 
 def _emit_infusion(
-    out: _Rows, ctx: _Ctx, person: _Person, spec: _Spec, course_id: int, it: _Item, latest: bool
+    out: _Rows,
+    ctx: ScenarioContext,
+    person: _Person,
+    spec: PatientSpec,
+    course_id: int,
+    it: _Item,
+    latest: bool,
 ) -> None:
     rng, settings = ctx.rng, ctx.settings
     minute, chair = it.slot
@@ -1107,7 +785,9 @@ def _level(response: str, rng: random.Random, pain: bool) -> tuple[float, float]
     return after, after
 
 
-def _emit_scores(out: _Rows, ctx: _Ctx, person: _Person, spec: _Spec, courses: list[list[_Item]]) -> None:
+def _emit_scores(
+    out: _Rows, ctx: ScenarioContext, person: _Person, spec: PatientSpec, courses: list[list[_Item]]
+) -> None:
     """Scores that behave like real ones: a baseline, a fall with each infusion for responders, flat for
     non-responders, a slow return after the course (a relapse about three months after the last one)."""
     rng = ctx.rng
@@ -1190,7 +870,9 @@ def _emit_scores(out: _Rows, ctx: _Ctx, person: _Person, spec: _Spec, courses: l
             phq[-2]["score"] = latest["score"] - 5
     if spec.item9:
         latest["item9"] = spec.item9
-        latest["score"] = max(latest["score"], spec.item9 + rng.randint(6, 9))
+        latest["score"] = max(latest["score"], spec.item9 + rng.randint(2, 4))
+        if len(phq) >= 2 and not spec.worsening:  # a positive item 9 without a 5-point rise
+            latest["score"] = max(spec.item9, min(latest["score"], phq[-2]["score"] + 4))
         if spec.item9_reviewed:
             _review(
                 out, person, latest, SuicideReviewAction.SAFETY_PLAN, "No plan or intent; safety plan updated"
@@ -1229,92 +911,3 @@ def _closures(today: date, settings: ClinicSettings, exempt: frozenset[int]) -> 
             ):
                 rows.append({"day": day, "reason": reason})
     return rows
-
-
-# --- loading ------------------------------------------------------------------------------------------
-
-
-class DemoLoadError(Exception):
-    """The demo cannot be loaded into this database as asked (the message says why and what to do)."""
-
-
-Progress = Callable[[str, int, int], None]
-
-#: Children before parents, for ``replace``.
-_CLINIC_DELETE_ORDER: tuple[Table, ...] = (
-    SuicideReview.__table__,  # type: ignore[assignment]
-    Assessment.__table__,  # type: ignore[assignment]
-    Infusion.__table__,  # type: ignore[assignment]
-    Course.__table__,  # type: ignore[assignment]
-    ScreeningDecisionRow.__table__,  # type: ignore[assignment]
-    ScreeningItem.__table__,  # type: ignore[assignment]
-)
-
-
-def load(
-    db: Database,
-    data: DemoData,
-    *,
-    replace: bool = False,
-    progress: Progress | None = None,
-    batch_size: int = 5000,
-) -> dict[str, int]:
-    """Insert the demo rows in one write transaction; returns the rows inserted per table.
-
-    Refuses (:class:`DemoLoadError`) when the database already holds patients, unless ``replace``: then
-    the clinic rows (patients and everything about them) are deleted first, never users, settings or
-    the audit log. Closures already present are kept; only the missing demo days are added.
-    """
-    inserted: dict[str, int] = {}
-    with db.write() as session:
-        existing = session.scalar(select(func.count()).select_from(Patient)) or 0
-        if existing:
-            if not replace:
-                raise DemoLoadError(
-                    f"the database already holds {existing:,} patients; pass replace (--replace) to delete "
-                    "the clinic data and load the demo instead, or use an empty database"
-                )
-            _delete_clinic_rows(session)
-        for name, rows in data.tables():
-            table = _TABLES[name]
-            if name == "closure":
-                have = set(session.scalars(select(Closure.day)))
-                rows = [r for r in rows if r["day"] not in have]
-            for start in range(0, len(rows), batch_size):
-                session.execute(insert(table), rows[start : start + batch_size])
-                if progress is not None:
-                    progress(name, min(start + batch_size, len(rows)), len(rows))
-            if not rows and progress is not None:
-                progress(name, 0, 0)
-            inserted[name] = len(rows)
-        if session.get_bind().dialect.name == "postgresql":
-            _advance_sequences(session)
-    return inserted
-
-
-def _delete_clinic_rows(session: Session) -> None:
-    referenced = session.scalar(
-        select(func.count()).select_from(AuditEvent).where(AuditEvent.patient_id.is_not(None))
-    )
-    if referenced:
-        raise DemoLoadError(
-            "the audit log refers to patients in this database, and the audit log is never deleted: "
-            "load the demo into an empty database instead"
-        )
-    session.execute(delete(Amendment).where(Amendment.patient_id.is_not(None)))
-    for table in _CLINIC_DELETE_ORDER:
-        session.execute(delete(table))
-    session.execute(delete(Patient))
-
-
-def _advance_sequences(session: Session) -> None:
-    """Explicit ids do not move PostgreSQL's id sequences: set them past the rows just inserted."""
-    for name in TABLE_ORDER:
-        if name == "closure":
-            continue
-        session.execute(
-            text(
-                f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), "  # noqa: S608 - fixed table names
-                f"COALESCE((SELECT MAX(id) FROM {name}), 0) + 1, false)"
-            )
-        )
