@@ -192,9 +192,11 @@ def generate(
 
     ``extra_day`` / ``extra_day_infusions`` (for the benchmark) put exactly that many live infusions on
     one more open day, from patients whose course continues there; nothing else is booked on that day.
+    When the extra day is the schedule day itself, today's huddle patients count toward the number.
     One day holds at most :func:`~kdash.demo_calendar.day_capacity` infusions (grid starts × chairs:
-    20 with the default 08:00–18:00, 4 chairs, 120-minute chair time); asking for more, for a day the
-    clinic is closed, or for more infusions than patients raises ``ValueError``. With
+    20 with the default 08:00–18:00, 4 chairs, 120-minute chair time; 40 with 8 chairs). Asking for
+    more, for a weekday the clinic is closed, or for as many as there are patients when the extra day
+    is not the schedule day (which always keeps one booking) raises ``ValueError``. With
     ``extra_day_infusions == 0`` the extra day is ignored.
     """
     if patients < 1:
@@ -216,8 +218,6 @@ def generate(
                 f"{capacity // settings.chairs} starts of {settings.chair_minutes} min); "
                 f"asked for {extra_day_infusions}"
             )
-        if extra_day_infusions > patients:
-            raise ValueError(f"{extra_day_infusions} infusions on the extra day need as many patients")
         if extra_day.weekday() not in settings.open_weekdays:
             raise ValueError(
                 f"the clinic is closed on {extra_day:%A}s: pick an open weekday as the extra day"
@@ -227,30 +227,37 @@ def generate(
     exempt = frozenset(d for d in (s0, extra) if d is not None)
     calendar = ChairCalendar(settings, rng, exempt=exempt, reserved=exempt)
 
-    # 1. Scenarios: benchmark patients last, required ones first, then weighted draws.
-    n_bench = extra_day_infusions if extra is not None else 0
-    roster_limit = capacity if extra != s0 else max(0, capacity - n_bench)
-    if extra == s0:
-        roster_limit = min(roster_limit, n_bench)
-        n_bench -= min(n_bench, sum(1 for s in REQUIRED_SCENARIOS[: patients - n_bench] if s in ROSTER))
-        n_bench = max(n_bench, 0)
+    # 1. Scenarios: the required ones first (one each), then weighted draws; the benchmark's patients
+    #    then take the place of the last ones, never of the whole schedule day.
+    wanted = extra_day_infusions if extra is not None else 0
+    roster_limit = wanted if extra == s0 else capacity
     names: list[str] = []
     roster_count = 0
-    active_budget = max(0, round(0.6 * capacity * len(settings.open_weekdays)))
-    for name in REQUIRED_SCENARIOS[: max(0, patients - n_bench)]:
+    for name in REQUIRED_SCENARIOS[:patients]:
         if name in ROSTER:
             if roster_count >= roster_limit:
                 continue
             roster_count += 1
         names.append(name)
     active = sum(1 for n in names if n in ROSTER or n in ACTIVE)
-    while len(names) < patients - n_bench:
+    active_budget = max(0, round(0.6 * capacity * len(settings.open_weekdays)))
+    while len(names) < patients:
         if active < active_budget and rng.random() < 0.4:
             names.append(weighted(rng, ACTIVE_WEIGHTS))
             active += 1
         else:
             names.append(weighted(rng, HISTORY_WEIGHTS))
-    names.extend([BENCH] * (patients - len(names)))
+    bench = wanted - roster_count if extra == s0 else wanted
+    for i in range(patients - 1, -1, -1):  # others first, then roster ones (keeping one for the day)
+        if bench and names[i] not in ROSTER:
+            names[i], bench = BENCH, bench - 1
+    for i in range(patients - 1, -1, -1):
+        if bench and names[i] in ROSTER and sum(n in ROSTER for n in names) > 1:
+            names[i], bench = BENCH, bench - 1
+    if bench:
+        raise ValueError(
+            f"{wanted} infusions on the extra day and a schedule day need at least {wanted + 1} patients"
+        )
 
     historical = sum(1 for n in names if n in HISTORY)
     # Spread history so the chairs are about half used: 5 infusions per patient on average.

@@ -367,6 +367,20 @@ def test_extra_day_holds_exactly_the_asked_number_up_to_the_grid() -> None:
         generate(300, 1, TODAY, extra_day=date(2026, 11, 28), extra_day_infusions=3)
 
 
+@pytest.mark.parametrize("wanted", [1, 3, 16, 20])
+def test_extra_day_on_the_schedule_day_counts_todays_patients(wanted: int) -> None:
+    data = generate(max(wanted, 40), 2, TODAY, extra_day=TODAY, extra_day_infusions=wanted)
+    assert len(data.live_on(TODAY)) == wanted
+    check_invariants(data)
+
+
+def test_extra_day_elsewhere_needs_a_patient_left_for_the_schedule_day() -> None:
+    extra = TODAY + timedelta(days=1)
+    assert len(generate(6, 2, TODAY, extra_day=extra, extra_day_infusions=5).live_on(extra)) == 5
+    with pytest.raises(ValueError, match="need at least 6 patients"):
+        generate(5, 2, TODAY, extra_day=extra, extra_day_infusions=5)
+
+
 def test_the_slot_grid_follows_the_settings() -> None:
     eight = dataclasses.replace(DEFAULT_SETTINGS, chairs=8)
     assert day_capacity(DEFAULT_SETTINGS) == 20
