@@ -8,7 +8,7 @@ log). On PostgreSQL the id sequences are moved past the explicit demo ids afterw
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import Table, delete, func, insert, select, text
 from sqlalchemy.orm import Session
@@ -99,13 +99,20 @@ def load(
                     "the clinic data and load the demo instead, or use an empty database"
                 )
             _delete_clinic_rows(session)
+        # psycopg sends an executemany row by row (about 20,000 rows/s here); COPY in the same
+        # transaction is several times faster. SQLite's executemany is already fast.
+        copy_in = session.get_bind().dialect.driver == "psycopg"
         for name, rows in data.tables():
             table = _TABLES[name]
             if name == "closure":
                 have = set(session.scalars(select(Closure.day)))
                 rows = [r for r in rows if r["day"] not in have]
             for start in range(0, len(rows), batch_size):
-                session.execute(insert(table), rows[start : start + batch_size])
+                batch = rows[start : start + batch_size]
+                if copy_in:
+                    _copy_rows(session, name, batch)
+                else:
+                    session.execute(insert(table), batch)
                 if progress is not None:
                     progress(name, min(start + batch_size, len(rows)), len(rows))
             if not rows and progress is not None:
@@ -114,6 +121,18 @@ def load(
         if session.get_bind().dialect.name == "postgresql":
             _advance_sequences(session)
     return inserted
+
+
+def _copy_rows(session: Session, name: str, rows: list[dict[str, Any]]) -> None:
+    """COPY ``rows`` into table ``name`` through the session's own connection (its transaction)."""
+    if not rows:
+        return
+    columns = list(rows[0])
+    raw = session.connection().connection.driver_connection
+    assert raw is not None
+    with raw.cursor() as cursor, cursor.copy(f"COPY {name} ({', '.join(columns)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row([row[c] for c in columns])
 
 
 def _delete_clinic_rows(session: Session) -> None:
