@@ -36,7 +36,6 @@ from kdash.demo_scenarios import (
     MOOD_ONLY,
     REQUIRED_SCENARIOS,
     ROSTER,
-    CourseSpec,
     PatientSpec,
     ScenarioContext,
     weighted,
@@ -240,6 +239,8 @@ def generate(
             roster_count += 1
         names.append(name)
     active = sum(1 for n in names if n in ROSTER or n in ACTIVE)
+    # Patients in a course at once: about what the chairs treat in a week (each has 1–3 a week in
+    # induction, one a month in boosters), so a bigger demo adds history, not an impossible schedule.
     active_budget = max(0, round(0.6 * capacity * len(settings.open_weekdays)))
     while len(names) < patients:
         if active < active_budget and rng.random() < 0.4:
@@ -265,21 +266,7 @@ def generate(
     window = max(400, int(historical * 5 / per_day))
     ctx = ScenarioContext(rng, t0, s0, window, settings, extra)
 
-    specs: list[PatientSpec] = []
-    for name in names:
-        if name == BENCH:
-            assert extra is not None
-            course = CourseSpec(
-                done=rng.randint(1, 8),
-                anchor_kind="pin",
-                anchor_day=extra,
-                pinned=extra,
-                status=CourseStatus.ACTIVE,
-                outcome=TrialOutcome.BENEFIT,
-            )
-            specs.append(PatientSpec(ScreeningStatus.CLEARED, [course]))
-        else:
-            specs.append(BUILDERS[name](ctx))
+    specs = [BUILDERS[name](ctx) for name in names]
 
     # 2. People.
     indications = _indications(rng, names)
@@ -666,7 +653,7 @@ def _emit_missed(
 ) -> None:
     """A cancelled or missed booking on an open day in [lo, hi]; it holds no number and no chair."""
     rng = ctx.rng
-    day = next((d for d in range(hi, lo - 1, -1) if calendar.is_open(d) and d not in (ctx.sday,)), None)
+    day = next((d for d in range(hi, lo - 1, -1) if calendar.is_open(d) and d != ctx.sday), None)
     if day is None or number > MAX_INFUSIONS_PER_COURSE:
         return
     minute, chair = calendar.any_slot()

@@ -19,6 +19,8 @@ from kdash.vocab import MAX_INFUSIONS_PER_COURSE, CourseStatus, PatientStatus, S
 
 @dataclass
 class CourseSpec:
+    """One course of a scenario: how far it got and where its infusions should fall (before booking)."""
+
     done: int  # completed infusions before the pinned / booked ones
     anchor_kind: str  # "last": last done at anchor_day; "next": first booked at anchor_day; "pin"
     anchor_day: int | None  # ordinal; None for an earlier course, set from the next course
@@ -36,6 +38,8 @@ class CourseSpec:
 
 @dataclass
 class PatientSpec:
+    """What a demo patient is there to show: screening state, courses, and how scores and vitals behave."""
+
     screening: ScreeningStatus
     courses: list[CourseSpec] = field(default_factory=list)
     patient_status: PatientStatus = PatientStatus.ACTIVE
@@ -55,16 +59,14 @@ class PatientSpec:
 
 @dataclass(frozen=True)
 class ScenarioContext:
+    """The fixed facts every scenario builder needs (days as ordinals) and the one shared random source."""
+
     rng: random.Random
     today: int
     sday: int  # the schedule day (today, or the next open weekday)
     window: int  # days of clinic history for purely historical patients
     settings: ClinicSettings
     extra_day: int | None
-
-
-def _r(ctx: ScenarioContext) -> random.Random:
-    return ctx.rng
 
 
 def _pin(ctx: ScenarioContext, done: int, *, ahead: int = 0, **kw: Any) -> CourseSpec:
@@ -76,7 +78,7 @@ def _pin(ctx: ScenarioContext, done: int, *, ahead: int = 0, **kw: Any) -> Cours
 
 
 def _responder_today(ctx: ScenarioContext, **kw: Any) -> PatientSpec:
-    rng = _r(ctx)
+    rng = ctx.rng
     course = _pin(ctx, rng.randint(2, 5), ahead=rng.randint(0, 2))
     return PatientSpec(ScreeningStatus.CLEARED, [course], recent_score=True, **kw)
 
@@ -265,6 +267,21 @@ HISTORY: dict[str, Builder] = {
 
 BENCH = "extra_day_course"
 
+
+def _extra_day_course(c: ScenarioContext) -> PatientSpec:
+    """A responder whose next infusion is on the benchmark's extra day."""
+    assert c.extra_day is not None
+    course = CourseSpec(
+        done=c.rng.randint(1, 8),
+        anchor_kind="pin",
+        anchor_day=c.extra_day,
+        pinned=c.extra_day,
+        status=CourseStatus.ACTIVE,
+        outcome=TrialOutcome.BENEFIT,
+    )
+    return PatientSpec(ScreeningStatus.CLEARED, [course])
+
+
 #: Scenarios the first patients take, one each, so that a demo of this many patients or more shows
 #: every screening state, course stage and huddle flag. Roster and other situations alternate so that
 #: a small demo still has a mix.
@@ -327,7 +344,7 @@ HISTORY_WEIGHTS: tuple[tuple[str, int], ...] = (
 )
 #: Scenarios whose point is a PHQ-9 score (item 9, a rise of 5): they need a mood indication.
 MOOD_ONLY = frozenset({"item9_unreviewed_today", "item9_reviewed_today", "worsening_today"})
-BUILDERS: dict[str, Builder] = {**ROSTER, **ACTIVE, **HISTORY}
+BUILDERS: dict[str, Builder] = {**ROSTER, **ACTIVE, **HISTORY, BENCH: _extra_day_course}
 
 
 def weighted(rng: random.Random, choices: tuple[tuple[Any, int], ...]) -> Any:
