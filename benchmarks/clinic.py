@@ -116,12 +116,9 @@ def _meta_path(scale: str, db: str) -> Path:
 
 def fingerprint(patients: int) -> str:
     """Changes whenever the generator, the loader or the parameters change."""
-    import kdash.demo
-
     digest = hashlib.sha256()
-    for module in (kdash.demo, sys.modules.get("kdash.demo_calendar")):
-        if module is not None and getattr(module, "__file__", None):
-            digest.update(Path(module.__file__).read_bytes())  # type: ignore[arg-type]
+    for source in sorted((ROOT / "kdash").glob("demo*.py")):
+        digest.update(source.read_bytes())
     params = [patients, SEED, TODAY.isoformat(), DAY2.isoformat(), DAY2_INFUSIONS, DAY_SHARE, DAY_SEARCH]
     params.append(sorted(bench_overrides(patients).items()))
     digest.update(json.dumps(params).encode())
