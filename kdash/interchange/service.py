@@ -10,6 +10,7 @@ from collections.abc import Callable
 from datetime import datetime, tzinfo
 from pathlib import Path
 
+from kdash.audit import record
 from kdash.auth import SYSTEM, Action, Actor, require
 from kdash.db import Database
 from kdash.interchange import cells
@@ -87,3 +88,33 @@ def write_parsed(
     except _DryRun:
         pass
     return summary
+
+
+def export_csv(
+    db: Database, folder: Path, *, actor: Actor = SYSTEM, now: datetime | None = None
+) -> dict[str, int]:
+    """Write every current record as the import's CSV files in ``folder``; the export is audited."""
+    from kdash.interchange.csv_export import tables, write_tables
+
+    require(actor, Action.EXPORT)
+    with db.write() as session:
+        data = tables(session)
+        counts = write_tables(folder, data)
+        record(session, actor, "export", entity="clinic", after={"format": "csv", **counts}, now=now)
+    return counts
+
+
+def export_fhir(
+    db: Database, out: Path, *, actor: Actor = SYSTEM, now: datetime | None = None
+) -> dict[str, int]:
+    """Write every current record as one FHIR R4 transaction Bundle; returns resources per type."""
+    from kdash.interchange.fhir_export import bundle_json
+
+    require(actor, Action.EXPORT)
+    zone = clinic_zone(db)
+    with db.write() as session:
+        text, counts = bundle_json(session, zone)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text, encoding="utf-8")
+        record(session, actor, "export", entity="clinic", after={"format": "fhir", **counts}, now=now)
+    return counts
