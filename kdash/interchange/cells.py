@@ -86,6 +86,8 @@ def _check_characters(raw: str, *, multiline: bool) -> None:
         cat = unicodedata.category(ch)
         if ch in allowed:
             continue
+        if ch in "\n\r":
+            raise CellError("contains a line break; this field takes a single line")
         if cat == "Cc" or cat == "Cs":
             raise CellError(
                 f"contains a control character (U+{ord(ch):04X}); remove it"

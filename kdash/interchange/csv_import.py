@@ -43,10 +43,12 @@ def read_folder(
     for spec in present:
         parsed.files.append(spec.name)
         try:
-            content = (folder / spec.name).read_bytes().decode("utf-8-sig")
+            raw = (folder / spec.name).read_bytes()
+            content = raw.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
+            line = raw[: exc.start].count(b"\n") + 1
             parsed.problems.append(
-                Problem(spec.name, "", f"is not UTF-8 text (byte {exc.start}); save it as CSV UTF-8")
+                Problem(f"{spec.name}:{line}", "", "is not UTF-8 text; save the file as CSV UTF-8")
             )
             continue
         read_text(spec, content, zone, parsed, progress)
