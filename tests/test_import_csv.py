@@ -207,8 +207,8 @@ def test_header_problems_name_the_columns(sqlite_db: Database, tmp_path: Path) -
     header = "mrn,first_name,surname,date_of_birth,sex,indication,provider\n"
     folder = write(tmp_path / "in", patients=header)
     assert refusal(sqlite_db, folder) == [
-        "patients.csv:1: unknown column(s): surname; patients.csv has the columns mrn, first_name, last_name, "
-        "date_of_birth, sex, indication, provider, status, escort_name, escort_phone",
+        "patients.csv:1: unknown column(s): surname; patients.csv has the columns mrn, first_name, "
+        "last_name, date_of_birth, sex, indication, provider, status, escort_name, escort_phone",
         "patients.csv:1: missing required column(s): last_name",
     ]
 
