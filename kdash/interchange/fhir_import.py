@@ -107,7 +107,13 @@ def _lenient(resource: dict[str, Any]) -> dict[str, Any]:
     if resource.get("resourceType") != "Observation":
         return resource
     resource = copy.deepcopy(resource)
-    for part in [resource, *[p for p in resource.get("component") or [] if isinstance(p, dict)]]:
+    components = resource.get("component")
+    parts = (
+        [resource, *(p for p in components if isinstance(p, dict))]
+        if isinstance(components, list)
+        else [resource]
+    )
+    for part in parts:
         if "valueDecimal" in part and "valueQuantity" not in part:
             part["valueQuantity"] = {"value": part.pop("valueDecimal")}
     return resource
