@@ -1,0 +1,50 @@
+"""kdash: navigation and the login gate. Pages live in ``pages/``; their logic lives in ``kdash``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from kdash import ui
+from kdash.auth import Action
+
+HERE = Path(__file__).parent
+
+
+def _page(file: str, title: str, icon: str, *, default: bool = False) -> st.Page:
+    return st.Page(HERE / "pages" / file, title=title, icon=icon, default=default, url_path=Path(file).stem)
+
+
+#: (section, page, the action a user needs to see it in the menu; each page checks it again itself).
+PAGES: list[tuple[str, st.Page, Action]] = [
+    ("Today", _page("huddle.py", "Morning huddle", ":material/groups:", default=True), Action.VIEW_CLINICAL),
+    ("Patients", _page("roster.py", "Roster", ":material/patient_list:"), Action.VIEW_CLINICAL),
+    ("Patients", _page("patient.py", "Patient", ":material/person:"), Action.VIEW_CLINICAL),
+    ("Patients", _page("screening.py", "Screening", ":material/checklist:"), Action.VIEW_CLINICAL),
+    ("Patients", _page("courses.py", "Courses", ":material/timeline:"), Action.VIEW_CLINICAL),
+    ("Patients", _page("trends.py", "Symptom trends", ":material/monitoring:"), Action.VIEW_CLINICAL),
+    ("Planning", _page("planner.py", "What-if planner", ":material/event_available:"), Action.PLAN),
+    ("Admin", _page("data.py", "Import / export", ":material/swap_vert:"), Action.EXPORT),
+    ("Admin", _page("audit.py", "Audit log", ":material/policy:"), Action.VIEW_AUDIT),
+    ("Admin", _page("users.py", "Users", ":material/manage_accounts:"), Action.MANAGE_USERS),
+    ("Admin", _page("settings.py", "Clinic settings", ":material/tune:"), Action.VIEW_CLINICAL),
+]
+
+st.set_page_config(page_title="kdash", page_icon=":material/medical_services:", layout="wide")
+
+actor = ui.current_actor()
+if actor is None:
+    # Register every page but show none: a deep link keeps its URL and lands on the login form.
+    st.navigation([page for _, page, _ in PAGES], position="hidden")
+    ui.first_run_view()
+    ui.login_view()
+    st.stop()
+
+sections: dict[str, list[st.Page]] = {}
+for section, page, action in PAGES:
+    if actor.can(action):
+        sections.setdefault(section, []).append(page)
+navigation = st.navigation(sections)
+ui.sidebar(actor)
+navigation.run()

@@ -1,0 +1,39 @@
+"""Errors a user can act on, shared by services, forms, importers and the CLI.
+
+A :class:`ValidationError` carries every problem found (field and what is wrong), so a form can show
+each beside its field and an import can list each bad row, instead of stopping at the first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    field: str
+    message: str
+    where: str | None = None  # e.g. "patients.csv:12" for an import row
+
+    def __str__(self) -> str:
+        prefix = f"{self.where}: " if self.where else ""
+        return f"{prefix}{self.field}: {self.message}"
+
+
+class ValidationError(ValueError):
+    """Input refused; nothing was written. ``problems`` lists each field and why."""
+
+    def __init__(self, problems: list[Problem] | Problem) -> None:
+        self.problems = [problems] if isinstance(problems, Problem) else list(problems)
+        super().__init__("; ".join(str(p) for p in self.problems))
+
+
+class Refused(Exception):
+    """A valid request the clinic's rules do not allow (an 11th infusion, a trial without benefit).
+
+    The message says why in words a nurse understands and, where there is one, what to do instead.
+    """
+
+
+class NotFound(LookupError):
+    """The record asked for does not exist (or was deleted)."""
