@@ -4,7 +4,7 @@ export imported into an empty database gives the same records."""
 from __future__ import annotations
 
 import csv
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
@@ -92,4 +92,18 @@ def test_export_is_audited_and_cli_writes_files(
     engine = make_engine(sqlite_url)
     with Database(engine=engine).read() as s:
         assert s.scalar(select(AuditEvent.after_json).where(AuditEvent.action == "export")) is not None
+    engine.dispose()
+
+
+def test_demo_clinic_round_trips_through_csv(db: Database, tmp_path: Path) -> None:
+    from kdash.demo import generate, load
+
+    load(db, generate(30, 11, date(2026, 12, 7)))
+    counts = export_csv(db, tmp_path / "out", now=NOW)
+    assert counts["infusions.csv"] > 100
+    engine = make_engine(f"sqlite:///{tmp_path / 'copy.db'}")
+    upgrade(engine)
+    copy = Database(engine=engine)
+    import_path(copy, tmp_path / "out", now=NOW)
+    assert snapshot(copy) == snapshot(db)
     engine.dispose()

@@ -292,3 +292,14 @@ def test_hostile_observation_values_give_problems_not_crashes(field: str, junk: 
     parsed = read_bundle_data("b.json", bundle, None)
     for problem in parsed.problems:
         assert str(problem).startswith("b.json: entry ")
+
+
+def test_demo_clinic_round_trips_through_fhir(db: Database, tmp_path: Path) -> None:
+    from kdash.demo import generate, load
+
+    load(db, generate(30, 11, date(2026, 12, 7)))
+    export_fhir(db, tmp_path / "demo.json", now=NOW)
+    copy = new_db(tmp_path, "copy.db", "")
+    import_path(copy, tmp_path / "demo.json", now=NOW)
+    assert snapshot(copy) == snapshot(db)
+    copy.engine.dispose()

@@ -30,24 +30,38 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(handler=_run)
 
 
-def _progress(stage: str, count: int) -> None:
-    print(f"\r{stage}: {count} rows", end="", file=sys.stderr, flush=True)
+class _Progress:
+    """One progress line on stderr, rewritten in place; ended with a newline before other output."""
+
+    def __init__(self) -> None:
+        self.shown = False
+
+    def __call__(self, stage: str, count: int) -> None:
+        print(f"\r{stage}: {count} rows ", end="", file=sys.stderr, flush=True)
+        self.shown = True
+
+    def end(self) -> None:
+        if self.shown:
+            print(file=sys.stderr)
+            self.shown = False
 
 
 def _run(args: argparse.Namespace) -> int:
     if not args.path.exists():
         raise CliError(f"{args.path} does not exist")
     db = open_database(args.db)
+    progress = _Progress()
     try:
-        summary = import_path(db, args.path, dry_run=args.dry_run, progress=_progress)
+        summary = import_path(db, args.path, dry_run=args.dry_run, progress=progress)
     except ImportRefused as exc:
+        progress.end()
         for problem in exc.problems[:MAX_PROBLEMS_SHOWN]:
             print(problem, file=sys.stderr)
         hidden = len(exc.problems) - MAX_PROBLEMS_SHOWN
         if hidden > 0:
             print(f"... and {hidden} more problem(s)", file=sys.stderr)
         raise CliError(f"{len(exc.problems)} problem(s) found; nothing was written") from None
-    print("", end="", file=sys.stderr)
+    progress.end()
     prefix = "dry run, nothing written — would be: " if args.dry_run else ""
     for line in summary.lines():
         print(prefix + line)
