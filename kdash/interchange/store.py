@@ -34,6 +34,8 @@ from kdash.vocab import LIVE_INFUSION_STATUSES, MAX_INFUSIONS_PER_COURSE, Infusi
 
 #: Rows per IN (...) query when loading what is already stored (well under every driver's limit).
 _CHUNK = 500
+#: New records inserted per flush (SQLAlchemy batches the INSERTs of one flush).
+_BATCH = 500
 #: Order of writing: referenced records first.
 KIND_ORDER: tuple[Kind, ...] = (
     Kind.PATIENT,
@@ -102,7 +104,7 @@ class Stored:
         if row.kind is Kind.PATIENT:
             return self.patients.get(row.mrn)
         if row.kind is Kind.COURSE:
-            return self.courses.get(row.key)  # type: ignore[arg-type]
+            return self.courses.get(row.key)
         if row.kind is Kind.SCREENING:
             return self.screening.get(row.key)
         if row.kind is Kind.DECISION:
@@ -330,10 +332,15 @@ def apply(
         )
     )
     total = len(ordered)
+    pending: list[tuple[Row, Any, dict[str, Any]]] = []
     for done, row in enumerate(ordered, start=1):
         existing = stored.find(row)
+        if pending and (
+            pending[-1][0].kind is not row.kind or existing is not None or len(pending) >= _BATCH
+        ):
+            _write_created(session, pending, stored, actor, now)
         if existing is None:
-            _create(session, row, stored, actor, now, origin)
+            pending.append(_create(session, row, stored, origin))
             summary.add(row.source, "created")
         else:
             changed = _amend(session, row, existing, stored, actor, now, origin)
@@ -341,6 +348,7 @@ def apply(
             summary.amendments += changed
         if progress is not None:
             progress(done, total)
+    _write_created(session, pending, stored, actor, now)
     return summary
 
 
@@ -348,42 +356,54 @@ def _patient_id(row: Row, stored: Stored) -> int:
     return stored.patients[row.mrn].id
 
 
-def _create(session: Session, row: Row, stored: Stored, actor: Actor, now: datetime, origin: str) -> None:
+def _create(session: Session, row: Row, stored: Stored, origin: str) -> tuple[Row, Any, dict[str, Any]]:
+    """Add the new record to the session (inserted in a batch by :func:`_write_created`)."""
     values = dict(row.values)
-    patient_id: int | None = None
     if row.kind is Kind.PATIENT:
         values["mrn"] = row.mrn
         values.setdefault("status", "active")
-    else:
-        patient_id = _patient_id(row, stored)
-    if row.kind is Kind.INFUSION:
+    elif row.kind is Kind.INFUSION:
         values["course_id"] = stored.courses[(row.mrn, row.key[1])].id
         values.setdefault("status", InfusionStatus.SCHEDULED.value)
-    elif row.kind is not Kind.PATIENT:
-        values["patient_id"] = patient_id
+    else:
+        values["patient_id"] = _patient_id(row, stored)
     if row.kind is Kind.ASSESSMENT:
         values["source"] = origin
     obj = _MODELS[row.kind](**values)
     session.add(obj)
-    session.flush()
     if row.kind is Kind.PATIENT:
         stored.patients[row.mrn] = obj
-        patient_id = obj.id
     elif row.kind is Kind.COURSE:
         stored.courses[(row.mrn, obj.number)] = obj
     elif row.kind is Kind.INFUSION:
         stored.infusions.setdefault((row.mrn, row.key[1]), []).append(obj)
-    record(
-        session,
-        actor,
-        f"import_{row.kind.value}",
-        patient_id=patient_id,
-        entity=row.kind.value,
-        entity_id=obj.id,
-        after={k: v for k, v in values.items() if k not in ("patient_id", "course_id")},
-        reason=f"imported from {row.where}",
-        now=now,
-    )
+    return row, obj, values
+
+
+def _write_created(
+    session: Session,
+    pending: list[tuple[Row, Any, dict[str, Any]]],
+    stored: Stored,
+    actor: Actor,
+    now: datetime,
+) -> None:
+    """Insert the pending records in one flush, then audit each (the audit event needs its id)."""
+    if not pending:
+        return
+    session.flush()
+    for row, obj, values in pending:
+        record(
+            session,
+            actor,
+            f"import_{row.kind.value}",
+            patient_id=_patient_id(row, stored),
+            entity=row.kind.value,
+            entity_id=obj.id,
+            after={k: v for k, v in values.items() if k not in ("patient_id", "course_id")},
+            reason=f"imported from {row.where}",
+            now=now,
+        )
+    pending.clear()
 
 
 def _amend(
