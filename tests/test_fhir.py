@@ -178,6 +178,10 @@ def _fractional(b: dict[str, Any]) -> None:
     _entry(b, "o1")["valueQuantity"]["value"] = 16.5
 
 
+def _entered_in_error_procedure(b: dict[str, Any]) -> None:
+    _entry(b, "proc1")["status"] = "entered-in-error"
+
+
 def _unknown_mrn(b: dict[str, Any]) -> None:
     _entry(b, "o3")["subject"]["reference"] = "Patient?identifier=https://ehr.example/mrn|EHR-99"
 
@@ -218,6 +222,11 @@ def _unknown_mrn(b: dict[str, Any]) -> None:
         (
             _fractional,
             "foreign_bundle.json: entry 7 (Observation/o1): value[x]: '16.5' is not a whole number (score)",
+        ),
+        (
+            _entered_in_error_procedure,
+            "foreign_bundle.json: entry 15 (Procedure/proc1): status: 'entered-in-error' is not a Procedure "
+            "status kdash reads; use one of: preparation, in-progress, on-hold, completed, not-done, stopped",
         ),
         (
             _unknown_mrn,

@@ -400,12 +400,20 @@ class _Reader:
             for concept in ep.type or []:
                 indication = _code_in(concept, f.CS_INDICATION) or indication
             status = f.EPISODE_STATUS_IN.get(ep.status or "")
+            if status is None:
+                self.problem(
+                    e.where,
+                    "status",
+                    f"{c.echo(str(ep.status or ''))} is not an EpisodeOfCare status kdash "
+                    f"reads; use one of: {', '.join(f.EPISODE_STATUS_IN)}",
+                )
+                continue
             cells = {
                 "mrn": mrn,
                 "course": _number_text(_ext(ep, f.EXT_COURSE_NUMBER)),
                 "indication": indication or self._patient_indication(mrn, indications),
                 "trial_outcome": str(_ext(ep, f.EXT_TRIAL_OUTCOME) or "pending"),
-                "status": status.value if status else str(ep.status or ""),
+                "status": status.value,
                 "started_on": self._date_text(ep.period.start) if ep.period and ep.period.start else "",
                 "trial_outcome_by": str(_ext(ep, f.EXT_TRIAL_OUTCOME_BY) or ""),
                 "trial_outcome_on": self._date_text(_ext(ep, f.EXT_TRIAL_OUTCOME_ON)),
@@ -595,6 +603,14 @@ class _Reader:
                 self.problem(e.where, "subject", str(exc))
                 continue
             status = f.PROCEDURE_STATUS_IN.get(pr.status or "")
+            if status is None:
+                self.problem(
+                    e.where,
+                    "status",
+                    f"{c.echo(str(pr.status or ''))} is not a Procedure status kdash "
+                    f"reads; use one of: {', '.join(f.PROCEDURE_STATUS_IN)}",
+                )
+                continue
             no_show = InfusionStatus.NO_SHOW.value
             if (
                 status is InfusionStatus.CANCELLED
@@ -608,7 +624,7 @@ class _Reader:
                 "course": _number_text(_ext(pr, f.EXT_COURSE_NUMBER)),
                 "number": _number_text(_ext(pr, f.EXT_INFUSION_NUMBER)),
                 "scheduled_at": self._datetime_text(start),
-                "status": status.value if status else str(pr.status or ""),
+                "status": status.value,
                 "chair": _number_text(_ext(pr, f.EXT_CHAIR)),
                 "dose_mg_per_kg": _number_text(_ext(pr, f.EXT_DOSE)),
                 "premed_given": _number_text(_ext(pr, f.EXT_PREMED)),
