@@ -247,9 +247,11 @@ def run_measure(
         row["missing"] = str(exc)
         return row
     timed = time_runs(spec.kdash, runs)
+    cpu = timed.median_cpu_ms
     row.update(
         median_ms=round(timed.median_ms, 2),
         cold_ms=round(timed.cold_ms, 2),
+        cpu_ms=None if cpu is None else round(cpu, 2),
         rss_mb=_round(vmhwm_mb()),
         rows=spec.rows(timed.result),
     )

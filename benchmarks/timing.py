@@ -28,15 +28,25 @@ def vmhwm_mb() -> float | None:
 
 @dataclass
 class Timed:
-    """First (cold) call, the warm calls after it, and the first call's answer."""
+    """First (cold) call, the warm calls after it, and the first call's answer.
+
+    ``warm_cpu_ms`` is this process's CPU time per warm call: on a machine shared with other work the
+    wall-clock time swings with the load, the CPU time much less (for SQLite all the work is in-process;
+    for PostgreSQL the server's share is not in it).
+    """
 
     cold_ms: float
     warm_ms: list[float]
     result: Any
+    warm_cpu_ms: list[float]
 
     @property
     def median_ms(self) -> float:
         return statistics.median(self.warm_ms) if self.warm_ms else self.cold_ms
+
+    @property
+    def median_cpu_ms(self) -> float | None:
+        return statistics.median(self.warm_cpu_ms) if self.warm_cpu_ms else None
 
 
 def time_call(fn: Callable[[], Any]) -> tuple[float, Any]:
@@ -45,11 +55,19 @@ def time_call(fn: Callable[[], Any]) -> tuple[float, Any]:
     return (time.perf_counter() - start) * 1000.0, result
 
 
+def _timed_cpu(fn: Callable[[], Any]) -> tuple[float, float]:
+    cpu = time.process_time()
+    wall, _ = time_call(fn)
+    return wall, (time.process_time() - cpu) * 1000.0
+
+
 def time_runs(fn: Callable[[], Any], runs: int) -> Timed:
     """Call ``fn`` once (cold in a fresh process) and then ``runs`` more times (warm)."""
     cold_ms, result = time_call(fn)
-    warm = [time_call(fn)[0] for _ in range(runs)]
-    return Timed(cold_ms=cold_ms, warm_ms=warm, result=result)
+    pairs = [_timed_cpu(fn) for _ in range(runs)]
+    return Timed(
+        cold_ms=cold_ms, warm_ms=[w for w, _ in pairs], result=result, warm_cpu_ms=[c for _, c in pairs]
+    )
 
 
 def warm_median(fn: Callable[[], Any], runs: int) -> tuple[float, Any]:

@@ -127,6 +127,10 @@ class ScreeningItem(Base):
     __table_args__ = (
         _one_of("result", ScreeningResult),
         UniqueConstraint("patient_id", "item", "recorded_on", name="uq_screening_item_natural"),
+        # A patient's answers in date order, read from the index alone (migration 0003).
+        Index(
+            "ix_screening_item_patient_answers", "patient_id", "recorded_on", "id", "item", "result", "note"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -228,6 +232,8 @@ class Infusion(Base):
             postgresql_where=text(_live_sql() + " AND chair IS NOT NULL"),
         ),
         Index("ix_infusion_scheduled_at", "scheduled_at"),
+        # A day's (or a range's) bookings with status, course and chair from the index alone (0003).
+        Index("ix_infusion_day", "scheduled_at", "status", "course_id", "chair"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -278,6 +284,18 @@ class Assessment(Base):
             postgresql_where=text("deleted_at IS NULL"),
         ),
         Index("ix_assessment_patient_taken", "patient_id", "taken_on"),
+        # A patient's live scores oldest first with what the rules read, from the index alone (0003).
+        Index(
+            "ix_assessment_patient_scores",
+            "patient_id",
+            "taken_on",
+            "id",
+            "instrument",
+            "score",
+            "item9",
+            sqlite_where=text("deleted_at IS NULL"),
+            postgresql_where=text("deleted_at IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
