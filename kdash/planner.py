@@ -27,8 +27,10 @@ from kdash.planning.cadence import (
 from kdash.planning.calendar import Booking, ClinicCalendar, DayClosed, at_minute, to_clinic_local
 from kdash.planning.utilisation import DayUse, Utilisation, clinic_utilisation, day_use
 from kdash.records import CourseRec
+from kdash.rules.course import TRIAL_NUMBER, can_add_infusion, next_free_number
+from kdash.rules.screening import ScreeningAssessment
 from kdash.settings import ClinicSettings
-from kdash.vocab import MAX_INFUSIONS_PER_COURSE, CourseStatus, ScreeningStatus, TrialOutcome
+from kdash.vocab import MAX_INFUSIONS_PER_COURSE, ScreeningStatus
 
 __all__ = [
     "MAX_COMPARED",
@@ -102,23 +104,18 @@ def default_sessions(cadence: Cadence, live_count: int) -> int:
     return 1
 
 
-def _refusals(course: CourseRec, screening: ScreeningStatus, live_count: int) -> list[str]:
-    """Why the course cannot be planned at all (CLINICAL.md planning decisions), empty when it can."""
-    reasons = []
-    if screening is not ScreeningStatus.CLEARED:
-        reasons.append(f"screening is {screening.value}: only a cleared patient can be booked")
-    if course.status is CourseStatus.STOPPED:
-        reasons.append("the course is stopped: start a new course to book more infusions")
-    if live_count >= MAX_INFUSIONS_PER_COURSE:
-        reasons.append(
-            f"the course already holds {MAX_INFUSIONS_PER_COURSE} live infusions: "
-            "a new course with a current screening is needed"
-        )
-    if course.trial_outcome is TrialOutcome.NO_BENEFIT:
-        reasons.append("the trial showed no benefit: the course cannot continue")
-    elif live_count > 0 and course.trial_outcome is TrialOutcome.PENDING:
-        reasons.append("the trial outcome is pending: record benefit before planning further infusions")
-    return reasons
+def _refusals(course: CourseRec, screening: ScreeningStatus | ScreeningAssessment) -> list[str]:
+    """Why the course cannot be planned at all, empty when it can.
+
+    The course rules decide (kdash.rules.course.can_add_infusion: not cleared, course completed or
+    stopped, ten live, trial no_benefit or pending after the trial), so the planner and the booking
+    service never disagree about who may be booked.
+    """
+    assessment = (
+        screening if isinstance(screening, ScreeningAssessment) else ScreeningAssessment(screening, (), None)
+    )
+    decision = can_add_infusion(course, assessment)
+    return [] if decision.allowed else list(decision.reasons)
 
 
 def _blocker(calendar: ClinicCalendar, day: date, patient_days: set[date], min_days: int) -> str | None:
@@ -189,7 +186,7 @@ def _chair_use(calendar: ClinicCalendar, slots: Sequence[PlannedSlot]) -> tuple[
 
 def plan_course(
     course: CourseRec,
-    screening: ScreeningStatus,
+    screening: ScreeningStatus | ScreeningAssessment,
     start: date,
     cadence: Cadence | str,
     calendar: ClinicCalendar,
@@ -198,10 +195,12 @@ def plan_course(
     cover_until: date | None = None,
     preferred_time: time | None = None,
     scenario: str = "",
+    blockers: Sequence[str] = (),
 ) -> Plan:
     """Plan the next infusions of ``course`` on ``calendar`` (see docs/planner.md for every rule).
 
-    Raises ValueError for input that is wrong rather than refused (an unknown cadence, sessions < 1).
+    ``blockers`` are further refusals the caller found (re-screening due). Raises ValueError for input
+    that is wrong rather than refused (an unknown cadence, sessions < 1).
     """
     settings = calendar.settings
     cad = parse_cadence(cadence)
@@ -240,14 +239,14 @@ def plan_course(
             target=cover_until,
         )
 
-    refusals = _refusals(course, screening, len(live))
+    refusals = [*_refusals(course, screening), *blockers]
     if refusals:
         return finish(False, refusals, [], [])
 
     reasons: list[str] = []
     warnings: list[str] = []
     wanted = sessions if sessions is not None else default_sessions(cad, len(live))
-    if not live:
+    if next_free_number(course) == TRIAL_NUMBER:
         if wanted > 1:
             reasons.append(
                 f"no trial yet: only the trial can be planned (1 of the {wanted} asked); "

@@ -126,11 +126,15 @@ def calm_context(
     indication: Indication = Indication.DEPRESSION,
     **changes: object,
 ) -> PatientContext:
-    """A patient with nothing to flag: cleared, trial benefit, infusion 3 today, recent scores, escort."""
-    start = DAY - timedelta(days=4)
+    """A patient with nothing to flag: cleared, trial benefit, infusion 3 today, recent scores, escort.
+
+    Trial on DAY-14 (PHQ-9 20, NRS 7 that day), PHQ-9 10 two days later, infusion 2 on DAY-7,
+    PHQ-9 9 and NRS 6 the day before today.
+    """
+    start = DAY - timedelta(days=14)
     infs = [
         infusion(1, start, course_id=pid),
-        infusion(2, start + timedelta(days=2), course_id=pid),
+        infusion(2, start + timedelta(days=7), course_id=pid),
         infusion(3, DAY, InfusionStatus.SCHEDULED, hour=hour, course_id=pid),
     ]
     ctx = PatientContext(
@@ -141,6 +145,7 @@ def calm_context(
         assessments=(
             score("PHQ-9", 20, start, item9=0),
             score("NRS", 7, start),
+            score("PHQ-9", 10, start + timedelta(days=2), item9=0),
             score("PHQ-9", 9, DAY - timedelta(days=1), item9=0),
             score("NRS", 6, DAY - timedelta(days=1)),
         ),

@@ -268,7 +268,7 @@ def test_a_course_holding_ten_is_refused():
     plan = plan_course(c, CLEARED, MONDAY + timedelta(days=30), "booster", cal())
     assert not plan.allowed
     assert plan.slots == ()
-    assert any("a new course with a current screening is needed" in r for r in plan.reasons)
+    assert any("start a new course after re-screening" in r for r in plan.reasons)
 
 
 def test_no_trial_yet_plans_the_trial_alone():
@@ -286,14 +286,16 @@ def test_a_patient_not_cleared_is_refused(status):
     plan = plan_course(trial_done(), status, MONDAY, "induction", cal())
     assert not plan.allowed
     assert plan.slots == ()
-    assert any(f"screening is {status.value}" in r for r in plan.reasons)
+    assert any(f"Screening is {status.value.replace('_', ' ')}, not cleared" in r for r in plan.reasons)
 
 
 def test_trial_without_benefit_is_refused():
     plan = plan_course(trial_done(outcome=TrialOutcome.NO_BENEFIT), CLEARED, MONDAY, "induction", cal())
     assert not plan.allowed
     assert plan.slots == ()
-    assert plan.reasons == ("the trial showed no benefit: the course cannot continue",)
+    assert plan.reasons == (
+        "The trial infusion brought no benefit (provider's outcome): no further infusion",
+    )
 
 
 def test_pending_outcome_after_the_trial_is_refused():
@@ -303,10 +305,11 @@ def test_pending_outcome_after_the_trial_is_refused():
     assert any("trial outcome is pending" in r for r in plan.reasons)
 
 
-def test_a_stopped_course_is_refused():
-    plan = plan_course(trial_done(status=CourseStatus.STOPPED), CLEARED, MONDAY, "weekly", cal())
+@pytest.mark.parametrize("status", [CourseStatus.STOPPED, CourseStatus.COMPLETED])
+def test_a_stopped_or_completed_course_is_refused(status):
+    plan = plan_course(trial_done(status=status), CLEARED, MONDAY, "weekly", cal())
     assert not plan.allowed
-    assert any("course is stopped" in r for r in plan.reasons)
+    assert any(f"Course 1 is {status.value}" in r for r in plan.reasons)
 
 
 # --- course end, benefit window, target -------------------------------------------------------------
@@ -412,7 +415,7 @@ def test_compare_puts_up_to_three_scenarios_side_by_side():
     assert rows[0]["sessions"] == 5
     assert rows[0]["last"] < rows[1]["last"]
     assert rows[2]["sessions"] == 0
-    assert "screening is incomplete" in rows[2]["warnings"][0]
+    assert "Screening is incomplete" in rows[2]["warnings"][0]
     with pytest.raises(ValueError, match="at most 3"):
         compare(plans + plans[:1])
 
@@ -437,3 +440,16 @@ def test_aware_bookings_are_read_in_the_clinic_time_zone():
     aware = [Booking(datetime.combine(wednesday, time(8), ZoneInfo("UTC")), 1, 50, 500)]
     plan = plan_course(trial_done(), CLEARED, MONDAY, "induction", cal(aware, settings=london), sessions=1)
     assert (plan.slots[0].start, plan.slots[0].chair) == (at(wednesday, 8), 2)
+
+
+def test_a_trial_booked_but_not_given_blocks_further_infusions():
+    c = course((at(MONDAY, 9), InfusionStatus.SCHEDULED), outcome=TrialOutcome.PENDING)
+    plan = plan_course(c, CLEARED, MONDAY, "induction", cal())
+    assert not plan.allowed
+    assert any("has not been given yet" in r for r in plan.reasons)
+
+
+def test_blockers_from_the_caller_refuse_the_plan():
+    plan = plan_course(trial_done(), CLEARED, MONDAY, "induction", cal(), blockers=["re-screening is due"])
+    assert not plan.allowed
+    assert plan.reasons == ("re-screening is due",)

@@ -270,3 +270,30 @@ def test_phq9_response_matches_percent(baseline: int, latest: int) -> None:
         assert result is None
     else:
         assert result is (-pct >= 50.0 - 1e-9)
+
+
+def test_nrs_bands_follow_the_clinic_setting() -> None:
+    from kdash.rules.instruments import band_table, severity_band
+    from kdash.settings import DEFAULT_SETTINGS
+
+    assert band_table("NRS", DEFAULT_SETTINGS) == [
+        (0, 0, "none"),
+        (1, 3, "mild"),
+        (4, 6, "moderate"),
+        (7, 10, "severe"),
+    ]
+    stricter = DEFAULT_SETTINGS.with_overrides({"nrs_band_starts": [1, 5, 8]})
+    assert severity_band("NRS", 4, stricter) == "mild"
+    assert severity_band("NRS", 7, stricter) == "moderate"
+    assert severity_band("NRS", 4, DEFAULT_SETTINGS) == "moderate"
+
+
+def test_band_table_covers_every_score_once() -> None:
+    from kdash.rules.instruments import band_table
+    from kdash.settings import DEFAULT_SETTINGS
+    from kdash.vocab import INSTRUMENT_RANGES
+
+    for instrument, (low, high) in INSTRUMENT_RANGES.items():
+        table = band_table(instrument, DEFAULT_SETTINGS)
+        covered = [s for lo, hi, _ in table for s in range(lo, hi + 1)]
+        assert covered == list(range(low, high + 1)), instrument

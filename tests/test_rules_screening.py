@@ -17,6 +17,7 @@ from kdash.vocab import (
     ScreeningDecision,
     ScreeningResult,
     ScreeningStatus,
+    TrialOutcome,
 )
 from tests.rules_builders import course, decision, infusion, items
 
@@ -167,3 +168,16 @@ def test_no_rescreen_within_the_first_course_or_without_screening() -> None:
     only = course([infusion(1, date(2025, 1, 6))])
     assert rescreen_due(date(2025, 1, 2), [only], date(2025, 3, 3), S).due is False
     assert rescreen_due(None, [only], date(2025, 3, 3), S).due is False
+
+
+def test_a_stopped_course_also_calls_for_rescreening() -> None:
+    first = course(
+        [infusion(1, date(2025, 1, 6))], status=CourseStatus.STOPPED, outcome=TrialOutcome.NO_BENEFIT
+    )
+    second = course([], number=2, cid=2)
+    assert rescreen_due(date(2025, 1, 2), [first, second], date(2025, 3, 3), S).due is True
+
+
+def test_unknown_item_codes_are_ignored() -> None:
+    answers = [*items(D), ScreeningItemRec("not_a_known_item", YES, D)]
+    assert screening_status(answers, [decision(D)], S).status is ScreeningStatus.CLEARED

@@ -328,7 +328,7 @@ def _score_flags(
     flags: list[Flag] = []
     rises: list[str] = []
     for inst in SYMPTOM_INSTRUMENTS:
-        scores = groups.get(inst.value)
+        scores = groups.get(inst)
         if scores and len(scores) >= 2:
             prev, last = scores[-2], scores[-1]
             if is_worsening(inst, prev.score, last.score, settings):
@@ -366,7 +366,7 @@ def _score_flags(
     wanted = trial_instruments(course.indication)
     trial = trial_infusion(course)
     trial_day = (trial or today).scheduled_at.date()
-    if not any(a.taken_on <= trial_day for inst in wanted for a in groups.get(inst.value, ())):
+    if not any(a.taken_on <= trial_day for inst in wanted for a in groups.get(inst, ())):
         names = " or ".join(i.value for i in wanted)
         flags.append(
             Flag(
@@ -402,7 +402,7 @@ def _scores(
     first_day = min(live).date() if live else None
     out: dict[str, ScoreSummary] = {}
     for inst in SYMPTOM_INSTRUMENTS:
-        scores = groups.get(inst.value)
+        scores = groups.get(inst)
         if not scores:
             continue
         # Baseline: the last score on or before the course's first infusion, else the first score.
@@ -572,3 +572,53 @@ def huddle_to_json(h: Huddle) -> dict[str, Any]:
         },
         "patients": [entry_to_json(e) for e in h.entries],
     }
+
+
+#: Columns of the huddle's CSV export (one row per patient), in order.
+CSV_COLUMNS: tuple[str, ...] = (
+    "date",
+    "scheduled_at",
+    "mrn",
+    "name",
+    "infusion_number",
+    "course_number",
+    "course_max",
+    "screening_status",
+    "ready",
+    "urgent",
+    "warnings",
+    "infos",
+    "flags",
+    "messages",
+    *(f"{inst.value} {part}" for inst in SYMPTOM_INSTRUMENTS for part in ("baseline", "latest", "band")),
+)
+
+
+def huddle_to_rows(h: Huddle) -> list[dict[str, Any]]:
+    """One flat row per patient for a CSV file (flag codes and messages joined; blank where no score)."""
+    rows = []
+    for e in h.entries:
+        urgent, warnings, infos = severity_counts(e.flags)
+        row: dict[str, Any] = {
+            "date": h.day.isoformat(),
+            "scheduled_at": e.scheduled_at.isoformat(timespec="minutes"),
+            "mrn": e.patient.mrn,
+            "name": e.patient.name,
+            "infusion_number": e.infusion.number,
+            "course_number": e.course.number,
+            "course_max": MAX_INFUSIONS_PER_COURSE,
+            "screening_status": e.screening.status.value,
+            "ready": "yes" if e.ready else "no",
+            "urgent": urgent,
+            "warnings": warnings,
+            "infos": infos,
+            "flags": ";".join(f.code.value for f in e.flags),
+            "messages": " | ".join(f.message for f in e.flags),
+        }
+        for inst in SYMPTOM_INSTRUMENTS:
+            s = e.scores.get(inst.value)
+            row[f"{inst.value} baseline"] = "" if s is None else s.baseline
+            row[f"{inst.value} latest"] = "" if s is None else s.latest
+            row[f"{inst.value} band"] = "" if s is None else s.band
+        rows.append(row)
+    return rows

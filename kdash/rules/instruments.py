@@ -1,8 +1,9 @@
 """Scoring rules of the symptom instruments: range, severity band, change, response, remission, worsening.
 
-Band cut-points are the instruments' published scoring (CLINICAL.md "Instruments"), not clinic policy, so
-they live here beside their source; every threshold the clinic may tune (response, remission, worsening,
-the PCL-5 cut-off) comes from :class:`ClinicSettings`.
+Band cut-points of PHQ-9, GAD-7 and MADRS are the instruments' published scoring (CLINICAL.md
+"Instruments"), not clinic policy, so they live here beside their source; every threshold the clinic may
+tune (the pain NRS bands, response, remission, worsening, the PCL-5 cut-off) comes from
+:class:`ClinicSettings`.
 """
 
 from __future__ import annotations
@@ -35,10 +36,9 @@ _BANDS: dict[Instrument, tuple[tuple[int, str], ...]] = {
     Instrument.GAD7: ((0, "minimal"), (5, "mild"), (10, "moderate"), (15, "severe")),
     # MADRS (Snaith): 0–6 normal, 7–19 mild, 20–34 moderate, 35–60 severe.
     Instrument.MADRS: ((0, "normal"), (7, "mild"), (20, "moderate"), (35, "severe")),
-    # Pain NRS (common use, policy): 1–3 mild, 4–6 moderate, 7–10 severe. CLINICAL.md's bands start at 1;
-    # a score of 0 is "none" (no pain) so that every score of the range has a band
-    # (docs/clinical-decisions.md, pinned by test_nrs_zero_is_none).
-    Instrument.NRS: ((0, "none"), (1, "mild"), (4, "moderate"), (7, "severe")),
+    # Pain NRS (common use, policy): 1–3 mild, 4–6 moderate, 7–10 severe, from settings.nrs_band_starts
+    # (see band_table). CLINICAL.md's bands start at 1; a score of 0 is "none" (no pain) so that every
+    # score of the range has a band (docs/clinical-decisions.md, pinned by test_nrs_zero_is_none).
     # C-SSRS screener code (CLINICAL.md decisions): 0 no risk, 1 low, 2 moderate, 3 high.
     Instrument.CSSRS: ((0, "no risk"), (1, "low"), (2, "moderate"), (3, "high")),
 }
@@ -51,12 +51,15 @@ class ScoreOutOfRange(ValueError):
     """A score outside its instrument's range: refused rather than clipped, since it is a data error."""
 
 
+_BY_CODE: dict[str, Instrument] = {i.value: i for i in Instrument}
+
+
 def _instrument(instrument: Instrument | str) -> Instrument:
-    try:
-        return Instrument(instrument)
-    except ValueError:
-        known = ", ".join(i.value for i in Instrument)
-        raise ValueError(f"Unknown instrument {instrument!r}; expected one of {known}") from None
+    found = _BY_CODE.get(instrument)  # a dict look-up: the huddle calls this thousands of times
+    if found is None:
+        known = ", ".join(_BY_CODE)
+        raise ValueError(f"Unknown instrument {instrument!r}; expected one of {known}")
+    return found
 
 
 def check_score(instrument: Instrument | str, score: int) -> int:
@@ -83,11 +86,32 @@ def severity_band(instrument: Instrument | str, score: int, settings: ClinicSett
     if inst is Instrument.PCL5:
         # PCL-5 has no validated bands, only the probable-PTSD cut-off (31–33; 33 chosen, policy).
         return PCL5_PROBABLE if score >= settings.pcl5_probable_ptsd else PCL5_BELOW
-    band = _BANDS[inst][0][1]
-    for lowest, name in _BANDS[inst]:
+    band = ""
+    for lowest, _highest, name in band_table(inst, settings):
         if score >= lowest:
             band = name
     return band
+
+
+def band_table(instrument: Instrument | str, settings: ClinicSettings) -> list[tuple[int, int, str]]:
+    """The instrument's bands as (lowest, highest, name), ascending — for band look-up and chart shading.
+
+    The pain NRS cut-points are clinic policy (CLINICAL.md) and come from ``settings.nrs_band_starts``;
+    the PCL-5 has only its probable-PTSD cut-off, also a setting.
+    """
+    inst = _instrument(instrument)
+    low, high = INSTRUMENT_RANGES[inst]
+    if inst is Instrument.PCL5:
+        starts = [(low, PCL5_BELOW), (settings.pcl5_probable_ptsd, PCL5_PROBABLE)]
+    elif inst is Instrument.NRS:
+        mild, moderate, severe = settings.nrs_band_starts
+        starts = [(low, "none"), (mild, "mild"), (moderate, "moderate"), (severe, "severe")]
+    else:
+        starts = list(_BANDS[inst])
+    return [
+        (lowest, (starts[i + 1][0] - 1) if i + 1 < len(starts) else high, name)
+        for i, (lowest, name) in enumerate(starts)
+    ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,13 +171,17 @@ def is_remission(instrument: Instrument | str, latest: int, settings: ClinicSett
 def worsening_threshold(instrument: Instrument | str, settings: ClinicSettings) -> int | None:
     """Points of rise that count as clinically meaningful worsening; None where no figure is agreed."""
     inst = _instrument(instrument)
-    return {
-        Instrument.PHQ9: settings.phq9_worsening_points,  # Löwe 2004: ≥5
-        Instrument.GAD7: settings.gad7_worsening_points,  # Toussaint 2020 MID: ≥4 (secondary)
-        Instrument.PCL5: settings.pcl5_worsening_points,  # PCL-5: ≥10 (secondary)
-        Instrument.NRS: settings.nrs_worsening_points,  # IMMPACT: about 2 points
-        Instrument.MADRS: settings.madrs_worsening_points,  # no agreed figure: empty by default
-    }.get(inst)
+    if inst is Instrument.PHQ9:
+        return settings.phq9_worsening_points  # Löwe 2004: ≥5
+    if inst is Instrument.GAD7:
+        return settings.gad7_worsening_points  # Toussaint 2020 MID: ≥4 (secondary)
+    if inst is Instrument.PCL5:
+        return settings.pcl5_worsening_points  # PCL-5: ≥10 (secondary)
+    if inst is Instrument.NRS:
+        return settings.nrs_worsening_points  # IMMPACT: about 2 points
+    if inst is Instrument.MADRS:
+        return settings.madrs_worsening_points  # no agreed figure: empty by default
+    return None
 
 
 def is_worsening(instrument: Instrument | str, previous: int, latest: int, settings: ClinicSettings) -> bool:

@@ -44,6 +44,21 @@ def _label(code: str) -> str:
     return SCREENING_ITEMS[code][0] if code in SCREENING_ITEMS else code
 
 
+_CODES: tuple[str, ...] = tuple(SCREENING_ITEMS)
+_classes_cache: list[tuple[dict[str, str], dict[str, ItemClass]]] = []
+
+
+def item_classes(settings: ClinicSettings) -> dict[str, ItemClass]:
+    """Each item's class under ``settings`` (policy: the clinic may move an item), computed once per
+    settings object's mapping since the huddle asks for every patient."""
+    mapping = settings.screening_item_classes
+    if _classes_cache and _classes_cache[0][0] is mapping:
+        return _classes_cache[0][1]
+    classes = {code: settings.item_class(code) for code in _CODES}
+    _classes_cache[:] = [(mapping, classes)]
+    return classes
+
+
 def latest_answers(items: Sequence[ScreeningItemRec]) -> dict[str, ScreeningItemRec]:
     """The latest answer per item (by date; on the same date the one given later in the list)."""
     latest: dict[str, ScreeningItemRec] = {}
@@ -85,8 +100,8 @@ def screening_status(
             ScreeningStatus.NOT_STARTED, ("No screening item recorded yet",), screened_on
         )
 
-    codes = list(SCREENING_ITEMS)
-    classes = {code: settings.item_class(code) for code in codes}
+    codes = _CODES
+    classes = item_classes(settings)
 
     absolute_yes = [
         f"Absolute contraindication: {_label(c)}"
