@@ -89,7 +89,7 @@ def _screen(
 
 
 def _course(
-    session, patient: Patient, *, outcome: TrialOutcome, status: CourseStatus, number: int = 1
+    session, patient: Patient, *, outcome: TrialOutcome, status: CourseStatus, started: date, number: int = 1
 ) -> Course:
     c = Course(
         patient_id=patient.id,
@@ -97,7 +97,7 @@ def _course(
         indication=patient.indication,
         trial_outcome=outcome.value,
         status=status.value,
-        started_on=TODAY - timedelta(days=30),
+        started_on=started,
     )
     session.add(c)
     session.flush()
@@ -149,8 +149,9 @@ def _score(
     )
 
 
-def build_clinic(db: Database) -> Clinic:
-    """Six patients around TODAY (a Wednesday); the huddle of TODAY holds three of them."""
+def build_clinic(db: Database, today: date = TODAY) -> Clinic:
+    """Six patients around ``today`` (TODAY is a Wednesday); the huddle of ``today`` holds three of them."""
+    TODAY = today  # noqa: N806
     ids: dict[str, int] = {}
     courses: dict[str, int] = {}
     infusions: dict[str, int] = {}
@@ -160,7 +161,9 @@ def build_clinic(db: Database) -> Clinic:
         p = _patient(s, "D0001", "Ashford", Indication.DEPRESSION)
         ids["on_course"] = p.id
         _screen(s, p, TODAY - timedelta(days=40))
-        c = _course(s, p, outcome=TrialOutcome.BENEFIT, status=CourseStatus.ACTIVE)
+        c = _course(
+            s, p, outcome=TrialOutcome.BENEFIT, status=CourseStatus.ACTIVE, started=TODAY - timedelta(days=30)
+        )
         courses["on_course"] = c.id
         for n, days in ((1, 21), (2, 14), (3, 7)):
             _infusion(s, c, n, at(TODAY - timedelta(days=days), 8), InfusionStatus.COMPLETED, 1)
@@ -172,7 +175,9 @@ def build_clinic(db: Database) -> Clinic:
         p = _patient(s, "D0002", "Brook", Indication.CRPS)
         ids["full_course"] = p.id
         _screen(s, p, TODAY - timedelta(days=80))
-        c = _course(s, p, outcome=TrialOutcome.BENEFIT, status=CourseStatus.ACTIVE)
+        c = _course(
+            s, p, outcome=TrialOutcome.BENEFIT, status=CourseStatus.ACTIVE, started=TODAY - timedelta(days=30)
+        )
         courses["full_course"] = c.id
         for n in range(1, 10):
             day = TODAY - timedelta(days=7 * (10 - n))
@@ -194,7 +199,9 @@ def build_clinic(db: Database) -> Clinic:
         p = _patient(s, "D0005", "Ellery", Indication.DEPRESSION)
         ids["suicide_risk"] = p.id
         _screen(s, p, TODAY - timedelta(days=10))
-        c = _course(s, p, outcome=TrialOutcome.PENDING, status=CourseStatus.ACTIVE)
+        c = _course(
+            s, p, outcome=TrialOutcome.PENDING, status=CourseStatus.ACTIVE, started=TODAY - timedelta(days=30)
+        )
         courses["suicide_risk"] = c.id
         infusions["trial_today"] = _infusion(s, c, 1, at(TODAY, 12), InfusionStatus.SCHEDULED, 1).id
         _score(s, p, "PHQ-9", 21, TODAY - timedelta(days=2), item9=2)
@@ -203,7 +210,9 @@ def build_clinic(db: Database) -> Clinic:
         p = _patient(s, "D0006", "Fairley", Indication.DEPRESSION)
         ids["trial_pending"] = p.id
         _screen(s, p, TODAY - timedelta(days=20))
-        c = _course(s, p, outcome=TrialOutcome.PENDING, status=CourseStatus.ACTIVE)
+        c = _course(
+            s, p, outcome=TrialOutcome.PENDING, status=CourseStatus.ACTIVE, started=TODAY - timedelta(days=30)
+        )
         courses["trial_pending"] = c.id
         infusions["trial_done"] = _infusion(
             s, c, 1, at(TODAY - timedelta(days=7), 9), InfusionStatus.COMPLETED, 3

@@ -801,30 +801,6 @@ def outcome_stats(rows: Sequence[RosterRow]) -> OutcomeStats:
     )
 
 
-# --- huddle ------------------------------------------------------------------------------------------------
-
-
-def huddle_contexts(db: Database, day: date) -> list[PatientContext]:
-    """Contexts of the patients with a live infusion on ``day`` (the huddle's input)."""
-    start = datetime.combine(day, time.min)
-    with db.read() as session:
-        ids = list(
-            session.scalars(
-                select(Course.patient_id)
-                .join(Infusion, Infusion.course_id == Course.id)
-                .join(Patient, Patient.id == Course.patient_id)
-                .where(
-                    Patient.deleted_at.is_(None),
-                    live_infusion_clause(),  # type: ignore[arg-type]
-                    Infusion.scheduled_at >= start,
-                    Infusion.scheduled_at < start + timedelta(days=1),
-                )
-                .distinct()
-            )
-        )
-        return list(load_contexts(session, ids).values()) if ids else []
-
-
 def suicide_reviews(db: Database, patient_id: int) -> list[dict[str, Any]]:
     with db.read() as session:
         return [
