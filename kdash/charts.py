@@ -218,14 +218,16 @@ def rates(stats: OutcomeStats, by: str) -> go.Figure:
                 y=[r.response_rate for r in rows],
                 name="Responders %",
                 customdata=[[r.responders, r.patients] for r in rows],
-                hovertemplate="%{x}: %{y:.0f}% responders (%{customdata[0]} of %{customdata[1]})<extra></extra>",
+                hovertemplate="%{x}: %{y:.0f}% responders (%{customdata[0]} of %{customdata[1]})"
+                "<extra></extra>",
             ),
             go.Bar(
                 x=groups,
                 y=[r.remission_rate or 0 for r in rows],
                 name="Remission %",
                 customdata=[[r.remitters, r.remission_defined] for r in rows],
-                hovertemplate="%{x}: %{y:.0f}% in remission (%{customdata[0]} of %{customdata[1]})<extra></extra>",
+                hovertemplate="%{x}: %{y:.0f}% in remission (%{customdata[0]} of %{customdata[1]})"
+                "<extra></extra>",
             ),
         ]
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import streamlit as st
 
@@ -16,6 +17,9 @@ from kdash.presentation import flag_label, progress_text  # noqa: E402
 from kdash.rules.huddle import Huddle  # noqa: E402
 from kdash.storage.huddle_query import huddle_for_day  # noqa: E402
 from kdash.vocab import FLAG_SEVERITY, SEVERITY_RANK  # noqa: E402
+
+#: The patient page by absolute path: found the same way whichever script started the app.
+PATIENT_PAGE = str(Path(__file__).with_name("patient.py"))
 
 
 @st.cache_data(ttl=60, max_entries=30, show_spinner=False)
@@ -69,13 +73,14 @@ for entry in huddle.entries:
             else ":red[:material/cancel: **Not ready**]"
         )
         head.markdown(
-            f"**{entry.scheduled_at:%H:%M}** · **{ui.md_escape(patient.name)}** · MRN {ui.md_escape(patient.mrn)} · "
+            f"**{entry.scheduled_at:%H:%M}** · **{ui.md_escape(patient.name)}** · "
+            f"MRN {ui.md_escape(patient.mrn)} · "
             f"{ui.md_escape(patient.indication.label)} · course {entry.course.number}, infusion "
             f"**{progress_text(entry.position)}** · {ready}"
         )
         if action.button("Open patient", key=f"huddle_open_{patient.id}", icon=":material/person:"):
             st.session_state["patient_id"] = patient.id
-            st.switch_page("pages/patient.py")
+            st.switch_page(PATIENT_PAGE)
         if entry.flags:
             for flag in entry.flags:
                 not_blocking = " (reviewed, not blocking)" if not flag.blocking else ""

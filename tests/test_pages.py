@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from datetime import time as time_of_day
 from pathlib import Path
 
 import pytest
@@ -53,11 +54,20 @@ def page(name: str, actor: Actor = PROVIDER, **state: object) -> AppTest:
     return at.run()
 
 
+def plain(text: object) -> str:
+    """Markdown as read: escaped characters without their backslashes."""
+    return str(text).replace("\\", "")
+
+
 def text_of(at: AppTest) -> str:
     parts = []
     for kind in ("markdown", "caption", "title", "subheader", "info", "error", "success", "warning"):
-        parts += [str(el.value) for el in getattr(at, kind)]
+        parts += [plain(el.value) for el in getattr(at, kind)]
     return "\n".join(parts)
+
+
+def errors(at: AppTest) -> str:
+    return "\n".join(plain(e.value) for e in at.error)
 
 
 def charts(at: AppTest) -> int:
@@ -76,9 +86,13 @@ def test_huddle_lists_todays_patients_most_urgent_first(clinic_db: tuple[Databas
     at = page("huddle.py")
     assert not at.exception
     body = text_of(at)
-    assert "Ellery" in body and "Ashford" in body and "Brook" in body
+    assert "Ellery" in body
+    assert "Ashford" in body
+    assert "Brook" in body
     assert body.index("Ellery") < body.index("Ashford")  # SUICIDE_RISK (urgent) before no flags
-    assert "Suicide risk" in body and "Not ready" in body and "4 / 10" in body
+    assert "Suicide risk" in body
+    assert "Not ready" in body
+    assert "4 / 10" in body
     assert charts(at) == 1
 
 
@@ -89,22 +103,32 @@ def test_huddle_other_day_is_empty_with_next_step(clinic_db: tuple[Database, Cli
     assert "No infusions are booked" in text_of(at)
 
 
+CLINICAL_PAGES = ("huddle.py", "roster.py", "patient.py", "screening.py", "courses.py", "trends.py")
+NAV_SCRIPT = """
+import streamlit as st
+from pathlib import Path
+folder = Path({folder!r})
+st.navigation([st.Page(folder / name, default=(n == 0)) for n, name in enumerate({pages!r})]).run()
+"""
+
+
 def app(actor: Actor = PROVIDER) -> AppTest:
-    """The whole app (navigation included), signed in: needed wherever a page switches to another."""
-    at = AppTest.from_file(str(PAGES.parent / "app.py"), default_timeout=30)
+    """The clinical pages under one navigation, signed in: needed wherever a page switches to another."""
+    script = NAV_SCRIPT.format(folder=str(PAGES), pages=[p for p in CLINICAL_PAGES if (PAGES / p).exists()])
+    at = AppTest.from_string(script, default_timeout=30)
     at.session_state["kdash_actor"] = actor
     at.session_state["kdash_last_activity"] = time.time()
     return at.run()
 
 
 def test_huddle_button_opens_patient(clinic_db: tuple[Database, Clinic]) -> None:
-    db, c = clinic_db
+    _db, c = clinic_db
     at = app()
     assert not at.exception
     at.button(key=f"huddle_open_{c.ids['suicide_risk']}").click().run()
     assert not at.exception
     assert at.session_state["patient_id"] == c.ids["suicide_risk"]
-    assert "Ellery" in [t.value for t in at.title][0]
+    assert "Ellery" in next(t.value for t in at.title)
 
 
 def test_page_refuses_without_login(clinic_db: tuple[Database, Clinic]) -> None:
@@ -112,3 +136,84 @@ def test_page_refuses_without_login(clinic_db: tuple[Database, Clinic]) -> None:
     assert not at.exception
     assert "Sign in" in [b.label for b in at.button]
     assert "Morning huddle" not in text_of(at)
+
+
+# --- patient ----------------------------------------------------------------------------------------------
+
+
+def test_patient_page_without_patient_says_what_to_do(clinic_db: tuple[Database, Clinic]) -> None:
+    at = page("patient.py")
+    assert not at.exception
+    assert "Search for a patient by name or MRN" in text_of(at)
+
+
+def test_patient_search_opens_patient_and_audits_view(clinic_db: tuple[Database, Clinic]) -> None:
+    db, _c = clinic_db
+    at = page("patient.py")
+    at.text_input(key="patient_search").input("D0001").run()
+    at.button(key="patient_search_open").click().run()
+    assert not at.exception
+    assert at.title[0].value == "Ashford, Sam"
+    assert count(db, AuditEvent, AuditEvent.action == "view_patient") == 1
+    assert charts(at) >= 2  # the course's ten slots and the PHQ-9 trend
+
+
+def test_patient_page_shows_flags_and_suggestion(clinic_db: tuple[Database, Clinic]) -> None:
+    _db, c = clinic_db
+    at = page("patient.py", patient_id=c.ids["suicide_risk"])
+    assert not at.exception
+    body = text_of(at)
+    assert "Suicide risk" in body
+    assert "Not ready" in body
+    at = page("patient.py", patient_id=c.ids["trial_pending"])
+    assert "Rule's suggestion: **benefit**" in text_of(at)
+
+
+def test_assessment_form_saves_and_refuses(clinic_db: tuple[Database, Clinic]) -> None:
+    db, c = clinic_db
+    pid = c.ids["on_course"]
+    at = page("patient.py", patient_id=pid)
+    before = count(db, Assessment)
+    at.selectbox(key="f_assess_instrument").set_value("PHQ-9")
+    at.number_input(key="f_assess_score").set_value(31)
+    at.number_input(key="f_assess_item9").set_value(1)
+    at.button(key="FormSubmitter:form_assessment-Save score").click().run()
+    assert not at.exception
+    assert "PHQ-9 score 31 is outside its range 0–27" in errors(at)
+    assert count(db, Assessment) == before
+    at.number_input(key="f_assess_score").set_value(6)
+    at.button(key="FormSubmitter:form_assessment-Save score").click().run()
+    assert not at.exception
+    assert count(db, Assessment) == before + 1
+    assert "PHQ-9 score saved." in [s.value for s in at.success]
+
+
+def test_record_infusion_form_completes_todays_infusion(clinic_db: tuple[Database, Clinic]) -> None:
+    db, c = clinic_db
+    iid = c.infusions["today"]
+    at = page("patient.py", patient_id=c.ids["on_course"])
+    assert at.metric[1].value == "3 / 10"
+    k = f"f_rec_{iid}_"
+    pick = at.selectbox(key="f_rec_pick")
+    pick.select_index(next(n for n, o in enumerate(pick.options) if "infusion 4" in o)).run()
+    at.number_input(key=k + "bp_pre_sys").set_value(400)
+    at.number_input(key=k + "bp_pre_dia").set_value(80)
+    at.checkbox(key=k + "discharged").check()
+    at.button(key=f"FormSubmitter:form_record_{iid}-Save infusion record").click().run()
+    assert not at.exception
+    assert "Pre-dose systolic BP 400 is outside 40–300" in errors(at)
+    assert "The dose given (mg/kg) is required before discharge" in errors(at)
+    with db.read() as s:
+        assert s.get(Infusion, iid).status == "scheduled"  # type: ignore[union-attr]
+    at.number_input(key=k + "bp_pre_sys").set_value(130)
+    at.number_input(key=k + "dose").set_value(0.5)
+    at.checkbox(key=k + "escort").check()
+    out = (datetime.now() - timedelta(minutes=1)).time().replace(second=0, microsecond=0)
+    if out < time_of_day(8, 0):
+        pytest.skip("the clinic's infusion today starts at 08:00: run after 08:01 to discharge it")
+    at.time_input(key=k + "out").set_value(out)
+    at.button(key=f"FormSubmitter:form_record_{iid}-Save infusion record").click().run()
+    assert not at.exception
+    with db.read() as s:
+        assert s.get(Infusion, iid).status == "completed"  # type: ignore[union-attr]
+    assert at.metric[1].value == "4 / 10"
