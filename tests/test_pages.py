@@ -217,3 +217,112 @@ def test_record_infusion_form_completes_todays_infusion(clinic_db: tuple[Databas
     with db.read() as s:
         assert s.get(Infusion, iid).status == "completed"  # type: ignore[union-attr]
     assert at.metric[1].value == "4 / 10"
+
+
+# --- every page, every role ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", CLINICAL_PAGES)
+@pytest.mark.parametrize("actor", [PROVIDER, NURSE, VIEWER], ids=lambda a: a.role.value)
+def test_every_page_renders(clinic_db: tuple[Database, Clinic], name: str, actor: Actor) -> None:
+    db, c = clinic_db
+    at = page(name, actor, patient_id=c.ids["on_course"])
+    assert not at.exception, name
+
+
+def test_viewer_sees_no_forms(clinic_db: tuple[Database, Clinic]) -> None:
+    db, c = clinic_db
+    at = page("patient.py", VIEWER, patient_id=c.ids["on_course"])
+    assert "Your role can view this record but not change it." in text_of(at)
+    assert not [b for b in at.button if "FormSubmitter" in (b.key or "")]
+
+
+# --- roster -----------------------------------------------------------------------------------------------
+
+
+def roster_rows(at: AppTest) -> list[str]:
+    return list(at.dataframe[0].value["MRN"])
+
+
+def test_roster_filters_and_search(clinic_db: tuple[Database, Clinic]) -> None:
+    at = page("roster.py")
+    assert not at.exception
+    assert roster_rows(at) == ["D0001", "D0002", "D0003", "D0004", "D0005", "D0006"]
+    frame = at.dataframe[0].value
+    assert frame.set_index("MRN").loc["D0002", "Progress"] == 10
+    assert list(frame.set_index("MRN").loc["D0001", "Trend"]) == [20, 12, 10, 9, 8]
+    at.toggle(key="roster_urgent").set_value(True).run()
+    assert roster_rows(at) == ["D0005"]
+    at.toggle(key="roster_urgent").set_value(False)
+    at.multiselect(key="roster_screening").set_value(["needs_review", "not_started"]).run()
+    assert roster_rows(at) == ["D0003", "D0004"]
+    at.multiselect(key="roster_screening").set_value([])
+    at.text_input(key="roster_search").input("brook").run()
+    assert roster_rows(at) == ["D0002"]
+    at.text_input(key="roster_search").input("nobody").run()
+    assert "No patient matches these filters" in text_of(at)
+
+
+def test_roster_pages_of_one_hundred(clinic_db: tuple[Database, Clinic]) -> None:
+    db, _ = clinic_db
+    from kdash.models import Patient
+
+    with db.write() as s:
+        for n in range(150):
+            s.add(
+                Patient(mrn=f"Z{n:04d}", first_name="Pat", last_name=f"Zz{n:04d}", date_of_birth=date(1990, 1, 1),
+                        sex="unknown", indication="depression", provider="Dr Other", status="active")
+            )  # fmt: skip
+    at = page("roster.py")
+    assert len(roster_rows(at)) == 100
+    at.number_input(key="roster_page").set_value(2).run()
+    assert len(roster_rows(at)) == 56
+    assert "**156** of 156 active patients match · page 2 of 2" in text_of(at)
+
+
+# --- screening queue and courses ------------------------------------------------------------------------
+
+
+def test_screening_queue_oldest_first_with_what_is_missing(clinic_db: tuple[Database, Clinic]) -> None:
+    at = page("screening.py")
+    assert not at.exception
+    frame = at.dataframe[0].value
+    assert list(frame["MRN"]) == ["D0004", "D0003"]
+    assert "Significant arrhythmia" in frame["What is missing"].iloc[0]
+    at.multiselect(key="screening_status").set_value(["not_started"]).run()
+    assert list(at.dataframe[0].value["MRN"]) == ["D0003"]
+    at.multiselect(key="screening_status").set_value(["rescreen_due"]).run()
+    assert "Nothing waiting" in text_of(at)
+
+
+def test_courses_page_progress_and_filter(clinic_db: tuple[Database, Clinic]) -> None:
+    at = page("courses.py")
+    assert not at.exception
+    frame = at.dataframe[0].value
+    assert dict(zip(frame["MRN"], frame["Progress"], strict=True)) == {
+        "D0001": 4,
+        "D0002": 10,
+        "D0005": 1,
+        "D0006": 1,
+    }
+    assert charts(at) == 1
+    at.multiselect(key="courses_outcome").set_value(["pending"]).run()
+    assert sorted(at.dataframe[0].value["MRN"]) == ["D0005", "D0006"]
+
+
+# --- trends -------------------------------------------------------------------------------------------
+
+
+def test_trends_patient_and_clinic(clinic_db: tuple[Database, Clinic]) -> None:
+    db, c = clinic_db
+    at = page("trends.py")
+    assert not at.exception
+    assert "Search for a patient above" in text_of(at)
+    assert charts(at) == 3  # the clinic tab: rates by indication, by infusions, change distribution
+    at.text_input(key="trends_search").input("Brook").run()
+    at.button(key="trends_show").click().run()
+    assert not at.exception
+    assert charts(at) == 4  # plus the patient's NRS
+    assert count(db, AuditEvent, AuditEvent.action == "view_patient") == 1
+    at.multiselect(key="trends_ind").set_value(["fibromyalgia"]).run()
+    assert "No patient in this selection" in text_of(at)
