@@ -225,13 +225,13 @@ def test_record_infusion_form_completes_todays_infusion(clinic_db: tuple[Databas
 @pytest.mark.parametrize("name", CLINICAL_PAGES)
 @pytest.mark.parametrize("actor", [PROVIDER, NURSE, VIEWER], ids=lambda a: a.role.value)
 def test_every_page_renders(clinic_db: tuple[Database, Clinic], name: str, actor: Actor) -> None:
-    db, c = clinic_db
+    _db, c = clinic_db
     at = page(name, actor, patient_id=c.ids["on_course"])
     assert not at.exception, name
 
 
 def test_viewer_sees_no_forms(clinic_db: tuple[Database, Clinic]) -> None:
-    db, c = clinic_db
+    _db, c = clinic_db
     at = page("patient.py", VIEWER, patient_id=c.ids["on_course"])
     assert "Your role can view this record but not change it." in text_of(at)
     assert not [b for b in at.button if "FormSubmitter" in (b.key or "")]
@@ -270,9 +270,17 @@ def test_roster_pages_of_one_hundred(clinic_db: tuple[Database, Clinic]) -> None
     with db.write() as s:
         for n in range(150):
             s.add(
-                Patient(mrn=f"Z{n:04d}", first_name="Pat", last_name=f"Zz{n:04d}", date_of_birth=date(1990, 1, 1),
-                        sex="unknown", indication="depression", provider="Dr Other", status="active")
-            )  # fmt: skip
+                Patient(
+                    mrn=f"Z{n:04d}",
+                    first_name="Pat",
+                    last_name=f"Zz{n:04d}",
+                    date_of_birth=date(1990, 1, 1),
+                    sex="unknown",
+                    indication="depression",
+                    provider="Dr Other",
+                    status="active",
+                )
+            )
     at = page("roster.py")
     assert len(roster_rows(at)) == 100
     at.number_input(key="roster_page").set_value(2).run()
@@ -314,7 +322,7 @@ def test_courses_page_progress_and_filter(clinic_db: tuple[Database, Clinic]) ->
 
 
 def test_trends_patient_and_clinic(clinic_db: tuple[Database, Clinic]) -> None:
-    db, c = clinic_db
+    db, _c = clinic_db
     at = page("trends.py")
     assert not at.exception
     assert "Search for a patient above" in text_of(at)
