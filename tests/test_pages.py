@@ -15,7 +15,15 @@ from streamlit.testing.v1 import AppTest
 from kdash.auth import Actor
 from kdash.db import Database, dispose_engines, make_engine
 from kdash.migrate import upgrade
-from kdash.models import Assessment, AuditEvent, Infusion
+from kdash.models import (
+    Assessment,
+    AuditEvent,
+    Course,
+    Infusion,
+    ScreeningDecisionRow,
+    ScreeningItem,
+    SuicideReview,
+)
 from kdash.vocab import Role
 from tests.clinic_support import Clinic, build_clinic
 
@@ -334,3 +342,120 @@ def test_trends_patient_and_clinic(clinic_db: tuple[Database, Clinic]) -> None:
     assert count(db, AuditEvent, AuditEvent.action == "view_patient") == 1
     at.multiselect(key="trends_ind").set_value(["fibromyalgia"]).run()
     assert "No patient in this selection" in text_of(at)
+
+
+# --- the other forms: saved when valid, refused with the service's words and nothing written --------------
+
+
+def submit_form(at: AppTest, form: str, label: str) -> AppTest:
+    return at.button(key=f"FormSubmitter:{form}-{label}").click().run()
+
+
+def test_screening_item_form(clinic_db: tuple[Database, Clinic]) -> None:
+    db, c = clinic_db
+    at = page("patient.py", NURSE, patient_id=c.ids["not_screened"])
+    at.selectbox(key="f_item_item").set_value("consent_signed")
+    at.radio(key="f_item_result").set_value("yes")
+    at.date_input(key="f_item_date").set_value(date.today() + timedelta(days=2))
+    submit_form(at, "form_screening_item", "Save screening item")
+    assert "is in the future" in errors(at)
+    assert count(db, ScreeningItem) == count(
+        db, ScreeningItem, ScreeningItem.patient_id != c.ids["not_screened"]
+    )
+    at.date_input(key="f_item_date").set_value(date.today())
+    submit_form(at, "form_screening_item", "Save screening item")
+    assert not at.exception
+    assert count(db, ScreeningItem, ScreeningItem.patient_id == c.ids["not_screened"]) == 1
+    assert "Screening item saved" in text_of(at)
+
+
+def test_screening_decision_form(clinic_db: tuple[Database, Clinic]) -> None:
+    db, c = clinic_db
+    at = page("patient.py", PROVIDER, patient_id=c.ids["not_screened"])
+    at.radio(key="f_dec_decision").set_value("cleared")
+    submit_form(at, "form_decision", "Save decision")
+    assert "Screening cannot be cleared: it is not started" in errors(at)
+    assert count(db, ScreeningDecisionRow, ScreeningDecisionRow.patient_id == c.ids["not_screened"]) == 0
+    at = page("patient.py", PROVIDER, patient_id=c.ids["needs_review"])
+    at.radio(key="f_dec_decision").set_value("cleared")
+    at.text_input(key="f_dec_note").input("arrhythmia reviewed with cardiology")
+    submit_form(at, "form_decision", "Save decision")
+    assert not at.exception
+    assert count(db, ScreeningDecisionRow, ScreeningDecisionRow.patient_id == c.ids["needs_review"]) == 1
+    assert "Status: :green[:material/verified: cleared]" in text_of(at)
+
+
+def test_book_form(clinic_db: tuple[Database, Clinic]) -> None:
+    db, c = clinic_db
+    at = page("patient.py", NURSE, patient_id=c.ids["full_course"])
+    before = count(db, Infusion)
+    at.date_input(key="f_book_day").set_value(date.today() + timedelta(days=7))
+    submit_form(at, "form_book", "Book infusion")
+    assert "Course 1 already holds 10 infusions, the maximum per course" in errors(at)
+    assert count(db, Infusion) == before
+    # A weekday at least two days after today's infusion, inside opening hours.
+    day = date.today() + timedelta(days=2)
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    at = page("patient.py", NURSE, patient_id=c.ids["on_course"])
+    at.date_input(key="f_book_day").set_value(day)
+    at.time_input(key="f_book_time").set_value(time_of_day(7, 0))
+    submit_form(at, "form_book", "Book infusion")
+    assert "start between 08:00 and 16:00" in errors(at)
+    at.time_input(key="f_book_time").set_value(time_of_day(9, 0))
+    submit_form(at, "form_book", "Book infusion")
+    assert not at.exception
+    assert count(db, Infusion) == before + 1
+    assert f"Infusion booked on {day:%Y-%m-%d} at 09:00." in text_of(at)
+
+
+def test_cancel_form(clinic_db: tuple[Database, Clinic]) -> None:
+    db, c = clinic_db
+    at = page("patient.py", NURSE, patient_id=c.ids["suicide_risk"])
+    submit_form(at, "form_cancel", "Save")
+    assert "Reason is required" in errors(at)
+    assert count(db, Infusion, Infusion.status == "cancelled") == 0
+    at.text_input(key="f_cancel_reason").input("patient asked to postpone")
+    submit_form(at, "form_cancel", "Save")
+    assert not at.exception
+    assert count(db, Infusion, Infusion.status == "cancelled") == 1
+    assert "its number is free again" in text_of(at)
+
+
+def test_trial_outcome_form_shows_suggestion_and_saves(clinic_db: tuple[Database, Clinic]) -> None:
+    db, c = clinic_db
+    cid = c.courses["trial_pending"]
+    at = page("patient.py", PROVIDER, patient_id=c.ids["trial_pending"])
+    assert "Rule's suggestion: **benefit**" in text_of(at)
+    at.radio(key=f"f_trial_outcome_{cid}").set_value("benefit")
+    submit_form(at, "form_trial", "Save trial outcome")
+    assert not at.exception
+    with db.read() as s:
+        assert s.get(Course, cid).trial_outcome == "benefit"  # type: ignore[union-attr]
+    at.radio(key=f"f_trial_outcome_{cid}").set_value("no_benefit")
+    submit_form(at, "form_trial", "Save trial outcome")
+    assert "The trial outcome is already benefit: give a reason to amend it" in errors(at)
+    with db.read() as s:
+        assert s.get(Course, cid).trial_outcome == "benefit"  # type: ignore[union-attr]
+
+
+def test_suicide_review_form(clinic_db: tuple[Database, Clinic]) -> None:
+    db, c = clinic_db
+    at = page("patient.py", PROVIDER, patient_id=c.ids["suicide_risk"])
+    submit_form(at, "form_suicide_review", "Save review")
+    assert "Note is required" in errors(at)
+    assert count(db, SuicideReview) == 0
+    at.text_area(key="f_sr_note").input("safety plan agreed, no intent")
+    submit_form(at, "form_suicide_review", "Save review")
+    assert not at.exception
+    assert count(db, SuicideReview) == 1
+    assert "Suicide-risk review saved." in text_of(at)
+
+
+def test_new_course_form(clinic_db: tuple[Database, Clinic]) -> None:
+    db, c = clinic_db
+    at = page("patient.py", PROVIDER, patient_id=c.ids["on_course"])
+    before = count(db, Course)
+    submit_form(at, "form_new_course", "Start new course")
+    assert "Course 1 is still active" in errors(at)
+    assert count(db, Course) == before
