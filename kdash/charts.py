@@ -181,9 +181,9 @@ def score_trend(
         )
     fig.update_yaxes(range=[lo - 0.5, hi + 0.5])
     fig.update_xaxes(range=[first, last])
-    return _layout(
-        fig, title or f"{trend.instrument} over time", "Date", f"{trend.instrument} score", height=360
-    )
+    last_day, last_score = trend.points[-1]
+    heading = f"{title or trend.instrument + ' over time'} — latest {last_score} on {last_day:%Y-%m-%d}"
+    return _layout(fig, heading, "Date", f"{trend.instrument} score", height=360)
 
 
 def course_progress(rows: Sequence[CourseRow]) -> go.Figure:

@@ -151,7 +151,7 @@ def _score(
 
 def build_clinic(db: Database, today: date = TODAY) -> Clinic:
     """Six patients around ``today`` (TODAY is a Wednesday); the huddle of ``today`` holds three of them."""
-    TODAY = today  # noqa: N806
+    TODAY = today
     ids: dict[str, int] = {}
     courses: dict[str, int] = {}
     infusions: dict[str, int] = {}
@@ -195,7 +195,7 @@ def build_clinic(db: Database, today: date = TODAY) -> Clinic:
         ids["needs_review"] = p.id
         _screen(s, p, TODAY - timedelta(days=3), cleared=False, overrides={"arrhythmia": "yes"})
 
-        # Trial booked today, positive item 9 two days ago and no review: SUICIDE_RISK.
+        # Trial booked today at 08:00, positive item 9 two days ago and no review: SUICIDE_RISK.
         p = _patient(s, "D0005", "Ellery", Indication.DEPRESSION)
         ids["suicide_risk"] = p.id
         _screen(s, p, TODAY - timedelta(days=10))
@@ -203,7 +203,7 @@ def build_clinic(db: Database, today: date = TODAY) -> Clinic:
             s, p, outcome=TrialOutcome.PENDING, status=CourseStatus.ACTIVE, started=TODAY - timedelta(days=30)
         )
         courses["suicide_risk"] = c.id
-        infusions["trial_today"] = _infusion(s, c, 1, at(TODAY, 12), InfusionStatus.SCHEDULED, 1).id
+        infusions["trial_today"] = _infusion(s, c, 1, at(TODAY, 8), InfusionStatus.SCHEDULED, 3).id
         _score(s, p, "PHQ-9", 21, TODAY - timedelta(days=2), item9=2)
 
         # Trial done a week ago, outcome still pending, PHQ-9 dropped from 18 to 7.

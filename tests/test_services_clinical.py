@@ -234,10 +234,10 @@ def test_book_next_number_and_earliest_free_chair(clinic: tuple[Database, Clinic
 
 def test_booking_takes_the_next_chair_when_one_overlaps(clinic: tuple[Database, Clinic]) -> None:
     db, c = clinic
-    # Today chair 1 is held 08:00-10:00 and chair 2 10:00-12:00: a booking at 09:00 overlaps both.
+    # Today chairs 1 and 3 are held 08:00-10:00 and chair 2 10:00-12:00: 09:00 overlaps all three.
     clinical.record_trial_outcome(db, PROVIDER, c.courses["trial_pending"], "benefit", now=NOW)
     b = clinical.book_infusion(db, NURSE, c.courses["trial_pending"], _at(0, 9), now=NOW)
-    assert (b.number, b.chair) == (2, 3)
+    assert (b.number, b.chair) == (2, 4)
 
 
 def test_eleventh_infusion_refused_in_words(clinic: tuple[Database, Clinic]) -> None:
