@@ -110,14 +110,14 @@ def start_server(db_url: str, workdir: Path) -> Server:
         "--server.fileWatcherType", "none",
     ]  # fmt: skip
     with log.open("wb") as out:
-        process = subprocess.Popen(cmd, cwd=folder, env=env, stdout=out, stderr=subprocess.STDOUT)  # noqa: S603
+        process = subprocess.Popen(cmd, cwd=folder, env=env, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + STARTUP_SECONDS
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"streamlit exited early:\n{log.read_text()[-3000:]}")
         try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as resp:  # noqa: S310
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as resp:
                 if resp.read().decode().strip() == "ok":
                     return Server(url, db_url, log, process)
         except OSError:
