@@ -51,7 +51,7 @@ from kdash.rules.instruments import (
     is_response,
     severity_band,
 )
-from kdash.rules.screening import ScreeningAssessment, rescreen_due, screening_status
+from kdash.rules.screening import ScreeningAssessment, add_months, rescreen_due, screening_status
 from kdash.settings import ClinicSettings
 from kdash.storage.context import load_context, load_contexts, patient_rec
 from kdash.vocab import (
@@ -527,8 +527,29 @@ def screening_queue(db: Database, settings: ClinicSettings, today: date) -> list
             ).all()
         )
         created = dict(session.execute(select(Patient.id, Patient.created_at).where(where)).all())
-        cleared_ids = [pid for pid, s in screenings.items() if s.cleared]
-        contexts = load_contexts(session, cleared_ids) if cleared_ids else {}
+        course_counts = dict(
+            session.execute(
+                select(Course.patient_id, func.count())
+                .join(Patient, Patient.id == Course.patient_id)
+                .where(where)
+                .group_by(Course.patient_id)
+            ).all()
+        )
+        # Only a screening past its interval, or a patient with more than one course, can be due again
+        # (rescreen_due's two reasons): load the full records of those alone.
+        maybe_due = [
+            pid
+            for pid, s in screenings.items()
+            if s.cleared
+            and (
+                course_counts.get(pid, 0) > 1
+                or (
+                    s.screened_on is not None
+                    and add_months(s.screened_on, settings.rescreen_after_months) < today
+                )
+            )
+        ]
+        contexts = load_contexts(session, maybe_due) if maybe_due else {}
     rows = []
     for pid, p in patients.items():
         s = screenings.get(pid)
@@ -539,7 +560,9 @@ def screening_queue(db: Database, settings: ClinicSettings, today: date) -> list
                 None,
             )
         elif s.cleared:
-            ctx = contexts[pid]
+            ctx = contexts.get(pid)
+            if ctx is None:
+                continue
             due = rescreen_due(s.screened_on, ctx.courses, today, settings)
             if not due.due:
                 continue
