@@ -39,7 +39,9 @@ def words(code: str | None) -> str:
 
 
 def flag_label(code: FlagCode | str) -> str:
-    return FlagCode(code).value.replace("_", " ").capitalize()
+    """``BP_CRISIS`` → ``BP crisis``, ``SUICIDE_RISK`` → ``Suicide risk``."""
+    text = FlagCode(code).value.replace("_", " ").capitalize()
+    return "BP" + text[2:] if text.startswith("Bp ") else text
 
 
 def indication_label(code: str) -> str:
