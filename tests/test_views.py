@@ -46,7 +46,7 @@ def test_roster_flags_only_for_bookings_in_the_window(clinic: tuple[Database, Cl
 
 
 def test_screening_queue_and_courses(clinic: tuple[Database, Clinic]) -> None:
-    db, c = clinic
+    db, _c = clinic
     queue = views.screening_queue(db, DEFAULT_SETTINGS, TODAY)
     assert [(q.mrn, q.status) for q in queue] == [("D0004", "needs_review"), ("D0003", "not_started")]
     # A year on, every cleared screening is due again.
@@ -76,7 +76,7 @@ def test_trend_lines_come_from_the_rules(clinic: tuple[Database, Clinic]) -> Non
     assert phq.baseline == 20
     assert phq.response_line == 10  # a 50% drop from 20 (Kroenke 2001 / NCQA)
     assert phq.remission_line == 4  # remission below 5 (NCQA)
-    assert [(b.name, b.low, b.high) for b in phq.bands][0] == ("minimal", 0, 4)
+    assert next((b.name, b.low, b.high) for b in phq.bands) == ("minimal", 0, 4)
     assert len(trend.infusions) == 3
 
 

@@ -128,6 +128,11 @@ def _int_in(p: _Problems, field: str, value: Any, label: str, limits: tuple[int,
     return int(value)
 
 
+def _whole(value: Any) -> Any:
+    """A float with no fraction (a number widget's 12.0) as the int it means; anything else unchanged."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
 def _patient(session: Session, patient_id: int) -> Patient:
     patient = session.get(Patient, patient_id)
     if patient is None or patient.deleted_at is not None:
@@ -205,6 +210,7 @@ def record_screening_item(
     note_text = _text(p, "note", note, label="Note")
     reason_text = _text(p, "reason", reason, label="Reason")
     p.raise_if_any()
+    assert day is not None
     with db.write() as session:
         _patient(session, patient_id)
         row = session.scalar(
@@ -277,6 +283,7 @@ def record_screening_decision(
     if decision == ScreeningDecision.NOT_ELIGIBLE.value and note_text is None:
         p.add("note", "Say in the note why the patient is not eligible.")
     p.raise_if_any()
+    assert day is not None
     settings = _settings(db)
     with db.write() as session:
         _patient(session, patient_id)
@@ -363,8 +370,7 @@ def record_assessment(
         inst = Instrument(instrument)
         lo, hi = INSTRUMENT_RANGES[inst]
         try:
-            if isinstance(score, float) and score.is_integer():
-                score = int(score)
+            score = _whole(score)
             check_score(inst, score)
         except (ScoreOutOfRange, ValueError):
             p.add(
@@ -387,6 +393,7 @@ def record_assessment(
     day = _day(p, "taken_on", taken_on, "Date taken", today=moment.date())
     reason_text = _text(p, "reason", reason, label="Reason")
     p.raise_if_any()
+    assert day is not None
     assert inst is not None
     with db.write() as session:
         _patient(session, patient_id)
@@ -475,6 +482,7 @@ def record_suicide_review(
     day = _day(p, "reviewed_on", reviewed_on, "Review date", today=moment.date())
     note_text = _text(p, "note", note, required=True, label="Note")
     p.raise_if_any()
+    assert day is not None
     with db.write() as session:
         _patient(session, patient_id)
         if assessment_id is not None:
@@ -708,7 +716,7 @@ def record_infusion(
             p.add(dia_f if d is None else sys_f, f"Enter both numbers of the {label} blood pressure.")
         elif s is not None and d is not None and d >= s:
             p.add(dia_f, f"The {label} diastolic ({d}) must be below the systolic ({s}).")
-    if dose_mg_per_kg is not None and dose_mg_per_kg != "":
+    if dose_mg_per_kg is not None:
         if isinstance(dose_mg_per_kg, bool) or not isinstance(dose_mg_per_kg, int | float):
             p.add("dose_mg_per_kg", f"Dose must be a number in mg/kg; {dose_mg_per_kg!r} is not.")
         elif not DOSE_LIMITS[0] <= dose_mg_per_kg <= DOSE_LIMITS[1]:

@@ -12,9 +12,9 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.orm import Session
 
 from kdash.db import Database
@@ -67,6 +67,10 @@ from kdash.vocab import (
     ScreeningStatus,
     Severity,
 )
+
+#: The model's shared clauses, typed for the query builder.
+_LIVE = cast("ColumnElement[bool]", live_infusion_clause())
+_ACTIVE = cast("ColumnElement[bool]", active_patient_clause())
 
 #: Scores kept per patient for the roster's sparkline.
 SPARK_POINTS = 10
@@ -128,9 +132,9 @@ def _current_courses(session: Session, patient_filter: Any) -> dict[int, Any]:
     counts = (
         select(
             Infusion.course_id,
-            func.count().filter(live_infusion_clause()).label("live"),  # type: ignore[arg-type]
+            func.count().filter(_LIVE).label("live"),
             func.count().filter(Infusion.status == InfusionStatus.COMPLETED.value).label("completed"),
-            func.min(Infusion.scheduled_at).filter(live_infusion_clause()).label("first_at"),  # type: ignore[arg-type]
+            func.min(Infusion.scheduled_at).filter(_LIVE).label("first_at"),
         )
         .group_by(Infusion.course_id)
         .subquery()
@@ -241,7 +245,7 @@ def _screenings(
         .order_by(ScreeningItem.recorded_on, ScreeningItem.id)
     ):
         items[r.patient_id].append(ScreeningItemRec(r.item, ScreeningResult(r.result), r.recorded_on))
-    for r in session.execute(
+    for d in session.execute(
         select(
             ScreeningDecisionRow.patient_id,
             ScreeningDecisionRow.decision,
@@ -252,8 +256,8 @@ def _screenings(
         .where(patient_filter)
         .order_by(ScreeningDecisionRow.decided_on, ScreeningDecisionRow.id)
     ):
-        decisions[r.patient_id].append(
-            ScreeningDecisionRec(ScreeningDecision(r.decision), r.decided_on, r.decided_by)
+        decisions[d.patient_id].append(
+            ScreeningDecisionRec(ScreeningDecision(d.decision), d.decided_on, d.decided_by)
         )
     ids = set(items) | set(decisions)
     return {pid: screening_status(items.get(pid, []), decisions.get(pid, []), settings) for pid in ids}
@@ -262,7 +266,7 @@ def _screenings(
 def roster(db: Database, settings: ClinicSettings, today: date, *, flag_days: int = 14) -> list[RosterRow]:
     """One row per active patient. Flags are the huddle's for the patient's next booked infusion when
     that is within ``flag_days`` (the days the team plans for); later bookings show no flags yet."""
-    where = active_patient_clause()
+    where = _ACTIVE
     start = datetime.combine(today, time.min)
     with db.read() as session:
         patients = [patient_rec(r) for r in session.execute(select(Patient.__table__).where(where))]
@@ -514,7 +518,7 @@ class QueueRow:
 
 def screening_queue(db: Database, settings: ClinicSettings, today: date) -> list[QueueRow]:
     """Active patients whose screening is not cleared, needs review, or is due again; oldest first."""
-    where = active_patient_clause()
+    where = _ACTIVE
     with db.read() as session:
         patients = {r.id: patient_rec(r) for r in session.execute(select(Patient.__table__).where(where))}
         screenings = _screenings(session, where, settings)
@@ -553,6 +557,8 @@ def screening_queue(db: Database, settings: ClinicSettings, today: date) -> list
     rows = []
     for pid, p in patients.items():
         s = screenings.get(pid)
+        reasons: tuple[str, ...]
+        since: date | None
         if s is None:
             status, reasons, since = (
                 ScreeningStatus.NOT_STARTED.value,
@@ -603,12 +609,12 @@ def active_courses(db: Database, today: date) -> list[CourseRow]:
         stats = (
             select(
                 Infusion.course_id,
-                func.count().filter(live_infusion_clause()).label("live"),  # type: ignore[arg-type]
+                func.count().filter(_LIVE).label("live"),
                 func.count().filter(Infusion.status == InfusionStatus.COMPLETED.value).label("completed"),
                 func.min(Infusion.scheduled_at)
                 .filter(Infusion.status == InfusionStatus.SCHEDULED.value, Infusion.scheduled_at >= start)
                 .label("next_at"),
-                func.max(Infusion.scheduled_at).filter(live_infusion_clause()).label("last_at"),  # type: ignore[arg-type]
+                func.max(Infusion.scheduled_at).filter(_LIVE).label("last_at"),
             )
             .group_by(Infusion.course_id)
             .subquery()
@@ -631,7 +637,7 @@ def active_courses(db: Database, today: date) -> list[CourseRow]:
             )
             .join(Patient, Patient.id == Course.patient_id)
             .outerjoin(stats, stats.c.course_id == Course.id)
-            .where(active_patient_clause(), Course.status.in_(OPEN_COURSE_STATUSES))
+            .where(_ACTIVE, Course.status.in_(OPEN_COURSE_STATUSES))
             .order_by(Patient.last_name, Patient.first_name, Course.number)
         ).all()
     return [
