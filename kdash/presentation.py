@@ -18,10 +18,7 @@ from kdash.vocab import MAX_INFUSIONS_PER_COURSE, FlagCode, Indication
 ROSTER_COLUMNS = [
     "MRN",
     "Name",
-    "Indication",
-    "Provider",
-    "Screening",
-    "Course",
+    "Flags",
     "Progress",
     "Score",
     "Latest",
@@ -29,7 +26,10 @@ ROSTER_COLUMNS = [
     "Change %",
     "Trend",
     "Next infusion",
-    "Flags",
+    "Screening",
+    "Course",
+    "Indication",
+    "Provider",
 ]
 
 

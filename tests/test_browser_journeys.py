@@ -87,3 +87,31 @@ def test_invalid_score_refused_in_the_browser(clinic_server: tuple[Server, dict]
     wait_idle(page, "Not saved. Please fix:")
     expect(page.get_by_text("PHQ-9 score 40 is outside its range 0–27").first).to_be_visible()
     screenshot(page, "journey-5-refused")
+
+
+@pytest.mark.parametrize(
+    ("link", "expect_text"),
+    [
+        ("Roster", "Open a patient from this page"),
+        ("Screening", "Screening queue"),
+        ("Courses", "Active courses"),
+        ("Symptom trends", "Clinic outcomes"),
+    ],
+)
+def test_each_clinical_page_loads_in_the_browser(
+    clinic_server: tuple[Server, dict],  # noqa: F811
+    page,  # noqa: F811
+    link: str,
+    expect_text: str,
+) -> None:
+    from playwright.sync_api import expect
+
+    server, seeded = clinic_server
+    login(page, server.url, "viewer", seeded["logins"]["viewer"])
+    page.get_by_role("link", name=link).click()
+    wait_idle(page, expect_text)
+    expect(page.locator('[data-testid="stException"]')).to_have_count(0)
+    if link == "Symptom trends":
+        page.get_by_role("tab", name="Clinic outcomes").click()
+        expect(page.get_by_text("Response and remission by indication").first).to_be_visible()
+    screenshot(page, f"page-{link.lower().replace(' ', '-')}")
