@@ -11,6 +11,7 @@ gate in ``app.py`` alone would let a deep link through.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from datetime import datetime
 from typing import Any
@@ -60,6 +61,29 @@ def clear_caches() -> None:
     st.cache_data.clear()
 
 
+_seen_versions: dict[str, int] = {}
+_seen_lock = threading.Lock()
+
+
+def drop_stale_caches() -> None:
+    """Empty the data caches when the database changed since this server last looked.
+
+    The caches' time-to-live alone would let a page show data up to a minute old after a write made
+    elsewhere (another user's session clears only on its own writes, another app server or the command
+    line not at all). One cheap version read per page run closes that gap
+    (:func:`kdash.storage.freshness.data_version`).
+    """
+    from kdash.storage.freshness import data_version
+
+    db = get_db()
+    version = data_version(db)
+    with _seen_lock:
+        last = _seen_versions.get(db.url)
+        _seen_versions[db.url] = version
+    if last is not None and last != version:
+        st.cache_data.clear()
+
+
 def md_escape(value: Any) -> str:
     """Text from the database made inert for Markdown (no links, images, emphasis or HTML)."""
     text = "" if value is None else str(value)
@@ -84,6 +108,7 @@ def severity_badge(severity: Severity | str, text: str | None = None) -> str:
 
 def current_actor() -> Actor | None:
     """The signed-in user, or None (also after the idle timeout, which signs the user out)."""
+    drop_stale_caches()
     actor = st.session_state.get(_ACTOR)
     if actor is None:
         return None

@@ -14,13 +14,15 @@ from datetime import date
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, select, text
 
 from benchmarks import limit, naive
 from benchmarks.clinic import DAY2, DAY2_INFUSIONS, TODAY, populate
 from benchmarks.rawdb import RawDb
 from kdash.db import Database, dispose_engines, make_engine
+from kdash.models import Patient
 from kdash.rules.huddle import huddle_to_json
+from kdash.services.views import patient_trend, roster
 from kdash.settings import ClinicSettings
 from kdash.storage.huddle_query import huddle_for_day
 from kdash.storage.settings_repo import load_settings
@@ -104,3 +106,25 @@ def test_huddle_same_answer_three_ways(clinic: SmallClinic) -> None:
 def test_fixed_day_holds_exactly_the_full_suite(sqlite_clinic: SmallClinic) -> None:
     ours = _kdash_huddle(sqlite_clinic, DAY2)
     assert ours["summary"]["infusions"] == DAY2_INFUSIONS
+
+
+def test_roster_same_answer_three_ways(clinic: SmallClinic) -> None:
+    ours = roster(clinic.db, clinic.settings, TODAY)
+    assert len(ours) > 100
+    # Flags come from the huddle rules for bookings in the next two weeks: some rows carry them.
+    assert any(row.flags for row in ours)
+    for how in ("window", "probe"):
+        assert limit.roster(clinic.raw, clinic.settings, TODAY, series=how) == ours, how
+    assert naive.roster(clinic.db.engine, clinic.settings, TODAY) == ours
+
+
+def test_patient_trend_same_answer_three_ways(clinic: SmallClinic) -> None:
+    with clinic.db.read() as session:
+        ids = list(session.scalars(select(Patient.id).order_by(Patient.id).limit(12)))
+    compared = 0
+    for pid in ids:
+        ours = patient_trend(clinic.db, clinic.settings, pid)
+        assert limit.patient_trend(clinic.raw, clinic.settings, pid) == ours
+        assert naive.patient_trend(clinic.db.engine, clinic.settings, pid) == ours
+        compared += ours is not None and bool(ours.instruments)
+    assert compared >= 5
