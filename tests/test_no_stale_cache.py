@@ -88,7 +88,5 @@ def test_a_new_booking_shows_on_the_next_run(clinic: tuple[Database, Clinic]) ->
     while day.weekday() >= 5:  # the demo calendar opens Monday to Friday
         day += timedelta(days=1)
     assert infusions_shown(huddle_page(day)) == 0
-    book_infusion(
-        db, NURSE, built.courses["on_course"], datetime.combine(day, datetime.min.time()).replace(hour=10)
-    )
+    book_infusion(db, NURSE, built.courses["on_course"], datetime.combine(day, time_of_day(10, 0)))
     assert infusions_shown(huddle_page(day)) == 1
