@@ -36,7 +36,7 @@ def _python() -> str:
 
 def _child(args: list[str], *, timeout: float = 3600) -> dict[str, Any]:
     """Run a benchmark module in a fresh process; its last stdout line is the JSON answer."""
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    env = dict(os.environ, PYTHONPATH=str(ROOT), STREAMLIT_LOGGER_LEVEL="error")
     proc = subprocess.run(
         [_python(), *args], cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True, timeout=timeout, check=False
     )

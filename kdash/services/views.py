@@ -726,15 +726,29 @@ def _remission_line(inst: Instrument, settings: ClinicSettings) -> float | None:
 
 
 def patient_trend(db: Database, settings: ClinicSettings, patient_id: int) -> PatientTrend | None:
+    """The chart's data for one patient, from three narrow queries: the patient, their live scores and
+    their live infusions. The chart needs nothing else, so the rest of the record stays in the database
+    (docs/performance.md: 5 ms is the target for a patient with years of scores)."""
     with db.read() as session:
-        ctx = load_context(session, patient_id)
-    if ctx is None:
-        return None
-    live_first = sorted(i.scheduled_at for c in ctx.courses for i in c.infusions if i.is_live)
-    first_day = live_first[0].date() if live_first else None
+        row = session.execute(
+            select(Patient.__table__).where(Patient.id == patient_id, Patient.deleted_at.is_(None))
+        ).first()
+        if row is None:
+            return None
+        scores = session.execute(
+            select(Assessment.instrument, Assessment.taken_on, Assessment.score)
+            .where(Assessment.patient_id == patient_id, Assessment.deleted_at.is_(None))
+            .order_by(Assessment.taken_on, Assessment.id)
+        ).all()
+        live = session.execute(
+            select(Infusion.scheduled_at, Infusion.status, Course.number, Infusion.number)
+            .join(Course, Course.id == Infusion.course_id)
+            .where(Course.patient_id == patient_id, live_infusion_clause())  # type: ignore[arg-type]
+        ).all()
+    first_day = min(r[0] for r in live).date() if live else None
     groups: dict[str, list[tuple[date, int]]] = defaultdict(list)
-    for a in sorted(ctx.assessments, key=lambda a: (a.taken_on, a.id or 0)):
-        groups[a.instrument].append((a.taken_on, a.score))
+    for instrument, taken_on, score in scores:
+        groups[instrument].append((taken_on, score))
     trends = []
     for inst in Instrument:
         pts = groups.get(inst.value)
@@ -755,13 +769,12 @@ def patient_trend(db: Database, settings: ClinicSettings, patient_id: int) -> Pa
         )
     infusions = tuple(
         sorted(
-            (i.scheduled_at, c.number, i.number)
-            for c in ctx.courses
-            for i in c.infusions
-            if i.status is InfusionStatus.COMPLETED
+            (at, course_number, number)
+            for at, status, course_number, number in live
+            if status == InfusionStatus.COMPLETED.value
         )
     )
-    return PatientTrend(ctx.patient, tuple(trends), infusions)
+    return PatientTrend(patient_rec(row), tuple(trends), infusions)
 
 
 # --- clinic outcome stats ------------------------------------------------------------------------------
