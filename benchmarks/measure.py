@@ -75,8 +75,9 @@ def _huddle(clinic: Clinic, day_attr: str) -> Spec:
     settings = _settings(db)
 
     def kdash() -> Any:
+        # As the huddle page calls it: with the clinic's settings, which the page keeps cached.
         with db.read() as session:
-            return huddle_to_json(huddle_for_day(session, day))
+            return huddle_to_json(huddle_for_day(session, day, settings))
 
     return Spec(
         kdash=kdash,

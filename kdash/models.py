@@ -293,6 +293,7 @@ class Assessment(Base):
             "instrument",
             "score",
             "item9",
+            "deleted_at",  # SQLite reads only the index when every column the query names is in it
             sqlite_where=text("deleted_at IS NULL"),
             postgresql_where=text("deleted_at IS NULL"),
         ),

@@ -31,7 +31,7 @@ def upgrade() -> None:
     op.create_index(
         "ix_assessment_patient_scores",
         "assessment",
-        ["patient_id", "taken_on", "id", "instrument", "score", "item9"],
+        ["patient_id", "taken_on", "id", "instrument", "score", "item9", "deleted_at"],
         unique=False,
         sqlite_where=sa.text(_LIVE_SCORES),
         postgresql_where=sa.text(_LIVE_SCORES),
