@@ -254,6 +254,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=7, help="warm runs per measure (median; at least 5)")
     parser.add_argument("--naive-runs", type=int, default=5, help="warm runs of the naive way")
     parser.add_argument("--rebuild", action="store_true", help="regenerate the clinics even when cached")
+    parser.add_argument(
+        "--update",
+        action="store_true",
+        help="merge into the rows already in --json OUT (same scale, db and measure are replaced)",
+    )
     args = parser.parse_args(argv)
     scales = [s.strip().upper() for s in args.scales.split(",") if s.strip()]
     unknown = [s for s in scales if s not in SCALES]
@@ -268,11 +273,26 @@ def main(argv: list[str] | None = None) -> int:
 
     rows: list[dict[str, Any]] = []
     clinics: dict[str, Any] = {}
+    previous: dict[str, Any] = {}
+    if args.update and args.json and Path(args.json).exists():
+        previous = json.loads(Path(args.json).read_text())
+        clinics.update(previous.get("clinics", {}))
     for scale in scales:
         clinics[scale] = build_clinic(scale, args.db, force=args.rebuild)
         for measure in measures:
             rows.append(run_one(measure, scale, args.db, args.runs, args.naive_runs))
-        rows.append(peak_row(rows, scale, args.db))
+    if previous:
+        fresh = {(r["scale"], r["db"], r["measure"]) for r in rows}
+        kept = [r for r in previous.get("rows", []) if (r["scale"], r["db"], r["measure"]) not in fresh]
+        rows = kept + rows
+    rows = [r for r in rows if r["measure"] != "peak_memory"]
+    order = {m: i for i, m in enumerate(ALL_MEASURES)}
+    rows.sort(key=lambda r: (r["db"], list(SCALES).index(r["scale"]), order.get(r["measure"], 99)))
+    for db, scale in sorted(
+        {(r["db"], r["scale"]) for r in rows}, key=lambda k: (k[0], list(SCALES).index(k[1]))
+    ):
+        rows.append(peak_row(rows, scale, db))
+    rows.sort(key=lambda r: (r["db"], list(SCALES).index(r["scale"]), order.get(r["measure"], 99)))
     result = {
         "machine": machine(args.db),
         "clinics": clinics,
