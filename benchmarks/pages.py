@@ -37,9 +37,12 @@ def _state(measure: str, clinic: Clinic) -> dict[str, Any]:
 
 def run_page(file: str, state: dict[str, Any]) -> tuple[float, Any]:
     """One run of ``pages/<file>`` as a signed-in provider; returns (ms, the finished AppTest)."""
+    from streamlit.logger import set_log_level
     from streamlit.testing.v1 import AppTest
 
     from kdash.auth import Actor
+
+    set_log_level("error")  # bare-mode warnings, one per cached call, would drown the progress lines
     from kdash.vocab import Role
 
     at = AppTest.from_file(str(PAGES_DIR / file), default_timeout=300)

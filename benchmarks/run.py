@@ -259,7 +259,17 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="merge into the rows already in --json OUT (same scale, db and measure are replaced)",
     )
+    parser.add_argument(
+        "--show", metavar="RESULTS", help="print the table of an earlier results file and stop"
+    )
     args = parser.parse_args(argv)
+    if args.show:
+        shown = json.loads(Path(args.show).read_text())
+        print(table(shown["rows"]))
+        print()
+        for t in shown["targets"]:
+            print(f"- {t['target']}: {t['value']} → {t['verdict']}")
+        return 0
     scales = [s.strip().upper() for s in args.scales.split(",") if s.strip()]
     unknown = [s for s in scales if s not in SCALES]
     if unknown:

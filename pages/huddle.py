@@ -29,7 +29,12 @@ def _huddle(_url: str, day: date) -> Huddle:
 
 
 st.title("Morning huddle")
-day = st.date_input("Day", value=date.today(), key="huddle_day", format="YYYY-MM-DD")
+# The day picked last in this session: coming back from a patient opened from the huddle shows the same
+# day again (Streamlit forgets a widget's value once another page has run).
+if "huddle_day" not in st.session_state:
+    st.session_state["huddle_day"] = st.session_state.get("huddle_day_chosen", date.today())
+day = st.date_input("Day", key="huddle_day", format="YYYY-MM-DD")
+st.session_state["huddle_day_chosen"] = day
 huddle = _huddle(ui.get_db().url, day)
 summary = huddle.summary
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, and_, func, select
+from sqlalchemy import ColumnElement, and_, case, func, select
 from sqlalchemy.orm import Session
 
 from kdash.db import Database
@@ -139,7 +139,7 @@ def _current_courses(session: Session, patient_filter: Any) -> dict[int, Any]:
         .group_by(Infusion.course_id)
         .subquery()
     )
-    rows = session.execute(
+    rows = session.connection().execute(
         select(
             Course.id,
             Course.patient_id,
@@ -157,7 +157,7 @@ def _current_courses(session: Session, patient_filter: Any) -> dict[int, Any]:
 
 
 def _next_infusions(session: Session, patient_filter: Any, after: datetime) -> dict[int, datetime]:
-    rows = session.execute(
+    rows = session.connection().execute(
         select(Course.patient_id, func.min(Infusion.scheduled_at))
         .join(Course, Course.id == Infusion.course_id)
         .join(Patient, Patient.id == Course.patient_id)
@@ -169,8 +169,15 @@ def _next_infusions(session: Session, patient_filter: Any, after: datetime) -> d
     return {pid: at for pid, at in rows}
 
 
+def _main_instrument_sql() -> Any:
+    """:func:`main_instrument` in SQL, so only the score the roster shows leaves the database."""
+    pain = sorted(i.value for i in Indication if i.is_pain)
+    return case((Patient.indication.in_(pain), Instrument.NRS.value), else_=Instrument.PHQ9.value)
+
+
 def _recent_scores(session: Session, patient_filter: Any) -> dict[tuple[int, str], list[tuple[date, int]]]:
-    """The last SPARK_POINTS scores of PHQ-9 and NRS per patient, newest first (window function)."""
+    """The last SPARK_POINTS main scores (:func:`main_instrument`) per patient, newest first (window
+    function)."""
     rn = (
         func.row_number()
         .over(
@@ -185,12 +192,14 @@ def _recent_scores(session: Session, patient_filter: Any) -> dict[tuple[int, str
         .where(
             patient_filter,
             Assessment.deleted_at.is_(None),
-            Assessment.instrument.in_([Instrument.PHQ9.value, Instrument.NRS.value]),
+            Assessment.instrument == _main_instrument_sql(),
         )
         .subquery()
     )
     out: dict[tuple[int, str], list[tuple[date, int]]] = defaultdict(list)
-    for r in session.execute(select(inner).where(inner.c.rn <= SPARK_POINTS).order_by(inner.c.rn)):
+    for r in session.connection().execute(
+        select(inner).where(inner.c.rn <= SPARK_POINTS).order_by(inner.c.rn)
+    ):
         out[(r.patient_id, r.instrument)].append((r.taken_on, r.score))
     return out
 
@@ -198,8 +207,8 @@ def _recent_scores(session: Session, patient_filter: Any) -> dict[tuple[int, str
 def _baselines(
     session: Session, patient_filter: Any, first_days: dict[int, date]
 ) -> dict[tuple[int, str], int]:
-    """Baseline per patient and instrument, as the huddle defines it: the last score on or before the
-    current course's first infusion, else the first score."""
+    """Baseline per patient of the main instrument, as the huddle defines it: the last score on or before
+    the current course's first infusion, else the first score."""
     rn_first = (
         func.row_number()
         .over(
@@ -214,14 +223,14 @@ def _baselines(
         .where(
             patient_filter,
             Assessment.deleted_at.is_(None),
-            Assessment.instrument.in_([Instrument.PHQ9.value, Instrument.NRS.value]),
+            Assessment.instrument == _main_instrument_sql(),
         )
         .subquery()
     )
     first: dict[tuple[int, str], int] = {}
     before: dict[tuple[int, str], tuple[date, int]] = {}
     # The scores on or before the first infusion are few (baseline and screening); fetch them in one pass.
-    for r in session.execute(select(inner)):
+    for r in session.connection().execute(select(inner)):
         key = (r.patient_id, r.instrument)
         if r.rn == 1:
             first[key] = r.score
@@ -238,14 +247,14 @@ def _screenings(
 ) -> dict[int, ScreeningAssessment]:
     items: dict[int, list[ScreeningItemRec]] = defaultdict(list)
     decisions: dict[int, list[ScreeningDecisionRec]] = defaultdict(list)
-    for r in session.execute(
+    for r in session.connection().execute(
         select(ScreeningItem.patient_id, ScreeningItem.item, ScreeningItem.result, ScreeningItem.recorded_on)
         .join(Patient, Patient.id == ScreeningItem.patient_id)
         .where(patient_filter)
         .order_by(ScreeningItem.recorded_on, ScreeningItem.id)
     ):
         items[r.patient_id].append(ScreeningItemRec(r.item, ScreeningResult(r.result), r.recorded_on))
-    for d in session.execute(
+    for d in session.connection().execute(
         select(
             ScreeningDecisionRow.patient_id,
             ScreeningDecisionRow.decision,

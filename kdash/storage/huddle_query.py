@@ -3,8 +3,9 @@
 Only the patients with a live infusion that day are read: one query finds their ids, then one query per
 table (patients, courses, infusions, assessments, screening answers, decisions, suicide reviews) fetches
 their rows with ``IN (...)`` over those ids — never a whole table, so the cost follows the day's list,
-not the clinic's size. Rows are read as plain tuples and turned into :mod:`kdash.records` records; the
-pure :func:`kdash.rules.huddle.build_huddle` does the rest.
+not the clinic's size. Rows are read as plain tuples through the connection (Core: no ORM per-row
+work) and turned into :mod:`kdash.records` records; the pure :func:`kdash.rules.huddle.build_huddle`
+does the rest.
 """
 
 from __future__ import annotations
@@ -116,7 +117,7 @@ def load_contexts(
             escort_name=row.escort_name,
             escort_phone=row.escort_phone,
         )
-        for row in session.execute(
+        for row in session.connection().execute(
             select(
                 Patient.id,
                 Patient.mrn,
@@ -134,7 +135,7 @@ def load_contexts(
     }
 
     infusions: dict[int, list[InfusionRec]] = defaultdict(list)
-    for row in session.execute(
+    for row in session.connection().execute(
         select(*_INFUSION_COLUMNS)
         .join(Course, Course.id == Infusion.course_id)
         .where(Course.patient_id.in_(ids))
@@ -165,7 +166,7 @@ def load_contexts(
         )
 
     courses: dict[int, list[CourseRec]] = defaultdict(list)
-    for crow in session.execute(
+    for crow in session.connection().execute(
         select(
             Course.id,
             Course.patient_id,
@@ -192,7 +193,7 @@ def load_contexts(
         )
 
     assessments: dict[int, list[AssessmentRec]] = defaultdict(list)
-    for arow in session.execute(
+    for arow in session.connection().execute(
         select(
             Assessment.id,
             Assessment.patient_id,
@@ -215,7 +216,7 @@ def load_contexts(
         )
 
     items: dict[int, list[ScreeningItemRec]] = defaultdict(list)
-    for srow in session.execute(
+    for srow in session.connection().execute(
         select(
             ScreeningItem.patient_id,
             ScreeningItem.item,
@@ -236,7 +237,7 @@ def load_contexts(
         )
 
     decisions: dict[int, list[ScreeningDecisionRec]] = defaultdict(list)
-    for drow in session.execute(
+    for drow in session.connection().execute(
         select(
             ScreeningDecisionRow.patient_id,
             ScreeningDecisionRow.decision,
@@ -255,7 +256,7 @@ def load_contexts(
         )
 
     reviews: dict[int, list[SuicideReviewRec]] = defaultdict(list)
-    for rrow in session.execute(
+    for rrow in session.connection().execute(
         select(
             SuicideReview.patient_id,
             SuicideReview.reviewed_on,

@@ -133,8 +133,12 @@ def load_screening(
 
 
 def live_bookings(session: Session, first: date, last: date) -> list[Booking]:
-    """The clinic's live infusions from ``first`` to ``last`` (both included), as planner bookings."""
-    rows = session.execute(
+    """The clinic's live infusions from ``first`` to ``last`` (both included), as planner bookings.
+
+    Thousands of plain rows: read through the connection (Core), which skips the ORM's per-row work
+    (docs/performance.md).
+    """
+    rows = session.connection().execute(
         select(Infusion.scheduled_at, Infusion.chair, Course.patient_id, Infusion.course_id)
         .join(Course, Course.id == Infusion.course_id)
         .where(
