@@ -527,6 +527,27 @@ with tab_record:
                     done="Suicide-risk review saved.",
                 )
 
+    if actor.can(Action.DELETE_RECORD) and detail.context.assessments:
+        with st.form("form_delete_score", clear_on_submit=False):
+            st.markdown("**Delete a score entered in error** (kept in the record with your reason)")
+            scores = sorted(
+                detail.context.assessments, key=lambda a: (a.taken_on, a.instrument), reverse=True
+            )
+            gone = st.selectbox(
+                "Score",
+                scores,
+                format_func=lambda a: f"{a.taken_on:%Y-%m-%d} · {a.instrument} {a.score}",
+                key="f_del_pick",
+            )
+            reason = st.text_input("Reason", key="f_del_reason")
+            if st.form_submit_button("Delete score"):
+                submit(
+                    clinical.delete_assessment,
+                    gone.id,
+                    reason,
+                    done=f"{gone.instrument} score of {gone.taken_on:%Y-%m-%d} deleted.",
+                )
+
     if actor.can(Action.START_COURSE):
         with st.form("form_new_course", clear_on_submit=False):
             st.markdown("**Start a new course (needs a current screening)**")
