@@ -102,6 +102,7 @@ def test_huddle_lists_todays_patients_most_urgent_first(clinic_db: tuple[Databas
     assert "Not ready" in body
     assert "4 / 10" in body
     assert charts(at) == 1
+    assert len(at.get("download_button")) == 1  # the printable huddle sheet
 
 
 def test_huddle_other_day_is_empty_with_next_step(clinic_db: tuple[Database, Clinic]) -> None:
