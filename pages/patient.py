@@ -367,6 +367,16 @@ with tab_record:
             pair = st.selectbox("Infusion", recordable, format_func=infusion_label, key="f_rec_pick")
             inf = pair[1]
             k = f"f_rec_{inf.id}_"
+            if inf.status is InfusionStatus.SCHEDULED and detail.flags_for == today and detail.ready is False:
+                blocking = [
+                    r.removeprefix("Not ready: ") for r in detail.ready_reasons if r.startswith("Not ready")
+                ]
+                st.warning(
+                    "Not ready to infuse today: "
+                    + "; ".join(ui.md_escape(r) for r in blocking)
+                    + ". Resolve this before dosing.",
+                    icon=":material/warning:",
+                )
             with st.form(f"form_record_{inf.id}", clear_on_submit=False):
                 c1, c2, c3 = st.columns(3)
                 dose = c1.number_input("Dose (mg/kg)", value=inf.dose_mg_per_kg, step=0.05, key=k + "dose")

@@ -174,6 +174,7 @@ def test_patient_page_shows_flags_and_suggestion(clinic_db: tuple[Database, Clin
     body = text_of(at)
     assert "Suicide risk" in body
     assert "Not ready" in body
+    assert "Not ready to infuse today: PHQ-9 item 9 answered 2" in body
     at = page("patient.py", patient_id=c.ids["trial_pending"])
     assert "Rule's suggestion: **benefit**" in text_of(at)
 
