@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from kdash.auth import Actor, Forbidden
@@ -16,12 +18,13 @@ from kdash.models import (
     AuditEvent,
     Course,
     Infusion,
+    Patient,
     ScreeningDecisionRow,
     ScreeningItem,
     SuicideReview,
 )
 from kdash.services import clinical
-from kdash.vocab import SCREENING_ITEMS, InfusionStatus, ItemClass, Role
+from kdash.vocab import INSTRUMENT_RANGES, SCREENING_ITEMS, InfusionStatus, Instrument, ItemClass, Role
 from tests.clinic_support import NOW, TODAY, Clinic, build_clinic
 
 PROVIDER = Actor("provider", Role.PROVIDER, "Dr A. Demo")
@@ -569,3 +572,32 @@ def test_two_bookings_racing_for_the_last_chair(clinic: tuple[Database, Clinic])
     assert [b.chair for b in booked] == [4]
     assert len(refused) == 1
     assert "All 4 chairs are taken" in str(refused[0])
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    instrument=st.sampled_from([i for i in Instrument if i is not Instrument.PHQ9]),
+    score=st.integers(min_value=-5, max_value=100),
+    days_ago=st.integers(min_value=0, max_value=3000),
+)
+def test_score_saved_exactly_when_inside_its_range(
+    sqlite_db: Database, instrument: Instrument, score: int, days_ago: int
+) -> None:
+    """Property: a score is stored if and only if it lies in its instrument's published range."""
+    with sqlite_db.read() as s:
+        pid = s.scalar(select(Patient.id).limit(1))
+    if pid is None:
+        pid = build_clinic(sqlite_db).ids["on_course"]
+    low, high = INSTRUMENT_RANGES[instrument]
+    taken = TODAY - timedelta(days=days_ago)
+    if low <= score <= high:
+        aid = clinical.record_assessment(
+            sqlite_db, NURSE, pid, instrument.value, score, taken, reason="re-entry", now=NOW
+        )
+        with sqlite_db.read() as s:
+            assert s.get(Assessment, aid).score == score  # type: ignore[union-attr]
+    else:
+        with pytest.raises(ValidationError, match=f"{instrument.value} score {score} is outside its range"):
+            clinical.record_assessment(
+                sqlite_db, NURSE, pid, instrument.value, score, taken, reason="re-entry", now=NOW
+            )
