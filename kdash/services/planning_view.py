@@ -109,7 +109,6 @@ def find_patients(db: Database, actor: Actor, text: str, limit: int = _SEARCH_LI
     needle = text.strip().lower()
     if not needle:
         return []
-    like = f"%{needle.replace('%', '').replace('_', '')}%"
     with db.read() as session:
         rows = session.scalars(
             select(Patient)
@@ -117,8 +116,8 @@ def find_patients(db: Database, actor: Actor, text: str, limit: int = _SEARCH_LI
                 Patient.deleted_at.is_(None),
                 or_(
                     func.lower(Patient.mrn).startswith(needle, autoescape=True),
-                    func.lower(Patient.last_name).like(like),
-                    func.lower(Patient.first_name).like(like),
+                    func.lower(Patient.last_name).contains(needle, autoescape=True),
+                    func.lower(Patient.first_name).contains(needle, autoescape=True),
                 ),
             )
             .order_by(Patient.last_name, Patient.first_name, Patient.mrn)
