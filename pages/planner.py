@@ -6,6 +6,7 @@ kdash.services.planning_view; every rule is kdash.planner's (docs/planner.md).
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -50,6 +51,7 @@ NEXT_NAME = "planner_next_name"
 LOAD_PICK = "planner_load_pick"
 
 _PLAN_CACHE_SIZE = 20
+_PLAN_FRESH_SECONDS = 300
 _WEEKDAY_LABELS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
@@ -77,6 +79,10 @@ def _fresh_name() -> str:
 
 def _when(d: date | None) -> str:
     return f"{d:%a} {d.isoformat()}" if d else "—"
+
+
+def _infusions(count: int) -> str:
+    return f"{count} infusion" + ("" if count == 1 else "s")
 
 
 def _covers_text(plan: Plan) -> str:
@@ -140,7 +146,8 @@ def show_course_state(state: CourseState) -> None:
 def _plan(who: Actor, patient: PatientChoice, spec: ScenarioSpec) -> PlanResult:
     """The plan for ``spec``, drawn once per distinct input (each drawing is an audited read)."""
     cache: dict[tuple[Any, ...], PlanResult] = st.session_state.setdefault(PLAN_CACHE, {})
-    key = (patient.patient_id, spec)
+    # Re-planned every few minutes too, so a preview left open sees other users' bookings.
+    key = (patient.patient_id, spec, int(time.time() // _PLAN_FRESH_SECONDS))
     if key not in cache:
         if len(cache) >= _PLAN_CACHE_SIZE:
             cache.pop(next(iter(cache)))
@@ -160,7 +167,7 @@ def _plan(who: Actor, patient: PatientChoice, spec: ScenarioSpec) -> PlanResult:
 
 def chair_use_chart(plan: Plan, warning_pct: float) -> go.Figure:
     """Chair use of the weeks the plan touches: existing bookings and the plan's part, per open day."""
-    days = [_when(d.day) for d in plan.chair_use]
+    days = [d.day for d in plan.chair_use]
     existing = [
         100.0 * (d.used_minutes - d.added_minutes) / d.available_minutes if d.available_minutes else 0.0
         for d in plan.chair_use
@@ -168,19 +175,29 @@ def chair_use_chart(plan: Plan, warning_pct: float) -> go.Figure:
     added = [
         100.0 * d.added_minutes / d.available_minutes if d.available_minutes else 0.0 for d in plan.chair_use
     ]
+    hover = "%{x|%a %Y-%m-%d}: %{y:.0f}%<extra>%{fullData.name}</extra>"
     fig = go.Figure(
         [
-            go.Bar(name="Existing bookings", x=days, y=existing, marker_color="#9aa5b1"),
-            go.Bar(name="This plan", x=days, y=added, marker_color="#1f77b4", marker_pattern_shape="/"),
+            go.Bar(name="Existing bookings", x=days, y=existing, marker_color="#9aa5b1", hovertemplate=hover),
+            go.Bar(
+                name="This plan",
+                x=days,
+                y=added,
+                marker_color="#1f77b4",
+                marker_pattern_shape="/",
+                hovertemplate=hover,
+            ),
         ]
     )
     fig.add_hline(y=warning_pct, line_dash="dash", annotation_text=f"{warning_pct:g}% warning")
     fig.update_layout(
+        title={"text": "Chair use of the weeks this plan touches", "font": {"size": 14}},
         barmode="stack",
-        height=280,
-        margin={"t": 30, "b": 10, "l": 10, "r": 10},
+        height=300,
+        margin={"t": 60, "b": 10, "l": 10, "r": 10},
+        xaxis={"tickformat": "%a %d %b", "type": "date"},
         yaxis={"title": "% of chair-hours", "range": [0, 105]},
-        legend={"orientation": "h"},
+        legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 1, "xanchor": "right"},
     )
     return fig
 
@@ -333,18 +350,22 @@ def timeline_chart(plans: list[Plan]) -> go.Figure:
 
 
 def _compare_table(plans: list[Plan]) -> list[dict[str, Any]]:
+    """compare()'s rows with dates in words and the target as a word and a mark."""
     rows = []
-    for row in compare(plans):
+    for plan, row in zip(plans, compare(plans), strict=True):
         covers = row["covers_target"]
         rows.append(
             {
-                **row,
+                "scenario": row["scenario"],
+                "bookable": "yes" if plan.allowed and plan.slots else "no",
+                "sessions": row["sessions"],
                 "first": row["first"].strftime("%a %Y-%m-%d %H:%M") if row["first"] else "—",
                 "last": row["last"].strftime("%a %Y-%m-%d %H:%M") if row["last"] else "—",
-                "course_end": _when(row["course_end"]),
-                "benefit_until": _when(row["benefit_until"]),
-                "covers_target": "—" if covers is None else ("✔ yes" if covers else "✘ no"),
-                "warnings": "; ".join(row["warnings"]),
+                "course end": _when(row["course_end"]),
+                "benefit until": _when(row["benefit_until"]),
+                "covers target": "—" if covers is None else ("✔ yes" if covers else "✘ no"),
+                "moves": row["moves"],
+                "warnings or why refused": "; ".join(row["warnings"]),
             }
         )
     return rows
@@ -382,7 +403,7 @@ def book_section(who: Actor, patient: PatientChoice) -> None:
     chosen = bookable[names.index(chosen_name)] if chosen_name in names else bookable[0]
     count = len(chosen.plan.slots)
     if st.button(
-        f"Book {chosen.spec.name} ({count} infusions)",
+        f"Book {chosen.spec.name} ({_infusions(count)})",
         type="primary",
         key="pl_book",
         icon=":material/event_available:",
@@ -415,7 +436,7 @@ def show_booked(patient: PatientChoice) -> None:
     if not booked or booked["patient_id"] != patient.patient_id:
         return
     st.success(
-        f"Booked {ui.md_escape(booked['scenario'])}: {len(booked['slots'])} infusions "
+        f"Booked {ui.md_escape(booked['scenario'])}: {_infusions(len(booked['slots']))} "
         f"({'; '.join(ui.md_escape(s) for s in booked['slots'])}).",
         icon=":material/check_circle:",
     )

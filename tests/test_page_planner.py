@@ -17,7 +17,7 @@ import kdash.ui
 from kdash.auth import Actor
 from kdash.db import Database, make_engine
 from kdash.migrate import upgrade
-from kdash.models import Infusion
+from kdash.models import Closure, Infusion
 from kdash.planner import PlannedSlot
 from kdash.services.booking import book_plan
 from kdash.storage.settings_repo import save_setting
@@ -294,9 +294,32 @@ def test_the_clinic_what_if_shows_the_heatmap_and_names_days_over_capacity(page_
     assert "No day above 3% of chair-hours" in plain(at)
 
 
-def test_a_read_only_role_is_refused_by_the_guard(page_db: Database) -> None:
+def test_a_closure_moves_a_slot_and_the_page_says_so_in_words(page_db: Database) -> None:
     patient(page_db, "SYN-0001")
-    at = open_page(Actor("viewer", Role.READ_ONLY, "Viewer"))
+    with page_db.write() as s:
+        s.add(Closure(day=START, reason="Training day"))
+    at = plan(choose(open_page(), "SYN-0001"), "weekly", sessions=2)
+    rows = slot_table(at)
+    tuesday = START + timedelta(days=1)
+    assert rows[0]["day"] == f"Tue {tuesday.isoformat()}"
+    assert rows[0]["note"].startswith(f"moved from Mon {START.isoformat()} to Tue {tuesday.isoformat()}")
+    text = plain(at)
+    assert f"Infusion 2: moved from Mon {START.isoformat()}" in text
+    assert "the clinic is closed that day (closure)" in text
+    assert "Warning: infusion 2 moved" in text
+
+
+def test_a_provider_may_plan_and_book(page_db: Database) -> None:
+    patient(page_db, "SYN-0001")
+    at = choose(open_page(Actor("doc", Role.PROVIDER, "Doctor")), "SYN-0001")
+    add_scenario(at, "weekly", 1)
+    assert "Book Scenario A (1 infusion)" in button_labels(at)
+
+
+@pytest.mark.parametrize("role", [Role.READ_ONLY, Role.NURSE, Role.ADMIN])
+def test_roles_without_the_plan_permission_are_refused_by_the_guard(page_db: Database, role: Role) -> None:
+    patient(page_db, "SYN-0001")
+    at = open_page(Actor("someone", role, "Someone"))
     assert not at.exception
     assert "plan" in at.error[0].value.lower()
     assert not at.text_input
