@@ -16,10 +16,13 @@ from streamlit.testing.v1 import AppTest
 import kdash.ui
 from kdash.auth import Actor
 from kdash.db import Database, make_engine
+from kdash.errors import NotFound, Refused
 from kdash.migrate import upgrade
-from kdash.models import Closure, Infusion
+from kdash.models import Closure, Infusion, Patient
 from kdash.planner import PlannedSlot
 from kdash.services.booking import book_plan
+from kdash.services.planning_view import course_state
+from kdash.storage.first_run import load_demo_clinic
 from kdash.storage.settings_repo import save_setting
 from kdash.vocab import InfusionStatus, Role, TrialOutcome
 from tests.booking_support import add_patient
@@ -324,3 +327,32 @@ def test_roles_without_the_plan_permission_are_refused_by_the_guard(page_db: Dat
     assert "plan" in at.error[0].value.lower()
     assert not at.text_input
     assert not at.title
+
+
+def test_the_demo_clinic_plans_and_refuses_its_patients(page_db: Database) -> None:
+    """On the synthetic demo clinic (busy chairs, closures, every course stage) the page plans and refuses."""
+    load_demo_clinic(page_db)
+    with page_db.read() as s:
+        patients = [(p.id, p.mrn) for p in s.scalars(select(Patient).order_by(Patient.mrn))]
+    states = {}
+    for pid, mrn in patients:
+        try:
+            states[mrn] = course_state(page_db, SCHEDULER, pid)
+        except (Refused, NotFound):
+            continue  # screening only: no course yet
+    plannable = next(m for m, st_ in states.items() if st_.can_add and st_.live < 9)
+    refused = next(m for m, st_ in states.items() if not st_.can_add)
+
+    at = plan(choose(open_page(), plannable), "twice-weekly", sessions=2)
+    assert not at.exception
+    rows = slot_table(at)
+    assert len(rows) == 2
+    assert all(r["day"][:3] in {"Mon", "Thu"} or r["note"].startswith("moved") for r in rows)
+    add_scenario(at, "twice-weekly", 2)
+    assert "Book Scenario A (2 infusions)" in button_labels(at)
+
+    at = plan(choose(open_page(), refused), "weekly", sessions=2)
+    assert not at.exception
+    assert "Refused: nothing can be booked" in plain(at).replace("**", "")
+    for reason in states[refused].reasons:
+        assert reason in plain(at)
