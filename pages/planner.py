@@ -103,7 +103,9 @@ def choose_patient(who: Actor) -> PatientChoice | None:
     current = None
     if st.session_state.get(PATIENT) is not None:
         current = patient_choice(db, who, int(st.session_state[PATIENT]))
-    query = st.text_input("Find a patient by MRN or name", key="pl_query", placeholder="e.g. SYN-0001")
+    query = st.text_input(
+        "Find a patient by MRN or name", key="pl_query", placeholder="MRN, or part of a name"
+    )
     options = find_patients(db, who, query) if query else []
     if current is not None and current not in options:
         options.insert(0, current)
@@ -382,7 +384,9 @@ def show_comparison() -> None:
     st.plotly_chart(timeline_chart(plans), key="pl_timeline")
     cols = st.columns(len(scenarios))
     for i, (col, scenario) in enumerate(zip(cols, scenarios, strict=True)):
-        if col.button(f"Remove {scenario.spec.name}", key=f"pl_remove_{i}", icon=":material/delete:"):
+        if col.button(
+            f"Remove {ui.md_escape(scenario.spec.name)}", key=f"pl_remove_{i}", icon=":material/delete:"
+        ):
             del scenarios[i]
             st.rerun()
 
@@ -399,11 +403,13 @@ def book_section(who: Actor, patient: PatientChoice) -> None:
             st.caption("No compared scenario can be booked (refused or without slots).")
         return
     names = [s.spec.name for s in bookable]
-    chosen_name = st.radio("Scenario to book", names, horizontal=True, key="pl_book_choice")
+    chosen_name = st.radio(
+        "Scenario to book", names, horizontal=True, key="pl_book_choice", format_func=ui.md_escape
+    )
     chosen = bookable[names.index(chosen_name)] if chosen_name in names else bookable[0]
     count = len(chosen.plan.slots)
     if st.button(
-        f"Book {chosen.spec.name} ({_infusions(count)})",
+        f"Book {ui.md_escape(chosen.spec.name)} ({_infusions(count)})",
         type="primary",
         key="pl_book",
         icon=":material/event_available:",
