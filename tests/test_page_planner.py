@@ -356,3 +356,22 @@ def test_the_demo_clinic_plans_and_refuses_its_patients(page_db: Database) -> No
     assert "Refused: nothing can be booked" in plain(at).replace("**", "")
     for reason in states[refused].reasons:
         assert reason in plain(at)
+
+
+def test_a_patient_without_a_course_is_told_to_start_one(page_db: Database) -> None:
+    with page_db.write() as s:
+        s.add(
+            Patient(
+                mrn="SYN-0500",
+                first_name="Test",
+                last_name="Screening only",
+                date_of_birth=date(1980, 1, 1),
+                sex="female",
+                indication="depression",
+                provider="Dr Synthetic",
+            )
+        )
+    at = choose(open_page(), "SYN-0500")
+    assert not at.exception
+    assert "no course yet" in plain(at)
+    assert not [w for w in at.selectbox if w.key == "pl_cadence"]
