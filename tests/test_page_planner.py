@@ -375,3 +375,22 @@ def test_a_patient_without_a_course_is_told_to_start_one(page_db: Database) -> N
     assert not at.exception
     assert "no course yet" in plain(at)
     assert not [w for w in at.selectbox if w.key == "pl_cadence"]
+
+
+def test_after_booking_the_link_opens_the_patients_page_with_the_bookings(page_db: Database) -> None:
+    """Through app.py's navigation, as in the app: book, then open the patient's page from the planner."""
+    patient_id, course_id = patient(page_db, "SYN-0001")
+    at = AppTest.from_file("../app.py", default_timeout=30)
+    at.session_state["kdash_actor"] = SCHEDULER
+    at.session_state["kdash_last_activity"] = time.time()
+    at.run()
+    at.switch_page("pages/planner.py").run()
+    choose(at, "SYN-0001")
+    add_scenario(at, "weekly", 2)
+    at.button(key="pl_book").click().run()
+    assert len(booked(page_db, course_id)) == 2
+    at.button(key="pl_open_patient").click().run()
+    assert not at.exception
+    assert at.session_state["patient_id"] == patient_id
+    assert at.title[0].value == "Patient SYN-0001, Test"
+    assert {m.label: m.value for m in at.metric}["Booked"] == "2"
