@@ -343,10 +343,12 @@ def timeline_chart(plans: list[Plan]) -> go.Figure:
         fig.add_shape(type="line", x0=when, x1=when, y0=0, y1=1, yref="paper", line={"dash": "dot"})
         fig.add_annotation(x=when, y=1, yref="paper", text=f"target {target.isoformat()}", showarrow=False)
     fig.update_layout(
-        height=140 + 60 * len(plans),
-        margin={"t": 30, "b": 10, "l": 10, "r": 10},
+        title={"text": "Infusions and benefit window of each scenario", "font": {"size": 14}},
+        height=160 + 60 * len(plans),
+        margin={"t": 60, "b": 10, "l": 10, "r": 10},
+        xaxis={"type": "date"},
         yaxis={"categoryorder": "array", "categoryarray": [p.scenario for p in reversed(plans)]},
-        legend={"orientation": "h"},
+        legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 1, "xanchor": "right"},
     )
     return fig
 
