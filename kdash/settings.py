@@ -111,6 +111,13 @@ class ClinicSettings:
     nrs_substantial_pct: float = _setting(
         50.0, "Pain NRS substantial improvement: drop of at least", "IMMPACT", unit="%"
     )
+    nrs_band_starts: list[int] = _setting(
+        [1, 4, 7],
+        "Pain NRS bands: mild, moderate and severe start at",
+        "common use (IMMPACT context), clinic policy; 0 is 'none'",
+        policy=True,
+        unit="points",
+    )
     nrs_worsening_points: int | None = _setting(
         2,
         "Pain NRS clinically meaningful worsening: rise of at least",
