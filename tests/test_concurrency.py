@@ -121,7 +121,8 @@ def test_twenty_writers_on_one_chair_never_double_book(db: Database) -> None:
     booked, errors = _race(jobs)
 
     assert len(booked) + len(errors) == 20
-    assert 3 <= len(booked) <= 5  # 10:30 chair-time blocks fit at most 5 times in 08:00-14:30
+    # Starts spread over 08:00-12:30 with two-hour chair time: whoever wins first, two or three fit.
+    assert 2 <= len(booked) <= 3
     assert all(isinstance(e, Refused) and "Chair 1 is taken" in str(e) for e in errors), errors
     live = _live(db)
     _assert_no_chair_overlap(live)
