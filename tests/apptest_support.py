@@ -35,9 +35,11 @@ def page_files() -> list[str]:
     return sorted(p.name for p in PAGES_DIR.glob("*.py"))
 
 
-@pytest.fixture
-def app_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Database]:
-    """A migrated SQLite database with one user per role, used by ``ui.get_db`` in the pages."""
+def make_app_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Database]:
+    """A migrated SQLite database with one user per role, used by ``ui.get_db`` in the pages.
+
+    Test modules wrap it in their own ``app_db`` fixture.
+    """
     url = f"sqlite:///{tmp_path / 'app.db'}"
     monkeypatch.setenv("KDASH_DATABASE_URL", url)
     ui.get_db.clear()

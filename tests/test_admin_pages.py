@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
 from sqlalchemy import select
 
 from kdash.audit import record
@@ -9,8 +13,13 @@ from kdash.auth import authenticate
 from kdash.db import Database
 from kdash.models import AuditEvent, Setting, User
 from kdash.settings import DEFAULT_SETTINGS
-from tests.apptest_support import ACTORS, app_db, by_label, run_page  # noqa: F401
+from tests.apptest_support import ACTORS, by_label, make_app_db, run_page
 from tests.helpers import seed_patient
+
+
+@pytest.fixture
+def app_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Database]:
+    yield from make_app_db(tmp_path, monkeypatch)
 
 
 def _actions(db: Database) -> list[tuple[str, str, str]]:
@@ -57,7 +66,8 @@ def test_non_admins_cannot_open_audit_or_users(app_db: Database) -> None:
         for who in ("provider", "nurse", "scheduler", "viewer"):
             at = run_page(page, ACTORS[who])
             assert not at.exception
-            assert [e.value for e in at.error] and "may not" in at.error[0].value
+            assert at.error
+            assert "may not" in at.error[0].value
             assert len(at.dataframe) == 0
 
 
