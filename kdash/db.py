@@ -6,11 +6,14 @@ for the lock at BEGIN instead of failing half-way, which the ten-per-course cap 
 plain deferred ``BEGIN`` so readers never queue behind each other. WAL lets readers run beside a writer.
 
 Engines hide bound parameters from logs and error messages (``hide_parameters``): they carry names and
-MRNs, which must never reach a log line.
+MRNs, which must never reach a log line. SQLAlchemy logs result rows at DEBUG, so its engine logger is
+held at WARNING unless someone sets its level on purpose: a server run with the root logger at DEBUG
+does not write patient rows to its log.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from collections.abc import Iterator
@@ -20,6 +23,10 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session, sessionmaker
+
+_sql_log = logging.getLogger("sqlalchemy.engine")
+if _sql_log.level == logging.NOTSET:
+    _sql_log.setLevel(logging.WARNING)
 
 DEFAULT_URL = "sqlite:///data/kdash.db"
 #: Milliseconds a SQLite writer waits for the lock before giving up (concurrent app users).
