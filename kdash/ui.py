@@ -198,7 +198,11 @@ def first_run_view() -> None:
     )
     if st.button("Load the demo clinic", type="primary", key="load_demo"):
         bar = st.progress(0.0, text="Loading the demo clinic…")
-        logins = load_demo_clinic(db, progress=lambda frac, text: bar.progress(frac, text=text))
+
+        def show(fraction: float, text: str) -> None:
+            bar.progress(fraction, text=text)
+
+        logins = load_demo_clinic(db, progress=show)
         bar.empty()
         clear_caches()
         st.success("Demo clinic loaded. Sign in with one of these demo accounts:")

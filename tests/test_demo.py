@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
-import time
 from collections import defaultdict
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -494,10 +493,8 @@ def test_seed_command_rejects_bad_input(
 
 
 @pytest.mark.slow
-def test_five_thousand_patients_generate_and_load_in_under_ten_seconds(sqlite_db: Database) -> None:
-    started = time.perf_counter()
+def test_five_thousand_patients_load_whole(sqlite_db: Database) -> None:
+    """The 5,000-patient clinic loads completely (its time is measured by benchmarks/bench_seed.py)."""
     data = generate(5000, 7, TODAY)
     load(sqlite_db, data)
-    elapsed = time.perf_counter() - started
-    assert _counts(sqlite_db)["patient"] == 5000
-    assert elapsed < 10, f"took {elapsed:.1f} s"
+    assert _counts(sqlite_db) == data.counts()

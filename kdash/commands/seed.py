@@ -13,11 +13,14 @@ import time
 from datetime import date
 from typing import Any, TextIO
 
+from sqlalchemy import exists, select
 from sqlalchemy.exc import OperationalError
 
 from kdash.cli import EXIT_REFUSED, CliError, add_db_argument
-from kdash.db import database_url, open_database, redact
+from kdash.db import Database, database_url, open_database, redact
 from kdash.demo import DemoLoadError, generate, load
+from kdash.models import Patient
+from kdash.storage.first_run import create_demo_users, database_is_empty
 
 DEFAULT_PATIENTS = 120
 DEFAULT_SEED = 7
@@ -49,6 +52,12 @@ def register(subparsers: Any) -> None:
         action="store_true",
         help="delete the patients already in the database (and everything about them) first; "
         "users, settings and the audit log are kept",
+    )
+    parser.add_argument(
+        "--if-empty",
+        action="store_true",
+        help="do nothing (and succeed) when the database already holds patients: "
+        "the README's start command uses it so that restarting keeps your data",
     )
     add_db_argument(parser)
     parser.set_defaults(handler=_seed)
@@ -116,6 +125,10 @@ def _seed(args: argparse.Namespace) -> int:
             f"cannot open the database {redact(database_url(args.db))}: {exc.orig}. "
             "Check the URL (--db or KDASH_DATABASE_URL) and that the server is running."
         ) from None
+    if args.if_empty and not args.replace and not database_is_empty(db):
+        print(f"The database {redact(db.url)} already holds data; nothing loaded.")
+        _print_logins(create_demo_users(db) if _has_demo_patients(db) else [])
+        return 0
     started = time.perf_counter()
     data = generate(patients, seed, today)
     try:
@@ -128,4 +141,19 @@ def _seed(args: argparse.Namespace) -> int:
     for table, n in counts.items():
         print(f"  {table:<20} {n:>9,}")
     print(f"Schedule for {data.schedule_day:%a %Y-%m-%d}: {todays} infusions.")
+    _print_logins(create_demo_users(db))
     return 0
+
+
+def _has_demo_patients(db: Database) -> bool:
+    with db.read() as session:
+        return bool(session.scalar(select(exists().where(Patient.mrn.like("DEMO-%")))))
+
+
+def _print_logins(logins: list[tuple[str, str, str]]) -> None:
+    """Demo accounts exist only beside the synthetic clinic; their passwords are public."""
+    if not logins:
+        return
+    print("Demo sign-ins (synthetic clinic only):")
+    for username, role, password in logins:
+        print(f"  {username:<10} {role:<10} password: {password}")

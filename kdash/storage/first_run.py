@@ -65,10 +65,19 @@ def load_demo_clinic(
     progress: Callable[[float, str], None] | None = None,
 ) -> list[tuple[str, str, str]]:
     """Load the demo clinic around today and create the demo users (only on an empty database)."""
-    from kdash import demo
+    from kdash.demo import generate, load
 
     if not database_is_empty(db):
         raise ValueError("The database already holds users or patients; the demo clinic is for an empty one.")
-    data = demo.generate(patients=patients, seed=seed, today=today or date.today())
-    demo.load(db, data, progress=progress)
+    data = generate(patients, seed, today or date.today())
+    tables = len(data.counts())
+    finished: list[str] = []
+
+    def report(table: str, done: int, total: int) -> None:
+        if done >= total and table not in finished:
+            finished.append(table)
+        if progress is not None:
+            progress(min(1.0, len(finished) / tables), f"Loading {table.replace('_', ' ')}… {done:,} rows")
+
+    load(db, data, progress=report)
     return create_demo_users(db)
