@@ -75,7 +75,10 @@ def _add(
         lock_days(session, [when.date()])
         used = set(
             session.scalars(
-                select(Infusion.number).where(Infusion.course_id == course_id, live_infusion_clause())
+                select(Infusion.number).where(
+                    Infusion.course_id == course_id,
+                    live_infusion_clause(),  # type: ignore[arg-type]
+                )
             )
         )
         if len(used) >= MAX_INFUSIONS_PER_COURSE:
@@ -254,7 +257,7 @@ def _check_chair_free(
     span = timedelta(minutes=settings.chair_minutes)
     stmt = select(Infusion.scheduled_at).where(
         Infusion.chair == chair,
-        live_infusion_clause(),
+        live_infusion_clause(),  # type: ignore[arg-type]
         Infusion.scheduled_at > when - span,
         Infusion.scheduled_at < when + span,
     )
