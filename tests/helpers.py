@@ -57,3 +57,52 @@ def seed_patient(
         session.flush()
         course_id = c.id
     return patient.id, course_id
+
+
+def seed_cleared_patient(session: Session, mrn: str, *, trial_given_on: object = None) -> int:
+    """A patient with a cleared screening and an active course; returns the course id.
+
+    With ``trial_given_on`` (a datetime) the trial infusion is completed then, chair 1, and the
+    provider recorded ``benefit``: the course may take nine more infusions.
+    """
+    from datetime import date, datetime
+
+    from kdash.models import Infusion, ScreeningDecisionRow, ScreeningItem
+    from kdash.models import Course as CourseRow
+    from kdash.vocab import SCREENING_ITEMS, InfusionStatus, ItemClass, ScreeningDecision, TrialOutcome
+
+    patient_id, course_id = seed_patient(session, mrn)
+    assert course_id is not None
+    on = date(2026, 11, 2)
+    for code, (_, cls, _) in SCREENING_ITEMS.items():
+        session.add(
+            ScreeningItem(
+                patient_id=patient_id,
+                item=code,
+                result="yes" if cls is ItemClass.REQUIRED else "no",
+                recorded_on=on,
+                recorded_by="nurse",
+            )
+        )
+    session.add(
+        ScreeningDecisionRow(
+            patient_id=patient_id, decision=ScreeningDecision.CLEARED.value, decided_on=on, decided_by="dr"
+        )
+    )
+    course = session.get(CourseRow, course_id)
+    assert course is not None
+    if isinstance(trial_given_on, datetime):
+        session.add(
+            Infusion(
+                course_id=course_id,
+                number=1,
+                scheduled_at=trial_given_on,
+                chair=1,
+                status=InfusionStatus.COMPLETED.value,
+            )
+        )
+        course.trial_outcome = TrialOutcome.BENEFIT.value
+    else:
+        course.trial_outcome = TrialOutcome.PENDING.value
+    session.flush()
+    return course_id
