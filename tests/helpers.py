@@ -67,8 +67,8 @@ def seed_cleared_patient(session: Session, mrn: str, *, trial_given_on: object =
     """
     from datetime import date, datetime
 
-    from kdash.models import Infusion, ScreeningDecisionRow, ScreeningItem
     from kdash.models import Course as CourseRow
+    from kdash.models import Infusion, ScreeningDecisionRow, ScreeningItem
     from kdash.vocab import SCREENING_ITEMS, InfusionStatus, ItemClass, ScreeningDecision, TrialOutcome
 
     patient_id, course_id = seed_patient(session, mrn)
