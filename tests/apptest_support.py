@@ -61,9 +61,17 @@ def make_app_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Dat
     dispose_engines()
 
 
-def run_page(page: str, actor: Actor | None = None, *, last_activity: float | None = None) -> AppTest:
+def run_page(
+    page: str,
+    actor: Actor | None = None,
+    *,
+    last_activity: float | None = None,
+    state: dict[str, object] | None = None,
+) -> AppTest:
     """Run one page file directly (as a deep link on a fresh server does), signed in as ``actor``."""
     at = AppTest.from_file(str(PAGES_DIR / page), default_timeout=30)
+    for key, value in (state or {}).items():
+        at.session_state[key] = value
     if actor is not None:
         at.session_state["kdash_actor"] = actor
         at.session_state["kdash_last_activity"] = time.time() if last_activity is None else last_activity

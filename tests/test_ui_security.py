@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterator
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
@@ -19,10 +20,10 @@ from kdash import ui
 from kdash.audit import record
 from kdash.auth import Actor, create_user
 from kdash.db import Database
-from kdash.models import AuditEvent
+from kdash.models import AuditEvent, Infusion
 from kdash.settings import DEFAULT_SETTINGS
 from kdash.storage.settings_repo import save_setting
-from kdash.vocab import Role
+from kdash.vocab import InfusionStatus, Role
 from tests.apptest_support import (
     ACTORS,
     HOSTILE,
@@ -119,12 +120,28 @@ def test_idle_limit_follows_the_clinic_policy_setting(app_db: Database) -> None:
     assert any("signed out after 5 minutes" in i.value for i in at.info)
 
 
-def _seed_hostile(db: Database) -> None:
+def _seed_hostile(db: Database) -> int:
+    """Hostile text in every free-text field a page may show; returns the patient to open."""
+    today_9 = datetime.combine(date.today(), datetime.min.time()).replace(hour=9)
     with db.write() as s:
-        seed_patient(s, "MRN-XSS-1", HOSTILE, HOSTILE, escort=HOSTILE)
-        seed_patient(s, "=cmd|' /C calc'!A0", "=cmd|' /C calc'!A0", HOSTILE, escort="=cmd|' /C calc'!A0")
+        patient_id, course_id = seed_patient(s, "MRN-XSS-1", HOSTILE, HOSTILE, escort=HOSTILE)
+        _, other_course = seed_patient(
+            s, "=cmd|' /C calc'!A0", "=cmd|' /C calc'!A0", HOSTILE, escort="=cmd|' /C calc'!A0"
+        )
+        for number, course in enumerate((course_id, other_course), start=1):
+            s.add(
+                Infusion(
+                    course_id=course,
+                    number=1,
+                    scheduled_at=today_9,
+                    chair=number,
+                    status=InfusionStatus.SCHEDULED.value,
+                    adverse_events=HOSTILE,
+                )
+            )
         create_user(s, "aaa.hostile", Role.NURSE, None, DEFAULT_SETTINGS, display_name=HOSTILE)
         record(s, ACTORS["provider"], "view_patient", reason=HOSTILE)
+    return patient_id
 
 
 #: A "<" that Markdown would read as the start of an HTML tag (md_escape writes "\\<").
@@ -143,10 +160,11 @@ def _assert_no_live_html(at: AppTest) -> None:
 
 
 @pytest.mark.parametrize("page", page_files())
-@pytest.mark.parametrize("who", ["admin", "provider", "nurse", "scheduler", "viewer"])
+@pytest.mark.parametrize("who", ["admin", "provider", "nurse", "scheduler"])  # read-only sees a subset
 def test_hostile_names_render_as_text_on_every_page(page: str, who: str, app_db: Database) -> None:
-    _seed_hostile(app_db)
-    at = run_page(page, ACTORS[who])
+    patient_id = _seed_hostile(app_db)
+    # Pages that show one patient find it in session state (as after "Open this patient").
+    at = run_page(page, ACTORS[who], state={"patient_id": patient_id})
     assert not at.exception, [e.value for e in at.exception]
     _assert_no_live_html(at)
 
