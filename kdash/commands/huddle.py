@@ -26,7 +26,12 @@ def register(subparsers: Any) -> None:
         description="Print the huddle of one day (JSON shape: docs/huddle-json.md).",
     )
     parser.add_argument("--date", required=True, metavar="YYYY-MM-DD", help="the clinic day")
-    parser.add_argument("--format", choices=("json", "csv"), default="json", help="output format (json)")
+    parser.add_argument(
+        "--format",
+        choices=("json", "csv", "pdf"),
+        default="json",
+        help="output format (json); pdf is the printable sheet and needs --out",
+    )
     parser.add_argument("--out", metavar="FILE", help="write to FILE instead of standard output")
     add_db_argument(parser)
     parser.set_defaults(handler=_huddle)
@@ -68,6 +73,8 @@ def render(data: dict[str, Any], rows: list[dict[str, Any]], fmt: str) -> str:
 def _huddle(args: argparse.Namespace) -> int:
     day = _parse_day(args.date)
     out = Path(args.out) if args.out else None
+    if args.format == "pdf" and out is None:
+        raise CliError("--format pdf writes a file: give --out FILE.pdf")
     if out is not None and not out.parent.is_dir():
         raise CliError(f"cannot write {out}: the folder {out.parent} does not exist")
     url = database_url(args.db)
@@ -81,6 +88,18 @@ def _huddle(args: argparse.Namespace) -> int:
             f"cannot read the database {redact(url)}: {exc.orig}. "
             "Check the URL (--db or KDASH_DATABASE_URL) and that the server is running."
         ) from None
+    if args.format == "pdf":
+        from kdash.interchange.huddle_pdf import huddle_pdf
+        from kdash.storage.settings_repo import load_settings
+
+        with db.read() as session:
+            clinic = load_settings(session).clinic_name
+        assert out is not None
+        try:
+            out.write_bytes(huddle_pdf(huddle, clinic_name=clinic))
+        except OSError as exc:
+            raise CliError(f"cannot write {out}: {exc.strerror}") from None
+        return 0
     text = render(huddle_to_json(huddle), huddle_to_rows(huddle), args.format)
     if out is None:
         print(text, end="")

@@ -1,0 +1,1001 @@
+"""Clinical writes: one function per thing a nurse or provider records.
+
+Each function checks the role (:func:`kdash.auth.require`), validates every field and lists every problem
+at once (:class:`ValidationError`), applies the clinic's rules from :mod:`kdash.rules` (refusing with
+:class:`Refused` in words), and writes in one transaction together with its audit event. A clinical value
+already on record is never overwritten silently: changing it needs a reason and leaves an
+:class:`~kdash.models.Amendment` row with the old value, who and when.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from kdash import audit
+from kdash.auth import Action, Actor, Forbidden, require
+from kdash.db import Database
+from kdash.errors import NotFound, Problem, Refused, ValidationError
+from kdash.models import (
+    Amendment,
+    Assessment,
+    Course,
+    Infusion,
+    Patient,
+    ScreeningDecisionRow,
+    ScreeningItem,
+    SuicideReview,
+    live_infusion_clause,
+)
+from kdash.planning.calendar import Booking as CalendarBooking
+from kdash.planning.calendar import ClinicCalendar
+from kdash.records import CourseRec
+from kdash.rules.course import TrialSuggestion, can_add_infusion, can_start_course, suggest_trial_outcome
+from kdash.rules.instruments import ScoreOutOfRange, check_item9, check_score
+from kdash.rules.screening import rescreen_due, screening_status
+from kdash.services.locks import lock_course, lock_days
+from kdash.settings import ClinicSettings
+from kdash.storage.context import load_context
+from kdash.storage.settings_repo import load_closures, load_settings
+from kdash.vocab import (
+    INSTRUMENT_RANGES,
+    MAX_INFUSIONS_PER_COURSE,
+    PHQ9_ITEM9_RANGE,
+    SCREENING_ITEMS,
+    AssessmentSource,
+    CourseStatus,
+    Indication,
+    InfusionStatus,
+    Instrument,
+    ScreeningDecision,
+    ScreeningResult,
+    SuicideReviewAction,
+    TrialOutcome,
+    values,
+)
+
+#: Longest free text kept in a note, reason or adverse-event field (a paragraph, not a document).
+MAX_TEXT = 2000
+#: Plausibility limits for vitals typed by hand (a typo such as 1200 is refused, not stored).
+BP_LIMITS = (40, 300)
+HR_LIMITS = (20, 250)
+SPO2_LIMITS = (50, 100)
+#: Ketamine dosing for IV infusions is usually 0.5 mg/kg (CLINICAL.md schedules); above 2 is a typo.
+DOSE_LIMITS = (0.05, 2.0)
+
+
+# --- small helpers -------------------------------------------------------------------------------------
+
+
+def _now(now: datetime | None) -> datetime:
+    return (now or datetime.now()).replace(tzinfo=None)
+
+
+class _Problems:
+    """Collects field problems so a form can show every one of them at once."""
+
+    def __init__(self) -> None:
+        self.items: list[Problem] = []
+
+    def add(self, field: str, message: str) -> None:
+        self.items.append(Problem(field, message))
+
+    def raise_if_any(self) -> None:
+        if self.items:
+            raise ValidationError(self.items)
+
+
+def _text(
+    p: _Problems, field: str, value: str | None, *, required: bool = False, label: str = ""
+) -> str | None:
+    text = (value or "").strip()
+    if not text:
+        if required:
+            p.add(field, f"{label or field.capitalize()} is required: say briefly why.")
+        return None
+    if len(text) > MAX_TEXT:
+        p.add(
+            field, f"{label or field.capitalize()} is {len(text)} characters long; keep it under {MAX_TEXT}."
+        )
+    return text
+
+
+def _day(p: _Problems, field: str, value: Any, label: str, *, today: date | None = None) -> date | None:
+    if isinstance(value, datetime):
+        value = value.date()
+    if not isinstance(value, date):
+        p.add(field, f"{label} is missing or not a date: pick a date.")
+        return None
+    if today is not None and value > today:
+        p.add(field, f"{label} {value} is in the future: record it on or after the day it happened.")
+    return value
+
+
+def _int_in(p: _Problems, field: str, value: Any, label: str, limits: tuple[int, int]) -> int | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or int(value) != value:
+        p.add(field, f"{label} must be a whole number; {value!r} is not.")
+        return None
+    lo, hi = limits
+    if not lo <= value <= hi:
+        p.add(field, f"{label} {int(value)} is outside {lo}–{hi}: check the reading.")
+        return None
+    return int(value)
+
+
+def _whole(value: Any) -> Any:
+    """A float with no fraction (a number widget's 12.0) as the int it means; anything else unchanged."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+def _patient(session: Session, patient_id: int) -> Patient:
+    patient = session.get(Patient, patient_id)
+    if patient is None or patient.deleted_at is not None:
+        raise NotFound(f"Patient {patient_id} does not exist or was deleted.")
+    return patient
+
+
+def _refuse(db: Database, actor: Actor, action: str, reason: str, now: datetime, **where: Any) -> None:
+    """Keep a refused attempt in the audit trail (its own transaction: the caller's will roll back)."""
+    with db.write() as session:
+        audit.record(session, actor, action, outcome="refused", reason=reason, now=now, **where)
+
+
+def _require(db: Database, actor: Actor, action: Action, name: str, now: datetime, **where: Any) -> None:
+    try:
+        require(actor, action)
+    except Forbidden as exc:
+        _refuse(db, actor, name, str(exc), now, **where)
+        raise
+
+
+def _amend(
+    session: Session,
+    actor: Actor,
+    entity: str,
+    entity_id: int,
+    patient_id: int | None,
+    changes: dict[str, tuple[Any, Any]],
+    reason: str,
+    now: datetime,
+) -> None:
+    for field, (old, new) in changes.items():
+        session.add(
+            Amendment(
+                entity=entity,
+                entity_id=entity_id,
+                patient_id=patient_id,
+                field=field,
+                old_value=None if old is None else str(old),
+                new_value=None if new is None else str(new),
+                changed_by=actor.username,
+                changed_at=now,
+                reason=reason,
+            )
+        )
+
+
+def _diff(row: Any, new: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
+    return {k: (getattr(row, k), v) for k, v in new.items() if getattr(row, k) != v}
+
+
+# --- screening -----------------------------------------------------------------------------------------
+
+
+def record_screening_item(
+    db: Database,
+    actor: Actor,
+    patient_id: int,
+    item: str,
+    result: str,
+    recorded_on: date,
+    note: str | None = None,
+    reason: str | None = None,
+    now: datetime | None = None,
+) -> int:
+    """Record one screening answer (nurse, provider); a second answer the same day amends the first."""
+    moment = _now(now)
+    _require(db, actor, Action.RECORD_SCREENING_ITEM, "record_screening_item", moment, patient_id=patient_id)
+    p = _Problems()
+    if item not in SCREENING_ITEMS:
+        p.add("item", f"{item!r} is not a screening item; choose one of the checklist.")
+    if result not in values(ScreeningResult):
+        p.add("result", f"Answer {result!r} is not one of yes, no, unknown.")
+    day = _day(p, "recorded_on", recorded_on, "Date recorded", today=moment.date())
+    note_text = _text(p, "note", note, label="Note")
+    reason_text = _text(p, "reason", reason, label="Reason")
+    p.raise_if_any()
+    assert day is not None
+    with db.write() as session:
+        _patient(session, patient_id)
+        row = session.scalar(
+            select(ScreeningItem).where(
+                ScreeningItem.patient_id == patient_id,
+                ScreeningItem.item == item,
+                ScreeningItem.recorded_on == day,
+            )
+        )
+        new = {"result": result, "note": note_text}
+        if row is not None:
+            changes = _diff(row, new)
+            if not changes:
+                return row.id
+            if reason_text is None:
+                raise ValidationError(
+                    Problem(
+                        "reason",
+                        f"An answer to this item is already recorded for {day}: give a reason to amend it.",
+                    )
+                )
+            _amend(session, actor, "screening_item", row.id, patient_id, changes, reason_text, moment)
+            before = {k: old for k, (old, _) in changes.items()}
+            for k, (_, v) in changes.items():
+                setattr(row, k, v)
+            session.flush()
+            audit.record(
+                session, actor, "amend_screening_item", patient_id=patient_id, entity="screening_item",
+                entity_id=row.id, before=before, after={k: v for k, (_, v) in changes.items()},
+                reason=reason_text, now=moment,
+            )  # fmt: skip
+            return row.id
+        row = ScreeningItem(
+            patient_id=patient_id, item=item, result=result, recorded_on=day, note=note_text,
+            recorded_by=actor.username,
+        )  # fmt: skip
+        session.add(row)
+        session.flush()
+        audit.record(
+            session, actor, "record_screening_item", patient_id=patient_id, entity="screening_item",
+            entity_id=row.id, after={"item": item, "result": result, "recorded_on": day, "note": note_text},
+            now=moment,
+        )  # fmt: skip
+        return row.id
+
+
+def record_screening_decision(
+    db: Database,
+    actor: Actor,
+    patient_id: int,
+    decision: str,
+    decided_on: date,
+    note: str | None = None,
+    reason: str | None = None,
+    now: datetime | None = None,
+) -> int:
+    """The provider's decision (cleared / not eligible / pending); the screening's date is its date.
+
+    ``cleared`` is refused while the checklist shows an absolute contraindication or a missing required
+    item: a provider cannot clear what the rules say is not eligible or incomplete.
+    """
+    moment = _now(now)
+    _require(db, actor, Action.DECIDE_SCREENING, "record_screening_decision", moment, patient_id=patient_id)
+    p = _Problems()
+    if decision not in values(ScreeningDecision):
+        p.add("decision", f"Decision {decision!r} is not one of cleared, not_eligible, pending.")
+    day = _day(p, "decided_on", decided_on, "Decision date", today=moment.date())
+    note_text = _text(p, "note", note, label="Note")
+    reason_text = _text(p, "reason", reason, label="Reason")
+    if decision == ScreeningDecision.NOT_ELIGIBLE.value and note_text is None:
+        p.add("note", "Say in the note why the patient is not eligible.")
+    p.raise_if_any()
+    assert day is not None
+    settings = _settings(db)
+    with db.write() as session:
+        _patient(session, patient_id)
+        if decision == ScreeningDecision.CLEARED.value:
+            ctx = load_context(session, patient_id)
+            assert ctx is not None
+            status = screening_status(
+                [i for i in ctx.screening_items if i.recorded_on <= day],
+                [d for d in ctx.screening_decisions if d.decided_on < day],
+                settings,
+            )
+            if status.status.value in ("not_started", "not_eligible", "incomplete"):
+                raise Refused(
+                    f"Screening cannot be cleared: it is {status.status.value.replace('_', ' ')} — "
+                    + "; ".join(status.reasons)
+                    + ". Record the missing items first."
+                )
+        row = session.scalar(
+            select(ScreeningDecisionRow).where(
+                ScreeningDecisionRow.patient_id == patient_id, ScreeningDecisionRow.decided_on == day
+            )
+        )
+        new = {"decision": decision, "note": note_text, "decided_by": actor.username}
+        if row is not None:
+            changes = _diff(row, new)
+            if not changes:
+                return row.id
+            if reason_text is None:
+                raise ValidationError(
+                    Problem("reason", f"A decision is already recorded for {day}: give a reason to amend it.")
+                )
+            _amend(session, actor, "screening_decision", row.id, patient_id, changes, reason_text, moment)
+            for k, (_, v) in changes.items():
+                setattr(row, k, v)
+            session.flush()
+            audit.record(
+                session, actor, "amend_screening_decision", patient_id=patient_id,
+                entity="screening_decision", entity_id=row.id,
+                before={k: o for k, (o, _) in changes.items()}, after={k: n for k, (_, n) in changes.items()},
+                reason=reason_text, now=moment,
+            )  # fmt: skip
+            return row.id
+        row = ScreeningDecisionRow(
+            patient_id=patient_id,
+            decision=decision,
+            decided_on=day,
+            decided_by=actor.username,
+            note=note_text,
+        )
+        session.add(row)
+        session.flush()
+        audit.record(
+            session, actor, "record_screening_decision", patient_id=patient_id, entity="screening_decision",
+            entity_id=row.id, after={"decision": decision, "decided_on": day, "note": note_text}, now=moment,
+        )  # fmt: skip
+        return row.id
+
+
+# --- assessments ---------------------------------------------------------------------------------------
+
+
+def record_assessment(
+    db: Database,
+    actor: Actor,
+    patient_id: int,
+    instrument: str,
+    score: int,
+    taken_on: date,
+    item9: int | None = None,
+    reason: str | None = None,
+    now: datetime | None = None,
+) -> int:
+    """Record a symptom score (nurse, provider); the same instrument on the same day amends the score."""
+    moment = _now(now)
+    _require(db, actor, Action.RECORD_ASSESSMENT, "record_assessment", moment, patient_id=patient_id)
+    p = _Problems()
+    inst: Instrument | None = None
+    if instrument not in values(Instrument):
+        p.add(
+            "instrument",
+            f"{instrument!r} is not an instrument; choose one of {', '.join(values(Instrument))}.",
+        )
+    else:
+        inst = Instrument(instrument)
+        lo, hi = INSTRUMENT_RANGES[inst]
+        try:
+            score = _whole(score)
+            check_score(inst, score)
+        except (ScoreOutOfRange, ValueError):
+            p.add(
+                "score",
+                f"{inst.value} score {score} is outside its range {lo}–{hi}: enter the total {lo}–{hi}.",
+            )
+    if inst is Instrument.PHQ9:
+        if item9 is None:
+            p.add("item9", "PHQ-9 item 9 (thoughts of self-harm) is required with a PHQ-9: enter 0–3.")
+        else:
+            try:
+                check_item9(item9)
+            except ScoreOutOfRange:
+                lo9, hi9 = PHQ9_ITEM9_RANGE
+                p.add("item9", f"PHQ-9 item 9 score {item9} is outside {lo9}–{hi9}: enter 0–3.")
+            if isinstance(score, int) and isinstance(item9, int) and item9 > score:
+                p.add("item9", f"PHQ-9 item 9 ({item9}) cannot exceed the PHQ-9 total ({score}).")
+    elif item9 is not None:
+        p.add("item9", "Item 9 belongs to the PHQ-9 only: leave it empty for other instruments.")
+    day = _day(p, "taken_on", taken_on, "Date taken", today=moment.date())
+    reason_text = _text(p, "reason", reason, label="Reason")
+    p.raise_if_any()
+    assert day is not None
+    assert inst is not None
+    with db.write() as session:
+        _patient(session, patient_id)
+        row = session.scalar(
+            select(Assessment).where(
+                Assessment.patient_id == patient_id,
+                Assessment.instrument == inst.value,
+                Assessment.taken_on == day,
+                Assessment.deleted_at.is_(None),
+            )
+        )
+        if row is not None:
+            changes = _diff(row, {"score": score, "item9": item9})
+            if not changes:
+                return row.id
+            if reason_text is None:
+                raise ValidationError(
+                    Problem(
+                        "reason",
+                        f"A {inst.value} score is already recorded for {day} ({row.score}): "
+                        "give a reason to amend it.",
+                    )
+                )
+            _amend(session, actor, "assessment", row.id, patient_id, changes, reason_text, moment)
+            for k, (_, v) in changes.items():
+                setattr(row, k, v)
+            session.flush()
+            audit.record(
+                session, actor, "amend_assessment", patient_id=patient_id, entity="assessment",
+                entity_id=row.id, before={k: o for k, (o, _) in changes.items()},
+                after={k: n for k, (_, n) in changes.items()}, reason=reason_text, now=moment,
+            )  # fmt: skip
+            return row.id
+        row = Assessment(
+            patient_id=patient_id, instrument=inst.value, score=score, item9=item9, taken_on=day,
+            source=AssessmentSource.FORM.value, recorded_by=actor.username,
+        )  # fmt: skip
+        session.add(row)
+        session.flush()
+        audit.record(
+            session, actor, "record_assessment", patient_id=patient_id, entity="assessment", entity_id=row.id,
+            after={"instrument": inst.value, "score": score, "item9": item9, "taken_on": day}, now=moment,
+        )  # fmt: skip
+        return row.id
+
+
+def delete_assessment(
+    db: Database, actor: Actor, assessment_id: int, reason: str, now: datetime | None = None
+) -> None:
+    """Soft-delete a score entered in error: it stays in the database with who, when and why."""
+    moment = _now(now)
+    _require(db, actor, Action.DELETE_RECORD, "delete_assessment", moment, entity="assessment",
+             entity_id=assessment_id)  # fmt: skip
+    p = _Problems()
+    reason_text = _text(p, "reason", reason, required=True, label="Reason")
+    p.raise_if_any()
+    with db.write() as session:
+        row = session.get(Assessment, assessment_id)
+        if row is None or row.deleted_at is not None:
+            raise NotFound(f"Assessment {assessment_id} does not exist or was already deleted.")
+        row.deleted_at, row.deleted_reason = moment, reason_text
+        audit.record(
+            session, actor, "delete_assessment", patient_id=row.patient_id, entity="assessment",
+            entity_id=row.id,
+            before={"instrument": row.instrument, "score": row.score, "taken_on": row.taken_on},
+            reason=reason_text, now=moment,
+        )  # fmt: skip
+
+
+def record_suicide_review(
+    db: Database,
+    actor: Actor,
+    patient_id: int,
+    action: str,
+    reviewed_on: date,
+    note: str | None = None,
+    assessment_id: int | None = None,
+    now: datetime | None = None,
+) -> int:
+    """The provider's review of a positive item 9 or high-risk C-SSRS (what was done, who, when)."""
+    moment = _now(now)
+    _require(db, actor, Action.REVIEW_SUICIDE_RISK, "record_suicide_review", moment, patient_id=patient_id)
+    p = _Problems()
+    if action not in values(SuicideReviewAction):
+        p.add("action", f"{action!r} is not one of {', '.join(values(SuicideReviewAction))}.")
+    day = _day(p, "reviewed_on", reviewed_on, "Review date", today=moment.date())
+    note_text = _text(p, "note", note, required=True, label="Note")
+    p.raise_if_any()
+    assert day is not None
+    with db.write() as session:
+        _patient(session, patient_id)
+        if assessment_id is not None:
+            score = session.get(Assessment, assessment_id)
+            if score is None or score.patient_id != patient_id:
+                raise NotFound(f"Assessment {assessment_id} is not one of this patient's scores.")
+        row = SuicideReview(
+            patient_id=patient_id, assessment_id=assessment_id, reviewed_on=day, reviewed_by=actor.username,
+            action=action, note=note_text,
+        )  # fmt: skip
+        session.add(row)
+        session.flush()
+        audit.record(
+            session, actor, "record_suicide_review", patient_id=patient_id, entity="suicide_review",
+            entity_id=row.id, after={"action": action, "reviewed_on": day, "assessment_id": assessment_id},
+            now=moment,
+        )  # fmt: skip
+        return row.id
+
+
+# --- courses and infusions -----------------------------------------------------------------------------
+
+
+def _settings(db: Database) -> ClinicSettings:
+    with db.read() as session:
+        return load_settings(session)
+
+
+def _course_context(session: Session, course_id: int) -> tuple[Course, Any, Any]:
+    """(locked course row, patient context, the course's record)."""
+    course = lock_course(session, course_id)
+    if course is None:
+        raise NotFound(f"Course {course_id} does not exist.")
+    ctx = load_context(session, course.patient_id)
+    if ctx is None:
+        raise NotFound(f"The patient of course {course_id} does not exist.")
+    rec = next(c for c in ctx.courses if c.id == course_id)
+    return course, ctx, rec
+
+
+@dataclass(frozen=True, slots=True)
+class Booking:
+    infusion_id: int
+    number: int
+    chair: int
+    scheduled_at: datetime
+
+
+def _free_chair(session: Session, start: datetime, settings: ClinicSettings) -> int | None:
+    """The lowest-numbered chair with no live booking overlapping ``start`` + chair time that day.
+
+    The day's bookings go through the planner's calendar, so chair-less history gets its chairs the
+    same way everywhere (CLINICAL.md planning: chairs in start order).
+    """
+    day_start = datetime.combine(start.date(), time.min)
+    rows = session.execute(
+        select(Infusion.scheduled_at, Infusion.chair, Infusion.course_id, Course.patient_id)
+        .join(Course, Course.id == Infusion.course_id)
+        .where(
+            live_infusion_clause(),  # type: ignore[arg-type]
+            Infusion.scheduled_at >= day_start,
+            Infusion.scheduled_at < day_start + timedelta(days=1),
+        )
+    ).all()
+    calendar = ClinicCalendar.build(
+        settings, [CalendarBooking(r.scheduled_at, r.chair, r.patient_id, r.course_id) for r in rows]
+    )
+    begin = start.hour * 60 + start.minute
+    for chair in range(1, settings.chairs + 1):
+        if calendar.chair_free(start.date(), chair, begin, begin + settings.chair_minutes):
+            return chair
+    return None
+
+
+def _slot_problems(session: Session, start: datetime, settings: ClinicSettings) -> list[str]:
+    problems = []
+    closures = load_closures(session)
+    if start.date() in closures:
+        problems.append(f"The clinic is closed on {start.date()} ({closures[start.date()]}).")
+    if start.weekday() not in settings.open_weekdays:
+        problems.append(f"The clinic is not open on {start:%A}s.")
+    minutes = start.hour * 60 + start.minute
+    if minutes < settings.open_hour * 60 or minutes + settings.chair_minutes > settings.close_hour * 60:
+        last = settings.close_hour * 60 - settings.chair_minutes
+        problems.append(
+            f"A booking holds a chair for {settings.chair_minutes} minutes inside opening hours "
+            f"{settings.open_hour:02d}:00–{settings.close_hour:02d}:00: start between "
+            f"{settings.open_hour:02d}:00 and {last // 60:02d}:{last % 60:02d}."
+        )
+    return problems
+
+
+def book_infusion(
+    db: Database,
+    actor: Actor,
+    course_id: int,
+    scheduled_at: datetime,
+    escort_confirmed: bool | None = None,
+    now: datetime | None = None,
+) -> Booking:
+    """Book the course's next infusion (next free number, earliest free chair), never an 11th."""
+    moment = _now(now)
+    _require(db, actor, Action.BOOK_INFUSION, "book_infusion", moment, entity="course", entity_id=course_id)
+    p = _Problems()
+    if not isinstance(scheduled_at, datetime):
+        p.add("scheduled_at", "Date and time of the infusion are missing: pick both.")
+    elif scheduled_at.replace(tzinfo=None) < moment - timedelta(minutes=5):
+        p.add("scheduled_at", f"{scheduled_at:%Y-%m-%d %H:%M} is in the past: book a future time.")
+    p.raise_if_any()
+    start = scheduled_at.replace(tzinfo=None, second=0, microsecond=0)
+    settings = _settings(db)
+    with db.write() as session:
+        course, ctx, rec = _course_context(session, course_id)
+        lock_days(session, [start.date()])
+        screening = screening_status(ctx.screening_items, ctx.screening_decisions, settings)
+        decision = can_add_infusion(rec, screening)
+        if not decision.allowed:
+            raise Refused(". ".join(decision.reasons) + ".")
+        number = decision.number
+        assert number is not None
+        refusals = _slot_problems(session, start, settings)
+        other_days = [i.scheduled_at.date() for c in ctx.courses for i in c.infusions if i.is_live]
+        for d in other_days:
+            gap = abs((d - start.date()).days)
+            if gap < settings.min_days_between_infusions:
+                refusals.append(
+                    f"The patient has an infusion on {d}; leave at least "
+                    f"{settings.min_days_between_infusions} days between infusions."
+                )
+                break
+        chair = None
+        if not refusals:
+            chair = _free_chair(session, start, settings)
+            if chair is None:
+                refusals.append(
+                    f"All {settings.chairs} chairs are taken around {start:%Y-%m-%d %H:%M}: "
+                    "choose another time."
+                )
+        if refusals:
+            raise Refused(" ".join(refusals))
+        assert chair is not None
+        row = Infusion(
+            course_id=course_id, number=number, scheduled_at=start, chair=chair,
+            status=InfusionStatus.SCHEDULED.value, escort_confirmed=escort_confirmed,
+        )  # fmt: skip
+        session.add(row)
+        if course.status == CourseStatus.PLANNED.value:
+            course.status = CourseStatus.ACTIVE.value
+        if course.started_on is None:
+            course.started_on = start.date()
+        session.flush()
+        audit.record(
+            session, actor, "book_infusion", patient_id=course.patient_id,
+            entity="infusion", entity_id=row.id,
+            after={"course": course.number, "number": number, "scheduled_at": start, "chair": chair},
+            now=moment,
+        )  # fmt: skip
+        return Booking(row.id, number, chair, start)
+
+
+#: Fields of an infusion record a nurse fills in during and after the session.
+INFUSION_RECORD_FIELDS = (
+    "dose_mg_per_kg",
+    "premed_given",
+    "bp_pre_sys",
+    "bp_pre_dia",
+    "bp_peak_sys",
+    "bp_peak_dia",
+    "bp_discharge_sys",
+    "bp_discharge_dia",
+    "heart_rate",
+    "spo2",
+    "escort_confirmed",
+    "adverse_events",
+    "discharged_at",
+)
+
+
+def record_infusion(
+    db: Database,
+    actor: Actor,
+    infusion_id: int,
+    *,
+    dose_mg_per_kg: float | None,
+    premed_given: bool | None,
+    bp_pre_sys: int | None,
+    bp_pre_dia: int | None,
+    bp_peak_sys: int | None = None,
+    bp_peak_dia: int | None = None,
+    bp_discharge_sys: int | None = None,
+    bp_discharge_dia: int | None = None,
+    heart_rate: int | None = None,
+    spo2: int | None = None,
+    escort_confirmed: bool | None = None,
+    adverse_events: str | None = None,
+    discharged_at: datetime | None = None,
+    reason: str | None = None,
+    now: datetime | None = None,
+) -> int:
+    """Record the session (vitals, dose, premedication, escort, adverse events); discharged → completed.
+
+    Like the clinics' session notes (Spravato REMS form), a session closes only with the pre-dose blood
+    pressure, the dose and a confirmed escort. A completed session is amended, with a reason.
+    """
+    moment = _now(now)
+    _require(db, actor, Action.RECORD_INFUSION, "record_infusion", moment, entity="infusion",
+             entity_id=infusion_id)  # fmt: skip
+    p = _Problems()
+    new: dict[str, Any] = {}
+    for field, label in (
+        ("bp_pre_sys", "Pre-dose systolic BP"),
+        ("bp_pre_dia", "Pre-dose diastolic BP"),
+        ("bp_peak_sys", "Systolic BP at about 40 minutes"),
+        ("bp_peak_dia", "Diastolic BP at about 40 minutes"),
+        ("bp_discharge_sys", "Systolic BP before discharge"),
+        ("bp_discharge_dia", "Diastolic BP before discharge"),
+    ):
+        new[field] = _int_in(p, field, locals()[field], label, BP_LIMITS)
+    new["heart_rate"] = _int_in(p, "heart_rate", heart_rate, "Heart rate", HR_LIMITS)
+    new["spo2"] = _int_in(p, "spo2", spo2, "SpO2", SPO2_LIMITS)
+    for sys_f, dia_f, label in (
+        ("bp_pre_sys", "bp_pre_dia", "pre-dose"),
+        ("bp_peak_sys", "bp_peak_dia", "40-minute"),
+        ("bp_discharge_sys", "bp_discharge_dia", "discharge"),
+    ):
+        s, d = new[sys_f], new[dia_f]
+        flagged = {pr.field for pr in p.items}
+        if sys_f in flagged or dia_f in flagged:
+            continue
+        if (s is None) != (d is None):
+            p.add(dia_f if d is None else sys_f, f"Enter both numbers of the {label} blood pressure.")
+        elif s is not None and d is not None and d >= s:
+            p.add(dia_f, f"The {label} diastolic ({d}) must be below the systolic ({s}).")
+    if dose_mg_per_kg is not None:
+        if isinstance(dose_mg_per_kg, bool) or not isinstance(dose_mg_per_kg, int | float):
+            p.add("dose_mg_per_kg", f"Dose must be a number in mg/kg; {dose_mg_per_kg!r} is not.")
+        elif not DOSE_LIMITS[0] <= dose_mg_per_kg <= DOSE_LIMITS[1]:
+            p.add(
+                "dose_mg_per_kg",
+                f"Dose {dose_mg_per_kg} mg/kg is outside {DOSE_LIMITS[0]}–{DOSE_LIMITS[1]} mg/kg: check it.",
+            )
+        else:
+            new["dose_mg_per_kg"] = float(dose_mg_per_kg)
+    if "dose_mg_per_kg" not in new:
+        new["dose_mg_per_kg"] = None
+    new["premed_given"] = premed_given
+    new["escort_confirmed"] = escort_confirmed
+    new["adverse_events"] = _text(p, "adverse_events", adverse_events, label="Adverse events")
+    reason_text = _text(p, "reason", reason, label="Reason")
+    if discharged_at is not None:
+        if not isinstance(discharged_at, datetime):
+            p.add("discharged_at", "Discharge time must be a date and time.")
+        elif discharged_at.replace(tzinfo=None) > moment + timedelta(minutes=5):
+            p.add("discharged_at", f"Discharge time {discharged_at:%H:%M} is in the future.")
+        else:
+            new["discharged_at"] = discharged_at.replace(tzinfo=None, second=0, microsecond=0)
+    new.setdefault("discharged_at", None)
+    if new["discharged_at"] is not None:
+        # Discharge closes the session: the REMS-style minimum must be there.
+        if new["bp_pre_sys"] is None and "bp_pre_sys" not in [pr.field for pr in p.items]:
+            p.add("bp_pre_sys", "Pre-dose blood pressure is required before discharge.")
+        if new["dose_mg_per_kg"] is None and "dose_mg_per_kg" not in [pr.field for pr in p.items]:
+            p.add("dose_mg_per_kg", "The dose given (mg/kg) is required before discharge.")
+        if escort_confirmed is not True:
+            p.add(
+                "escort_confirmed",
+                "Confirm the escort before discharge: someone must drive the patient home.",
+            )
+    p.raise_if_any()
+    with db.write() as session:
+        row = session.get(Infusion, infusion_id)
+        if row is None:
+            raise NotFound(f"Infusion {infusion_id} does not exist.")
+        course = session.get(Course, row.course_id)
+        assert course is not None
+        if row.status in (InfusionStatus.CANCELLED.value, InfusionStatus.NO_SHOW.value):
+            raise Refused(
+                f"Infusion {row.number} was {row.status.replace('_', '-')}: it cannot be recorded. "
+                "Book a new infusion instead."
+            )
+        if new["discharged_at"] is not None and new["discharged_at"] < row.scheduled_at:
+            raise ValidationError(
+                Problem(
+                    "discharged_at", f"Discharge cannot be before the booked start {row.scheduled_at:%H:%M}."
+                )
+            )
+        if row.scheduled_at.date() > moment.date():
+            raise Refused(
+                f"Infusion {row.number} is booked for {row.scheduled_at:%Y-%m-%d}: record it on the day."
+            )
+        changes = _diff(row, new)
+        was_completed = row.status == InfusionStatus.COMPLETED.value
+        if was_completed:
+            # Amend: every change of a recorded value keeps the old one.
+            recorded = {k: v for k, v in changes.items() if v[0] is not None}
+            if recorded and reason_text is None:
+                raise ValidationError(
+                    Problem("reason", "This infusion is already recorded: give a reason to amend its values.")
+                )
+            if recorded:
+                _amend(
+                    session, actor, "infusion", row.id, course.patient_id, recorded, reason_text or "", moment
+                )
+        before = {k: o for k, (o, _) in changes.items()}
+        for k, (_, v) in changes.items():
+            setattr(row, k, v)
+        if new["discharged_at"] is not None and not was_completed:
+            before["status"] = row.status
+            row.status = InfusionStatus.COMPLETED.value
+            changes["status"] = (before["status"], row.status)
+        session.flush()
+        done = session.scalar(
+            select(func.count())
+            .select_from(Infusion)
+            .where(Infusion.course_id == course.id, Infusion.status == InfusionStatus.COMPLETED.value)
+        )
+        if done and done >= MAX_INFUSIONS_PER_COURSE and course.status != CourseStatus.COMPLETED.value:
+            course.status = CourseStatus.COMPLETED.value
+        audit.record(
+            session, actor, "amend_infusion" if was_completed else "record_infusion",
+            patient_id=course.patient_id, entity="infusion", entity_id=row.id, before=before,
+            after={k: n for k, (_, n) in changes.items()}, reason=reason_text, now=moment,
+        )  # fmt: skip
+        return row.id
+
+
+def cancel_infusion(
+    db: Database,
+    actor: Actor,
+    infusion_id: int,
+    reason: str,
+    *,
+    no_show: bool = False,
+    now: datetime | None = None,
+) -> None:
+    """Cancel a booking or mark a no-show; it stays in the history and frees its number and chair."""
+    moment = _now(now)
+    _require(db, actor, Action.CANCEL_INFUSION, "cancel_infusion", moment, entity="infusion",
+             entity_id=infusion_id)  # fmt: skip
+    p = _Problems()
+    reason_text = _text(p, "reason", reason, required=True, label="Reason")
+    p.raise_if_any()
+    with db.write() as session:
+        row = session.get(Infusion, infusion_id)
+        if row is None:
+            raise NotFound(f"Infusion {infusion_id} does not exist.")
+        course = session.get(Course, row.course_id)
+        assert course is not None
+        if row.status != InfusionStatus.SCHEDULED.value:
+            raise Refused(
+                f"Infusion {row.number} is {row.status.replace('_', '-')}: only a scheduled infusion can be "
+                "cancelled or marked no-show."
+            )
+        if no_show and row.scheduled_at > moment:
+            raise Refused(
+                f"Infusion {row.number} starts at {row.scheduled_at:%Y-%m-%d %H:%M}: a no-show can only be "
+                "recorded after the booked time. Cancel it instead."
+            )
+        status = InfusionStatus.NO_SHOW if no_show else InfusionStatus.CANCELLED
+        row.status, row.cancel_reason = status.value, reason_text
+        session.flush()
+        audit.record(
+            session, actor, "no_show_infusion" if no_show else "cancel_infusion",
+            patient_id=course.patient_id,
+            entity="infusion", entity_id=row.id, before={"status": InfusionStatus.SCHEDULED.value},
+            after={"status": status.value}, reason=reason_text, now=moment,
+        )  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class TrialOutcomeResult:
+    outcome: TrialOutcome
+    suggestion: TrialSuggestion
+
+
+def trial_suggestion(db: Database, course_id: int) -> TrialSuggestion:
+    """The rule's suggestion for a course's trial, to show beside the provider's choice."""
+    settings = _settings(db)
+    with db.read() as session:
+        course = session.get(Course, course_id)
+        if course is None:
+            raise NotFound(f"Course {course_id} does not exist.")
+        ctx = load_context(session, course.patient_id)
+        assert ctx is not None
+        rec = next(c for c in ctx.courses if c.id == course_id)
+        return suggest_trial_outcome(rec, ctx.assessments, settings)
+
+
+def record_trial_outcome(
+    db: Database,
+    actor: Actor,
+    course_id: int,
+    outcome: str,
+    reason: str | None = None,
+    now: datetime | None = None,
+) -> TrialOutcomeResult:
+    """The provider's trial outcome (who, when), with the rule's suggestion returned beside it."""
+    moment = _now(now)
+    _require(db, actor, Action.RECORD_TRIAL_OUTCOME, "record_trial_outcome", moment, entity="course",
+             entity_id=course_id)  # fmt: skip
+    p = _Problems()
+    if outcome not in values(TrialOutcome):
+        p.add("outcome", f"{outcome!r} is not one of benefit, no_benefit, pending.")
+    reason_text = _text(p, "reason", reason, label="Reason")
+    p.raise_if_any()
+    settings = _settings(db)
+    with db.write() as session:
+        course, ctx, rec = _course_context(session, course_id)
+        suggestion = suggest_trial_outcome(rec, ctx.assessments, settings)
+        trial = next((i for i in rec.infusions if i.is_live and i.number == 1), None)
+        if outcome != TrialOutcome.PENDING.value and (
+            trial is None or trial.status is not InfusionStatus.COMPLETED
+        ):
+            raise Refused(
+                f"The trial infusion of course {course.number} has not been given yet: record its outcome "
+                "after the trial."
+            )
+        old = course.trial_outcome
+        if old == outcome:
+            return TrialOutcomeResult(TrialOutcome(outcome), suggestion)
+        if old != TrialOutcome.PENDING.value:
+            if reason_text is None:
+                raise ValidationError(
+                    Problem(
+                        "reason",
+                        f"The trial outcome is already {old.replace('_', ' ')}: give a reason to amend it.",
+                    )
+                )
+            _amend(session, actor, "course", course.id, course.patient_id, {"trial_outcome": (old, outcome)},
+                   reason_text, moment)  # fmt: skip
+        if outcome != TrialOutcome.BENEFIT.value:
+            later = session.scalar(
+                select(func.count())
+                .select_from(Infusion)
+                .where(
+                    Infusion.course_id == course.id,
+                    Infusion.number > 1,
+                    live_infusion_clause(),  # type: ignore[arg-type]
+                )
+            )
+            if later:
+                raise Refused(
+                    f"Course {course.number} already holds {later} infusion(s) after the trial: cancel the "
+                    "future bookings first, then record this outcome."
+                )
+        before = {"trial_outcome": old, "trial_outcome_by": course.trial_outcome_by}
+        course.trial_outcome = outcome
+        course.trial_outcome_by = actor.username
+        course.trial_outcome_on = moment.date()
+        if outcome == TrialOutcome.NO_BENEFIT.value:
+            course.status = CourseStatus.STOPPED.value
+        elif course.status == CourseStatus.STOPPED.value:
+            course.status = CourseStatus.ACTIVE.value
+        session.flush()
+        audit.record(
+            session, actor, "record_trial_outcome", patient_id=course.patient_id, entity="course",
+            entity_id=course.id, before=before,
+            after={"trial_outcome": outcome, "suggested": suggestion.outcome.value},
+            reason=reason_text, now=moment,
+        )  # fmt: skip
+        return TrialOutcomeResult(TrialOutcome(outcome), suggestion)
+
+
+@dataclass(frozen=True, slots=True)
+class NewCourse:
+    course_id: int
+    number: int
+
+
+def start_course(db: Database, actor: Actor, patient_id: int, now: datetime | None = None) -> NewCourse:
+    """Open the patient's next course; it needs a current screening and no course still open."""
+    moment = _now(now)
+    _require(db, actor, Action.START_COURSE, "start_course", moment, patient_id=patient_id)
+    settings = _settings(db)
+    with db.write() as session:
+        patient = _patient(session, patient_id)
+        ctx = load_context(session, patient_id)
+        assert ctx is not None
+        screening = screening_status(ctx.screening_items, ctx.screening_decisions, settings)
+        # The new course would follow every existing one: re-screening is judged against the last.
+        rescreen = rescreen_due(screening.screened_on, ctx.courses, moment.date(), settings)
+        if ctx.courses:
+            # Judge re-screening for the course about to start, which follows every existing one.
+            probe = CourseRec(
+                id=-1, patient_id=patient_id, number=ctx.courses[-1].number + 1,
+                indication=ctx.courses[-1].indication, trial_outcome=TrialOutcome.PENDING,
+                status=CourseStatus.PLANNED,
+            )  # fmt: skip
+            rescreen = rescreen_due(
+                screening.screened_on, (*ctx.courses, probe), moment.date(), settings, current_course=probe
+            )
+        decision = can_start_course(ctx.courses, screening, rescreen)
+        if not decision.allowed:
+            raise Refused("A new course needs a current screening. " + ". ".join(decision.reasons) + ".")
+        assert decision.number is not None
+        row = Course(
+            patient_id=patient_id, number=decision.number, indication=Indication(patient.indication).value,
+            trial_outcome=TrialOutcome.PENDING.value, status=CourseStatus.PLANNED.value,
+        )  # fmt: skip
+        session.add(row)
+        session.flush()
+        audit.record(
+            session, actor, "start_course", patient_id=patient_id, entity="course", entity_id=row.id,
+            after={"number": row.number, "indication": row.indication}, now=moment,
+        )  # fmt: skip
+        return NewCourse(row.id, row.number)
+
+
+def record_patient_view(db: Database, actor: Actor, patient_id: int, now: datetime | None = None) -> None:
+    """Opening a patient's record is itself an audit event ("view_patient")."""
+    moment = _now(now)
+    require(actor, Action.VIEW_CLINICAL)
+    with db.write() as session:
+        _patient(session, patient_id)
+        audit.record(session, actor, "view_patient", patient_id=patient_id, entity="patient",
+                     entity_id=patient_id, now=moment)  # fmt: skip

@@ -1,0 +1,842 @@
+"""Clinical reads for the pages: roster, patient detail, screening queue, courses, trends, outcome stats.
+
+Each returns plain data (dataclasses, lists, dicts) so a page can cache it and a test can assert on it.
+Every status, band, change, response and flag comes from :mod:`kdash.rules`; this module only gathers the
+rows. The roster is built from a few aggregate queries (counts, next booking, last scores by window
+function) rather than one query per patient, so it stays fast at thousands of patients.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any, cast
+
+from sqlalchemy import ColumnElement, and_, func, select
+from sqlalchemy.orm import Session
+
+from kdash.db import Database
+from kdash.models import (
+    Amendment,
+    Assessment,
+    Course,
+    Infusion,
+    Patient,
+    ScreeningDecisionRow,
+    ScreeningItem,
+    SuicideReview,
+    active_patient_clause,
+    live_infusion_clause,
+)
+from kdash.records import (
+    CourseRec,
+    InfusionRec,
+    PatientRec,
+    ScreeningDecisionRec,
+    ScreeningItemRec,
+)
+from kdash.rules.course import (
+    TrialSuggestion,
+    can_add_infusion,
+    live_count,
+    suggest_trial_outcome,
+)
+from kdash.rules.flags import Flag
+from kdash.rules.huddle import PatientContext, build_entry
+from kdash.rules.instruments import (
+    change_from_baseline,
+    is_remission,
+    is_response,
+    severity_band,
+)
+from kdash.rules.screening import ScreeningAssessment, add_months, rescreen_due, screening_status
+from kdash.settings import ClinicSettings
+from kdash.storage.context import load_context, load_contexts, patient_rec
+from kdash.vocab import (
+    INSTRUMENT_RANGES,
+    MAX_INFUSIONS_PER_COURSE,
+    SCREENING_ITEMS,
+    CourseStatus,
+    Indication,
+    InfusionStatus,
+    Instrument,
+    ScreeningDecision,
+    ScreeningResult,
+    ScreeningStatus,
+    Severity,
+)
+
+#: The model's shared clauses, typed for the query builder.
+_LIVE = cast("ColumnElement[bool]", live_infusion_clause())
+_ACTIVE = cast("ColumnElement[bool]", active_patient_clause())
+
+#: Scores kept per patient for the roster's sparkline.
+SPARK_POINTS = 10
+OPEN_COURSE_STATUSES = (CourseStatus.PLANNED.value, CourseStatus.ACTIVE.value)
+
+
+def main_instrument(indication: Indication | str) -> Instrument:
+    """The score the roster shows: pain NRS for pain indications, PHQ-9 for the others."""
+    return Instrument.NRS if Indication(indication).is_pain else Instrument.PHQ9
+
+
+# --- roster --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RosterRow:
+    patient_id: int
+    mrn: str
+    name: str
+    indication: str
+    provider: str
+    status: str
+    screening_status: str
+    course_number: int | None
+    course_status: str | None
+    trial_outcome: str | None
+    live: int
+    completed: int
+    instrument: str
+    baseline: int | None
+    latest: int | None
+    latest_on: date | None
+    band: str | None
+    change_points: int | None
+    change_pct: float | None
+    response: bool | None
+    remission: bool | None
+    series: tuple[int, ...]
+    next_infusion: datetime | None
+    flags: tuple[Flag, ...] = ()
+
+    @property
+    def urgent(self) -> int:
+        return sum(1 for f in self.flags if f.severity is Severity.URGENT)
+
+    @property
+    def flag_summary(self) -> str:
+        return ", ".join(f.code.value for f in self.flags)
+
+
+def _current_courses(session: Session, patient_filter: Any) -> dict[int, Any]:
+    latest = (
+        select(Course.patient_id, func.max(Course.number).label("number"))
+        .join(Patient, Patient.id == Course.patient_id)
+        .where(patient_filter)
+        .group_by(Course.patient_id)
+        .subquery()
+    )
+    counts = (
+        select(
+            Infusion.course_id,
+            func.count().filter(_LIVE).label("live"),
+            func.count().filter(Infusion.status == InfusionStatus.COMPLETED.value).label("completed"),
+            func.min(Infusion.scheduled_at).filter(_LIVE).label("first_at"),
+        )
+        .group_by(Infusion.course_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(
+            Course.id,
+            Course.patient_id,
+            Course.number,
+            Course.status,
+            Course.trial_outcome,
+            func.coalesce(counts.c.live, 0).label("live"),
+            func.coalesce(counts.c.completed, 0).label("completed"),
+            counts.c.first_at,
+        )
+        .join(latest, and_(latest.c.patient_id == Course.patient_id, latest.c.number == Course.number))
+        .outerjoin(counts, counts.c.course_id == Course.id)
+    )
+    return {r.patient_id: r for r in rows}
+
+
+def _next_infusions(session: Session, patient_filter: Any, after: datetime) -> dict[int, datetime]:
+    rows = session.execute(
+        select(Course.patient_id, func.min(Infusion.scheduled_at))
+        .join(Course, Course.id == Infusion.course_id)
+        .join(Patient, Patient.id == Course.patient_id)
+        .where(
+            patient_filter, Infusion.status == InfusionStatus.SCHEDULED.value, Infusion.scheduled_at >= after
+        )
+        .group_by(Course.patient_id)
+    )
+    return {pid: at for pid, at in rows}
+
+
+def _recent_scores(session: Session, patient_filter: Any) -> dict[tuple[int, str], list[tuple[date, int]]]:
+    """The last SPARK_POINTS scores of PHQ-9 and NRS per patient, newest first (window function)."""
+    rn = (
+        func.row_number()
+        .over(
+            partition_by=(Assessment.patient_id, Assessment.instrument),
+            order_by=(Assessment.taken_on.desc(), Assessment.id.desc()),
+        )
+        .label("rn")
+    )
+    inner = (
+        select(Assessment.patient_id, Assessment.instrument, Assessment.taken_on, Assessment.score, rn)
+        .join(Patient, Patient.id == Assessment.patient_id)
+        .where(
+            patient_filter,
+            Assessment.deleted_at.is_(None),
+            Assessment.instrument.in_([Instrument.PHQ9.value, Instrument.NRS.value]),
+        )
+        .subquery()
+    )
+    out: dict[tuple[int, str], list[tuple[date, int]]] = defaultdict(list)
+    for r in session.execute(select(inner).where(inner.c.rn <= SPARK_POINTS).order_by(inner.c.rn)):
+        out[(r.patient_id, r.instrument)].append((r.taken_on, r.score))
+    return out
+
+
+def _baselines(
+    session: Session, patient_filter: Any, first_days: dict[int, date]
+) -> dict[tuple[int, str], int]:
+    """Baseline per patient and instrument, as the huddle defines it: the last score on or before the
+    current course's first infusion, else the first score."""
+    rn_first = (
+        func.row_number()
+        .over(
+            partition_by=(Assessment.patient_id, Assessment.instrument),
+            order_by=(Assessment.taken_on, Assessment.id),
+        )
+        .label("rn")
+    )
+    inner = (
+        select(Assessment.patient_id, Assessment.instrument, Assessment.taken_on, Assessment.score, rn_first)
+        .join(Patient, Patient.id == Assessment.patient_id)
+        .where(
+            patient_filter,
+            Assessment.deleted_at.is_(None),
+            Assessment.instrument.in_([Instrument.PHQ9.value, Instrument.NRS.value]),
+        )
+        .subquery()
+    )
+    first: dict[tuple[int, str], int] = {}
+    before: dict[tuple[int, str], tuple[date, int]] = {}
+    # The scores on or before the first infusion are few (baseline and screening); fetch them in one pass.
+    for r in session.execute(select(inner)):
+        key = (r.patient_id, r.instrument)
+        if r.rn == 1:
+            first[key] = r.score
+        day = first_days.get(r.patient_id)
+        if day is not None and r.taken_on <= day:
+            prev = before.get(key)
+            if prev is None or r.taken_on >= prev[0]:
+                before[key] = (r.taken_on, r.score)
+    return {key: (before[key][1] if key in before else score) for key, score in first.items()}
+
+
+def _screenings(
+    session: Session, patient_filter: Any, settings: ClinicSettings
+) -> dict[int, ScreeningAssessment]:
+    items: dict[int, list[ScreeningItemRec]] = defaultdict(list)
+    decisions: dict[int, list[ScreeningDecisionRec]] = defaultdict(list)
+    for r in session.execute(
+        select(ScreeningItem.patient_id, ScreeningItem.item, ScreeningItem.result, ScreeningItem.recorded_on)
+        .join(Patient, Patient.id == ScreeningItem.patient_id)
+        .where(patient_filter)
+        .order_by(ScreeningItem.recorded_on, ScreeningItem.id)
+    ):
+        items[r.patient_id].append(ScreeningItemRec(r.item, ScreeningResult(r.result), r.recorded_on))
+    for d in session.execute(
+        select(
+            ScreeningDecisionRow.patient_id,
+            ScreeningDecisionRow.decision,
+            ScreeningDecisionRow.decided_on,
+            ScreeningDecisionRow.decided_by,
+        )
+        .join(Patient, Patient.id == ScreeningDecisionRow.patient_id)
+        .where(patient_filter)
+        .order_by(ScreeningDecisionRow.decided_on, ScreeningDecisionRow.id)
+    ):
+        decisions[d.patient_id].append(
+            ScreeningDecisionRec(ScreeningDecision(d.decision), d.decided_on, d.decided_by)
+        )
+    ids = set(items) | set(decisions)
+    return {pid: screening_status(items.get(pid, []), decisions.get(pid, []), settings) for pid in ids}
+
+
+def roster(db: Database, settings: ClinicSettings, today: date, *, flag_days: int = 14) -> list[RosterRow]:
+    """One row per active patient. Flags are the huddle's for the patient's next booked infusion when
+    that is within ``flag_days`` (the days the team plans for); later bookings show no flags yet."""
+    where = _ACTIVE
+    start = datetime.combine(today, time.min)
+    with db.read() as session:
+        patients = [patient_rec(r) for r in session.execute(select(Patient.__table__).where(where))]
+        courses = _current_courses(session, where)
+        nexts = _next_infusions(session, where, start)
+        scores = _recent_scores(session, where)
+        first_days = {pid: r.first_at.date() for pid, r in courses.items() if r.first_at is not None}
+        baselines = _baselines(session, where, first_days)
+        screenings = _screenings(session, where, settings)
+        soon = [pid for pid, at in nexts.items() if at.date() <= today + timedelta(days=flag_days)]
+        contexts = load_contexts(session, soon) if soon else {}
+    flags: dict[int, tuple[Flag, ...]] = {}
+    for pid, ctx in contexts.items():
+        entry = build_entry(ctx, nexts[pid].date(), settings)
+        if entry is not None:
+            flags[pid] = entry.flags
+    rows = []
+    for p in sorted(patients, key=lambda p: (p.last_name, p.first_name, p.mrn)):
+        inst = main_instrument(p.indication)
+        series_desc = scores.get((p.id, inst.value), [])
+        latest = series_desc[0] if series_desc else None
+        base = baselines.get((p.id, inst.value))
+        band = change = response = remission = None
+        if latest is not None:
+            band = severity_band(inst, latest[1], settings)
+            remission = is_remission(inst, latest[1], settings)
+            if base is not None:
+                change = change_from_baseline(base, latest[1])
+                response = is_response(inst, base, latest[1], settings)
+        course = courses.get(p.id)
+        screening = screenings.get(p.id)
+        rows.append(
+            RosterRow(
+                patient_id=p.id,
+                mrn=p.mrn,
+                name=p.name,
+                indication=p.indication.value,
+                provider=p.provider,
+                status=p.status.value,
+                screening_status=(screening.status if screening else ScreeningStatus.NOT_STARTED).value,
+                course_number=course.number if course else None,
+                course_status=course.status if course else None,
+                trial_outcome=course.trial_outcome if course else None,
+                live=int(course.live) if course else 0,
+                completed=int(course.completed) if course else 0,
+                instrument=inst.value,
+                baseline=base,
+                latest=latest[1] if latest else None,
+                latest_on=latest[0] if latest else None,
+                band=band,
+                change_points=change.points if change else None,
+                change_pct=change.pct if change else None,
+                response=response,
+                remission=remission,
+                series=tuple(score for _, score in reversed(series_desc)),
+                next_infusion=nexts.get(p.id),
+                flags=flags.get(p.id, ()),
+            )
+        )
+    return rows
+
+
+# --- patient detail -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Slot:
+    """One of the ten places of a course: done, booked, free, or the history of a freed number."""
+
+    number: int
+    state: str  # "done" | "booked" | "free"
+    infusion: InfusionRec | None = None
+    freed: tuple[InfusionRec, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class CourseView:
+    course: CourseRec
+    slots: tuple[Slot, ...]
+    live: int
+    can_add: bool
+    add_reasons: tuple[str, ...]
+    suggestion: TrialSuggestion
+    trial_outcome_by: str | None
+    trial_outcome_on: date | None
+
+
+@dataclass(frozen=True, slots=True)
+class AmendmentView:
+    entity: str
+    entity_id: int
+    field: str
+    old_value: str | None
+    new_value: str | None
+    changed_by: str
+    changed_at: datetime
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class PatientDetail:
+    patient: PatientRec
+    context: PatientContext
+    screening: ScreeningAssessment
+    rescreen_reasons: tuple[str, ...]
+    checklist: tuple[dict[str, Any], ...]
+    courses: tuple[CourseView, ...]
+    flags: tuple[Flag, ...]
+    flags_for: date | None
+    ready: bool | None
+    ready_reasons: tuple[str, ...]
+    amendments: tuple[AmendmentView, ...] = field(default_factory=tuple)
+
+
+def _slots(course: CourseRec) -> tuple[Slot, ...]:
+    out = []
+    for n in range(1, MAX_INFUSIONS_PER_COURSE + 1):
+        live = [i for i in course.infusions if i.number == n and i.is_live]
+        freed = tuple(i for i in course.infusions if i.number == n and not i.is_live)
+        if live:
+            inf = live[0]
+            state = "done" if inf.status is InfusionStatus.COMPLETED else "booked"
+            out.append(Slot(n, state, inf, freed))
+        else:
+            out.append(Slot(n, "free", None, freed))
+    return tuple(out)
+
+
+def patient_detail(
+    db: Database, settings: ClinicSettings, patient_id: int, today: date
+) -> PatientDetail | None:
+    """Everything the patient page shows (no audit: the page records the view once per opening)."""
+    with db.read() as session:
+        ctx = load_context(session, patient_id)
+        if ctx is None:
+            return None
+        course_meta = {
+            r.id: (r.trial_outcome_by, r.trial_outcome_on)
+            for r in session.execute(
+                select(Course.id, Course.trial_outcome_by, Course.trial_outcome_on).where(
+                    Course.patient_id == patient_id
+                )
+            )
+        }
+        amendments = tuple(
+            AmendmentView(
+                a.entity, a.entity_id, a.field, a.old_value, a.new_value, a.changed_by, a.changed_at, a.reason
+            )
+            for a in session.scalars(
+                select(Amendment)
+                .where(Amendment.patient_id == patient_id)
+                .order_by(Amendment.changed_at.desc())
+            )
+        )
+    screening = screening_status(ctx.screening_items, ctx.screening_decisions, settings)
+    rescreen = rescreen_due(screening.screened_on, ctx.courses, today, settings)
+    latest: dict[str, ScreeningItemRec] = {}
+    for it in ctx.screening_items:
+        if it.item not in latest or it.recorded_on >= latest[it.item].recorded_on:
+            latest[it.item] = it
+    checklist = tuple(
+        {
+            "item": code,
+            "meaning": meaning,
+            "class": settings.item_class(code).value,
+            "answer": latest[code].result.value if code in latest else "",
+            "recorded_on": latest[code].recorded_on if code in latest else None,
+            "note": latest[code].note if code in latest else None,
+        }
+        for code, (meaning, _, _) in SCREENING_ITEMS.items()
+    )
+    views = []
+    for c in ctx.courses:
+        decision = can_add_infusion(c, screening)
+        by, on = course_meta.get(c.id, (None, None))
+        views.append(
+            CourseView(
+                course=c,
+                slots=_slots(c),
+                live=live_count(c),
+                can_add=decision.allowed,
+                add_reasons=decision.reasons,
+                suggestion=suggest_trial_outcome(c, ctx.assessments, settings),
+                trial_outcome_by=by,
+                trial_outcome_on=on,
+            )
+        )
+    # Flags as the huddle will show them on the patient's next (or today's) infusion day.
+    upcoming = sorted(
+        i.scheduled_at.date()
+        for c in ctx.courses
+        for i in c.infusions
+        if i.is_live and i.scheduled_at.date() >= today
+    )
+    flags: tuple[Flag, ...] = ()
+    ready: bool | None = None
+    ready_reasons: tuple[str, ...] = ()
+    flags_for = upcoming[0] if upcoming else None
+    if flags_for is not None:
+        entry = build_entry(ctx, flags_for, settings)
+        if entry is not None:
+            flags, ready, ready_reasons = entry.flags, entry.ready, entry.readiness.reasons
+    return PatientDetail(
+        patient=ctx.patient,
+        context=ctx,
+        screening=screening,
+        rescreen_reasons=rescreen.reasons,
+        checklist=checklist,
+        courses=tuple(views),
+        flags=flags,
+        flags_for=flags_for,
+        ready=ready,
+        ready_reasons=ready_reasons,
+        amendments=amendments,
+    )
+
+
+def search_patients(db: Database, text: str, limit: int = 50) -> list[tuple[int, str]]:
+    """(id, "Last, First · MRN") of patients whose name or MRN contains ``text``."""
+    needle = f"%{text.strip().lower()}%"
+    with db.read() as session:
+        rows = session.execute(
+            select(Patient.id, Patient.last_name, Patient.first_name, Patient.mrn)
+            .where(
+                Patient.deleted_at.is_(None),
+                func.lower(Patient.last_name + " " + Patient.first_name + " " + Patient.mrn).like(needle)
+                | func.lower(Patient.first_name + " " + Patient.last_name).like(needle),
+            )
+            .order_by(Patient.last_name, Patient.first_name, Patient.mrn)
+            .limit(limit)
+        )
+        return [(r.id, f"{r.last_name}, {r.first_name} · {r.mrn}") for r in rows]
+
+
+# --- screening queue ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class QueueRow:
+    patient_id: int
+    mrn: str
+    name: str
+    provider: str
+    indication: str
+    status: str
+    waiting_since: date | None
+    what_is_missing: str
+
+
+def screening_queue(db: Database, settings: ClinicSettings, today: date) -> list[QueueRow]:
+    """Active patients whose screening is not cleared, needs review, or is due again; oldest first."""
+    where = _ACTIVE
+    with db.read() as session:
+        patients = {r.id: patient_rec(r) for r in session.execute(select(Patient.__table__).where(where))}
+        screenings = _screenings(session, where, settings)
+        first_item = dict(
+            session.execute(
+                select(ScreeningItem.patient_id, func.min(ScreeningItem.recorded_on))
+                .join(Patient, Patient.id == ScreeningItem.patient_id)
+                .where(where)
+                .group_by(ScreeningItem.patient_id)
+            ).all()
+        )
+        created = dict(session.execute(select(Patient.id, Patient.created_at).where(where)).all())
+        course_counts = dict(
+            session.execute(
+                select(Course.patient_id, func.count())
+                .join(Patient, Patient.id == Course.patient_id)
+                .where(where)
+                .group_by(Course.patient_id)
+            ).all()
+        )
+        # Only a screening past its interval, or a patient with more than one course, can be due again
+        # (rescreen_due's two reasons): load the full records of those alone.
+        maybe_due = [
+            pid
+            for pid, s in screenings.items()
+            if s.cleared
+            and (
+                course_counts.get(pid, 0) > 1
+                or (
+                    s.screened_on is not None
+                    and add_months(s.screened_on, settings.rescreen_after_months) < today
+                )
+            )
+        ]
+        contexts = load_contexts(session, maybe_due) if maybe_due else {}
+    rows = []
+    for pid, p in patients.items():
+        s = screenings.get(pid)
+        reasons: tuple[str, ...]
+        since: date | None
+        if s is None:
+            status, reasons, since = (
+                ScreeningStatus.NOT_STARTED.value,
+                ("No screening item recorded yet",),
+                None,
+            )
+        elif s.cleared:
+            ctx = contexts.get(pid)
+            if ctx is None:
+                continue
+            due = rescreen_due(s.screened_on, ctx.courses, today, settings)
+            if not due.due:
+                continue
+            status, reasons, since = "rescreen_due", due.reasons, s.screened_on
+        else:
+            status, reasons, since = s.status.value, s.reasons, first_item.get(pid)
+        if since is None and created.get(pid) is not None:
+            since = created[pid].date()
+        rows.append(
+            QueueRow(pid, p.mrn, p.name, p.provider, p.indication.value, status, since, "; ".join(reasons))
+        )
+    return sorted(rows, key=lambda r: (r.waiting_since or date.max, r.mrn))
+
+
+# --- active courses -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CourseRow:
+    course_id: int
+    patient_id: int
+    mrn: str
+    name: str
+    indication: str
+    number: int
+    status: str
+    trial_outcome: str
+    live: int
+    completed: int
+    next_booking: datetime | None
+    expected_end: date | None
+
+
+def active_courses(db: Database, today: date) -> list[CourseRow]:
+    """Open courses (planned, active) of active patients with progress and the dates that matter."""
+    start = datetime.combine(today, time.min)
+    with db.read() as session:
+        stats = (
+            select(
+                Infusion.course_id,
+                func.count().filter(_LIVE).label("live"),
+                func.count().filter(Infusion.status == InfusionStatus.COMPLETED.value).label("completed"),
+                func.min(Infusion.scheduled_at)
+                .filter(Infusion.status == InfusionStatus.SCHEDULED.value, Infusion.scheduled_at >= start)
+                .label("next_at"),
+                func.max(Infusion.scheduled_at).filter(_LIVE).label("last_at"),
+            )
+            .group_by(Infusion.course_id)
+            .subquery()
+        )
+        rows = session.execute(
+            select(
+                Course.id,
+                Course.patient_id,
+                Patient.mrn,
+                Patient.last_name,
+                Patient.first_name,
+                Course.indication,
+                Course.number,
+                Course.status,
+                Course.trial_outcome,
+                func.coalesce(stats.c.live, 0).label("live"),
+                func.coalesce(stats.c.completed, 0).label("completed"),
+                stats.c.next_at,
+                stats.c.last_at,
+            )
+            .join(Patient, Patient.id == Course.patient_id)
+            .outerjoin(stats, stats.c.course_id == Course.id)
+            .where(_ACTIVE, Course.status.in_(OPEN_COURSE_STATUSES))
+            .order_by(Patient.last_name, Patient.first_name, Course.number)
+        ).all()
+    return [
+        CourseRow(
+            course_id=r.id,
+            patient_id=r.patient_id,
+            mrn=r.mrn,
+            name=f"{r.last_name}, {r.first_name}",
+            indication=r.indication,
+            number=r.number,
+            status=r.status,
+            trial_outcome=r.trial_outcome,
+            live=int(r.live),
+            completed=int(r.completed),
+            next_booking=r.next_at,
+            # CLINICAL.md planning: course end is the date of its last live or planned infusion.
+            expected_end=r.last_at.date() if r.last_at is not None else None,
+        )
+        for r in rows
+    ]
+
+
+# --- trends -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Band:
+    name: str
+    low: int
+    high: int
+
+
+@dataclass(frozen=True, slots=True)
+class InstrumentTrend:
+    instrument: str
+    points: tuple[tuple[date, int], ...]
+    baseline: int | None
+    response_line: float | None
+    remission_line: float | None
+    bands: tuple[Band, ...]
+    range: tuple[int, int]
+
+
+@dataclass(frozen=True, slots=True)
+class PatientTrend:
+    patient: PatientRec
+    instruments: tuple[InstrumentTrend, ...]
+    infusions: tuple[tuple[datetime, int, int], ...]  # (when, course number, infusion number), completed
+
+
+def bands(instrument: Instrument | str, settings: ClinicSettings) -> tuple[Band, ...]:
+    """Contiguous score ranges of one band name, read off the rule for every score of the range."""
+    inst = Instrument(instrument)
+    lo, hi = INSTRUMENT_RANGES[inst]
+    out: list[Band] = []
+    for score in range(lo, hi + 1):
+        name = severity_band(inst, score, settings)
+        if out and out[-1].name == name:
+            out[-1] = Band(name, out[-1].low, score)
+        else:
+            out.append(Band(name, score, score))
+    return tuple(out)
+
+
+def _response_line(inst: Instrument, baseline: int, settings: ClinicSettings) -> float | None:
+    """The score at which the latest would count as response, found by asking the rule."""
+    lo, _ = INSTRUMENT_RANGES[inst]
+    best = None
+    for score in range(baseline, lo - 1, -1):
+        if is_response(inst, baseline, score, settings):
+            best = score
+            break
+    return None if best is None else float(best)
+
+
+def _remission_line(inst: Instrument, settings: ClinicSettings) -> float | None:
+    lo, hi = INSTRUMENT_RANGES[inst]
+    top = None
+    for score in range(lo, hi + 1):
+        r = is_remission(inst, score, settings)
+        if r is None:
+            return None
+        if r:
+            top = score
+    return None if top is None else float(top)
+
+
+def patient_trend(db: Database, settings: ClinicSettings, patient_id: int) -> PatientTrend | None:
+    with db.read() as session:
+        ctx = load_context(session, patient_id)
+    if ctx is None:
+        return None
+    live_first = sorted(i.scheduled_at for c in ctx.courses for i in c.infusions if i.is_live)
+    first_day = live_first[0].date() if live_first else None
+    groups: dict[str, list[tuple[date, int]]] = defaultdict(list)
+    for a in sorted(ctx.assessments, key=lambda a: (a.taken_on, a.id or 0)):
+        groups[a.instrument].append((a.taken_on, a.score))
+    trends = []
+    for inst in Instrument:
+        pts = groups.get(inst.value)
+        if not pts:
+            continue
+        before = [s for d, s in pts if first_day is not None and d <= first_day]
+        baseline = before[-1] if before else pts[0][1]
+        trends.append(
+            InstrumentTrend(
+                instrument=inst.value,
+                points=tuple(pts),
+                baseline=baseline,
+                response_line=_response_line(inst, baseline, settings),
+                remission_line=_remission_line(inst, settings),
+                bands=bands(inst, settings),
+                range=INSTRUMENT_RANGES[inst],
+            )
+        )
+    infusions = tuple(
+        sorted(
+            (i.scheduled_at, c.number, i.number)
+            for c in ctx.courses
+            for i in c.infusions
+            if i.status is InfusionStatus.COMPLETED
+        )
+    )
+    return PatientTrend(ctx.patient, tuple(trends), infusions)
+
+
+# --- clinic outcome stats ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RateRow:
+    group: str
+    patients: int
+    responders: int
+    remitters: int
+    remission_defined: int
+
+    @property
+    def response_rate(self) -> float:
+        return 100.0 * self.responders / self.patients if self.patients else 0.0
+
+    @property
+    def remission_rate(self) -> float | None:
+        return 100.0 * self.remitters / self.remission_defined if self.remission_defined else None
+
+
+@dataclass(frozen=True, slots=True)
+class OutcomeStats:
+    by_indication: tuple[RateRow, ...]
+    by_infusions: tuple[RateRow, ...]
+    changes: tuple[dict[str, Any], ...]  # one per patient: indication, instrument, infusions, change_pct
+
+
+def _rates(rows: Sequence[RosterRow], key: Any) -> tuple[RateRow, ...]:
+    groups: dict[Any, list[RosterRow]] = defaultdict(list)
+    for r in rows:
+        groups[key(r)].append(r)
+    out = []
+    for g in sorted(groups):
+        members = groups[g]
+        out.append(
+            RateRow(
+                group=str(g),
+                patients=len(members),
+                responders=sum(1 for r in members if r.response),
+                remitters=sum(1 for r in members if r.remission),
+                remission_defined=sum(1 for r in members if r.remission is not None),
+            )
+        )
+    return tuple(out)
+
+
+def outcome_stats(rows: Sequence[RosterRow]) -> OutcomeStats:
+    """Responder and remission rates and change-from-baseline, over patients with at least one completed
+    infusion and a baseline and a later score of their main instrument (the roster's figures)."""
+    treated = [r for r in rows if r.completed > 0 and r.response is not None and r.change_pct is not None]
+    return OutcomeStats(
+        by_indication=_rates(treated, lambda r: Indication(r.indication).label),
+        by_infusions=_rates(treated, lambda r: r.completed),
+        changes=tuple(
+            {
+                "indication": Indication(r.indication).label,
+                "instrument": r.instrument,
+                "infusions": r.completed,
+                "change_pct": r.change_pct,
+                "change_points": r.change_points,
+            }
+            for r in treated
+        ),
+    )
+
+
+def suicide_reviews(db: Database, patient_id: int) -> list[dict[str, Any]]:
+    with db.read() as session:
+        return [
+            {"reviewed_on": r.reviewed_on, "by": r.reviewed_by, "action": r.action, "note": r.note}
+            for r in session.scalars(
+                select(SuicideReview)
+                .where(SuicideReview.patient_id == patient_id)
+                .order_by(SuicideReview.reviewed_on.desc())
+            )
+        ]

@@ -1,0 +1,57 @@
+"""The rules' view of one patient or many, for the patient page, the roster and the write services.
+
+Loading is :func:`kdash.storage.huddle_query.load_contexts` (one query per table over an ``IN`` list of
+ids), asked for every record up to the end of time rather than up to a huddle day, in chunks so that a
+clinic of thousands stays under the databases' bound-parameter limits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from kdash.records import PatientRec
+from kdash.rules.huddle import PatientContext
+from kdash.storage import huddle_query
+from kdash.vocab import Indication, PatientStatus, Sex
+
+#: Ids per IN list: well under SQLite's 32,766 and PostgreSQL's 65,535 bound parameters.
+_CHUNK = 900
+
+
+def _chunks(ids: Sequence[int]) -> Iterable[list[int]]:
+    for start in range(0, len(ids), _CHUNK):
+        yield list(ids[start : start + _CHUNK])
+
+
+def patient_rec(row: Any) -> PatientRec:
+    """A :class:`PatientRec` from a row of the patient table."""
+    return PatientRec(
+        id=row.id,
+        mrn=row.mrn,
+        first_name=row.first_name,
+        last_name=row.last_name,
+        date_of_birth=row.date_of_birth,
+        sex=Sex(row.sex),
+        indication=Indication(row.indication),
+        provider=row.provider,
+        status=PatientStatus(row.status),
+        escort_name=row.escort_name,
+        escort_phone=row.escort_phone,
+    )
+
+
+def load_contexts(session: Session, patient_ids: Sequence[int]) -> dict[int, PatientContext]:
+    """Every record of each patient (deleted scores left out), keyed by patient id."""
+    out: dict[int, PatientContext] = {}
+    for chunk in _chunks(sorted(set(patient_ids))):
+        for ctx in huddle_query.load_contexts(session, date.max, chunk):
+            out[ctx.patient.id] = ctx
+    return out
+
+
+def load_context(session: Session, patient_id: int) -> PatientContext | None:
+    return load_contexts(session, [patient_id]).get(patient_id)

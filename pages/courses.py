@@ -1,0 +1,81 @@
+"""Active courses: progress toward ten, trial outcome, next booking and expected end."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import streamlit as st
+
+from kdash import ui
+from kdash.auth import Action
+
+actor = ui.guard(Action.VIEW_CLINICAL)
+
+from kdash import charts  # noqa: E402
+from kdash.presentation import courses_frame, indication_label, words  # noqa: E402
+from kdash.services.views import CourseRow, active_courses  # noqa: E402
+from kdash.vocab import MAX_INFUSIONS_PER_COURSE, TrialOutcome, values  # noqa: E402
+
+PATIENT_PAGE = str(Path(__file__).with_name("patient.py"))
+
+
+@st.cache_data(ttl=60, max_entries=10, show_spinner=False)
+def _courses(_url: str, today: date) -> list[CourseRow]:
+    return active_courses(ui.get_db(), today)
+
+
+st.title("Active courses")
+rows = _courses(ui.get_db().url, date.today())
+if not rows:
+    st.info("No open course. A provider starts a course from a patient's page once screening is cleared.")
+    st.stop()
+
+c1, c2 = st.columns(2)
+indications = c1.multiselect(
+    "Indication", sorted({r.indication for r in rows}), format_func=indication_label, key="courses_indication"
+)
+outcomes = c2.multiselect("Trial outcome", values(TrialOutcome), format_func=words, key="courses_outcome")
+shown = [
+    r
+    for r in rows
+    if (not indications or r.indication in indications) and (not outcomes or r.trial_outcome in outcomes)
+]
+m1, m2, m3 = st.columns(3)
+m1.metric("Open courses", len(shown))
+m2.metric("Trial outcome pending", sum(1 for r in shown if r.trial_outcome == TrialOutcome.PENDING.value))
+m3.metric("Holding ten", sum(1 for r in shown if r.live >= MAX_INFUSIONS_PER_COURSE))
+if not shown:
+    st.info("No open course matches these filters. Clear a filter to see more.")
+    st.stop()
+
+st.plotly_chart(charts.course_progress(shown), key="courses_chart")
+st.dataframe(
+    courses_frame(shown),
+    hide_index=True,
+    key="courses_table",
+    column_config={
+        "Progress": st.column_config.ProgressColumn(
+            "Progress",
+            help=f"Infusions booked or done, of {MAX_INFUSIONS_PER_COURSE}",
+            min_value=0,
+            max_value=MAX_INFUSIONS_PER_COURSE,
+            format=f"%d / {MAX_INFUSIONS_PER_COURSE}",
+        ),
+        "Next booking": st.column_config.DatetimeColumn("Next booking", format="ddd D MMM HH:mm"),
+        "Expected end": st.column_config.DateColumn(
+            "Expected end", help="Date of the course's last booked or done infusion", format="YYYY-MM-DD"
+        ),
+    },
+)
+o1, o2 = st.columns([3, 1])
+choice = o1.selectbox(
+    "Open a patient",
+    [(r.patient_id, f"{r.name} · {r.mrn} · course {r.number}") for r in shown],
+    format_func=lambda o: o[1],
+    key="courses_open_pick",
+)
+o2.write("")
+if o2.button("Open patient", key="courses_open", icon=":material/person:"):
+    st.session_state["patient_id"] = choice[0]
+    st.switch_page(PATIENT_PAGE)

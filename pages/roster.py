@@ -1,0 +1,108 @@
+"""Roster: every active patient with course progress, main score, trend, next infusion and flags."""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+from pathlib import Path
+
+import streamlit as st
+
+from kdash import ui
+from kdash.auth import Action
+
+actor = ui.guard(Action.VIEW_CLINICAL)
+
+from kdash.presentation import filter_roster, indication_label, roster_frame, words  # noqa: E402
+from kdash.services.views import RosterRow, roster  # noqa: E402
+from kdash.vocab import MAX_INFUSIONS_PER_COURSE, Indication, ScreeningStatus, values  # noqa: E402
+
+#: Rows per page: enough to scan, few enough that a clinic of thousands stays quick to draw.
+PAGE_SIZE = 100
+PATIENT_PAGE = str(Path(__file__).with_name("patient.py"))
+COURSE_STATES = ["planned", "active", "completed", "stopped", "no course"]
+
+
+@st.cache_data(ttl=60, max_entries=10, show_spinner="Loading the roster…")
+def _roster(_url: str, today: date) -> list[RosterRow]:
+    return roster(ui.get_db(), ui.settings(), today)
+
+
+st.title("Roster")
+rows = _roster(ui.get_db().url, date.today())
+if not rows:
+    st.info("No active patients yet. Import patients under Import / export, or load the demo clinic.")
+    st.stop()
+
+with st.container(border=True):
+    f1, f2, f3 = st.columns(3)
+    providers = f1.multiselect("Provider", sorted({r.provider for r in rows}), key="roster_provider")
+    indications = f2.multiselect(
+        "Indication", values(Indication), format_func=indication_label, key="roster_indication"
+    )
+    course_states = f3.multiselect("Course status", COURSE_STATES, key="roster_course_status")
+    f4, f5, f6 = st.columns(3)
+    screening = f4.multiselect(
+        "Screening status", values(ScreeningStatus), format_func=words, key="roster_screening"
+    )
+    search = f5.text_input("Search name or MRN", key="roster_search")
+    f6.write("")
+    urgent_only = f6.toggle("Only patients with an urgent flag", key="roster_urgent")
+
+matching = filter_roster(
+    rows,
+    providers=providers,
+    indications=indications,
+    course_statuses=course_states,
+    screening=screening,
+    urgent_only=urgent_only,
+    search=search,
+)
+pages = max(1, math.ceil(len(matching) / PAGE_SIZE))
+p1, p2 = st.columns([1, 3])
+page_no = p1.number_input("Page", min_value=1, max_value=pages, value=1, step=1, key="roster_page")
+page_no = min(int(page_no), pages)
+shown = matching[(page_no - 1) * PAGE_SIZE : page_no * PAGE_SIZE]
+p2.markdown(
+    f"**{len(matching)}** of {len(rows)} active patients match · page {page_no} of {pages} "
+    f"({PAGE_SIZE} a page)"
+)
+
+if not shown:
+    st.info("No patient matches these filters. Clear a filter or the search to see more.")
+    st.stop()
+
+frame = roster_frame(shown)
+st.dataframe(
+    frame.drop(columns=["patient_id", "urgent"]),
+    hide_index=True,
+    key="roster_table",
+    column_config={
+        "Progress": st.column_config.ProgressColumn(
+            "Progress",
+            help=f"Infusions booked or done in the current course, of {MAX_INFUSIONS_PER_COURSE}",
+            min_value=0,
+            max_value=MAX_INFUSIONS_PER_COURSE,
+            format=f"%d / {MAX_INFUSIONS_PER_COURSE}",
+        ),
+        "Trend": st.column_config.LineChartColumn("Trend", help="Main score, last ten (oldest left)"),
+        "Change %": st.column_config.NumberColumn(
+            "Change %", help="Main score against baseline", format="%+.0f%%"
+        ),
+        "Next infusion": st.column_config.DatetimeColumn("Next infusion", format="ddd D MMM HH:mm"),
+        "Course": st.column_config.NumberColumn("Course", format="%d"),
+        "Flags": st.column_config.TextColumn("Flags", help="Huddle flags for a booking in the next 14 days"),
+    },
+)
+
+o1, o2 = st.columns([3, 1])
+choice = o1.selectbox(
+    "Open a patient from this page",
+    [(r.patient_id, f"{r.name} · {r.mrn}") for r in shown],
+    format_func=lambda o: o[1],
+    key="roster_open_pick",
+)
+o2.write("")
+if o2.button("Open patient", key="roster_open", icon=":material/person:"):
+    st.session_state["patient_id"] = choice[0]
+    st.switch_page(PATIENT_PAGE)

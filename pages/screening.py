@@ -1,0 +1,67 @@
+"""Screening work queue: patients not cleared, needing review, or due for re-screening; oldest first."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import streamlit as st
+
+from kdash import ui
+from kdash.auth import Action
+
+actor = ui.guard(Action.VIEW_CLINICAL)
+
+from kdash.presentation import queue_frame, words  # noqa: E402
+from kdash.services.views import QueueRow, screening_queue  # noqa: E402
+
+PATIENT_PAGE = str(Path(__file__).with_name("patient.py"))
+STATUSES = ["not_started", "incomplete", "needs_review", "not_eligible", "rescreen_due"]
+
+
+@st.cache_data(ttl=60, max_entries=10, show_spinner=False)
+def _queue(_url: str, today: date) -> list[QueueRow]:
+    return screening_queue(ui.get_db(), ui.settings(), today)
+
+
+st.title("Screening queue")
+st.caption(
+    "Patients whose screening is not cleared, needs a provider's review, or is due again "
+    "(older than the clinic's re-screening interval, or before a new course). Oldest first."
+)
+rows = _queue(ui.get_db().url, date.today())
+chosen = st.multiselect(
+    "Show",
+    STATUSES,
+    default=[s for s in STATUSES if s != "not_eligible"],
+    format_func=words,
+    key="screening_status",
+)
+shown = [r for r in rows if r.status in chosen]
+counts = {s: sum(1 for r in rows if r.status == s) for s in STATUSES}
+st.markdown(" · ".join(f"{words(s)}: **{n}**" for s, n in counts.items()))
+if not shown:
+    st.success(
+        "Nothing waiting: every active patient shown here is cleared and current. New patients appear here "
+        "until their screening is complete.",
+        icon=":material/task_alt:",
+    )
+    st.stop()
+
+st.dataframe(
+    queue_frame(shown),
+    hide_index=True,
+    key="screening_table",
+    column_config={"Waiting since": st.column_config.DateColumn("Waiting since", format="YYYY-MM-DD")},
+)
+o1, o2 = st.columns([3, 1])
+choice = o1.selectbox(
+    "Open a patient to record items or a decision",
+    [(r.patient_id, f"{r.name} · {r.mrn} · {words(r.status)}") for r in shown],
+    format_func=lambda o: o[1],
+    key="screening_open_pick",
+)
+o2.write("")
+if o2.button("Open patient", key="screening_open", icon=":material/person:"):
+    st.session_state["patient_id"] = choice[0]
+    st.switch_page(PATIENT_PAGE)

@@ -1,0 +1,229 @@
+"""Driving the real app in Debian's Chromium: a ``streamlit run`` server fixture, a browser, helpers.
+
+Import the fixtures into a test module (``from tests.browser_support import *`` style, or by name) and
+mark the tests ``browser``. One server per test module (module-scoped), on a free port, with its output
+in a temporary file (a pipe nobody reads fills up and hangs the server), ready when ``/_stcore/health``
+answers ``ok``. Screenshots go under ``test-artifacts/`` (git-ignored).
+
+Where ``app.py`` names a page file that is not in this checkout yet, the server runs from a temporary
+copy of ``app.py`` and ``pages/`` with a placeholder for each missing page, so the clinical journeys can
+run before every page of the menu exists.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+STARTUP_SECONDS = 60
+
+PLACEHOLDER_PAGE = '''"""Placeholder for a page not in this checkout (browser tests only)."""
+import streamlit as st
+
+from kdash import ui
+
+ui.guard()
+st.info("This page is not part of this build.")
+'''
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _pages_named_in_app(app: Path) -> list[str]:
+    """The page file names app.py passes to its ``_page(...)`` helper."""
+    names = []
+    for node in ast.walk(ast.parse(app.read_text())):
+        if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "_page" and node.args:
+            first = node.args[0]
+            if isinstance(first, ast.Constant) and isinstance(first.value, str):
+                names.append(first.value)
+    return names
+
+
+def app_dir(workdir: Path) -> Path:
+    """The repository root, or a staged copy with placeholders where pages are missing."""
+    missing = [n for n in _pages_named_in_app(ROOT / "app.py") if not (ROOT / "pages" / n).exists()]
+    if not missing:
+        return ROOT
+    staged = workdir / "app"
+    (staged / "pages").mkdir(parents=True)
+    shutil.copy(ROOT / "app.py", staged / "app.py")
+    for page in (ROOT / "pages").glob("*.py"):
+        shutil.copy(page, staged / "pages" / page.name)
+    for name in missing:
+        (staged / "pages" / name).write_text(PLACEHOLDER_PAGE)
+    return staged
+
+
+@dataclass
+class Server:
+    url: str
+    db_url: str
+    log: Path
+    process: subprocess.Popen[bytes]
+
+
+def start_server(db_url: str, workdir: Path) -> Server:
+    """Start ``streamlit run app.py`` on a free port against ``db_url`` and wait until it is healthy."""
+    port = free_port()
+    folder = app_dir(workdir)
+    log = workdir / "streamlit.log"
+    env = {
+        **os.environ,
+        "KDASH_DATABASE_URL": db_url,
+        "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
+    }
+    cmd = [
+        sys.executable, "-m", "streamlit", "run", "app.py",
+        "--server.headless", "true",
+        "--server.address", "127.0.0.1",
+        "--server.port", str(port),
+        "--browser.gatherUsageStats", "false",
+        "--server.fileWatcherType", "none",
+    ]  # fmt: skip
+    with log.open("wb") as out:
+        process = subprocess.Popen(cmd, cwd=folder, env=env, stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"streamlit exited early:\n{log.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as resp:
+                if resp.read().decode().strip() == "ok":
+                    return Server(url, db_url, log, process)
+        except OSError:
+            time.sleep(0.3)
+    process.terminate()
+    raise RuntimeError(f"streamlit did not become healthy in {STARTUP_SECONDS} s:\n{log.read_text()[-3000:]}")
+
+
+def stop_server(server: Server) -> None:
+    server.process.terminate()
+    try:
+        server.process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        server.process.kill()
+
+
+def seed_clinic(db_url: str) -> dict[str, object]:
+    """Migrate the database, build the synthetic test clinic around today, and add the demo logins."""
+    from datetime import date
+
+    from kdash.db import Database, make_engine
+    from kdash.migrate import upgrade
+    from kdash.storage.first_run import create_demo_users
+    from tests.clinic_support import build_clinic
+
+    engine = make_engine(db_url)
+    upgrade(engine)
+    db = Database(engine=engine)
+    clinic = build_clinic(db, date.today())
+    logins = create_demo_users(db)
+    engine.dispose()
+    return {"clinic": clinic, "logins": {u: p for u, _, p in logins}}
+
+
+# --- fixtures -----------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def clinic_server() -> Iterator[tuple[Server, dict[str, object]]]:
+    """A running app on a freshly seeded SQLite file (one per test module)."""
+    workdir = Path(tempfile.mkdtemp(prefix="kdash-browser-"))
+    db_url = f"sqlite:///{workdir / 'kdash.db'}"
+    seeded = seed_clinic(db_url)
+    server = start_server(db_url, workdir)
+    try:
+        yield server, seeded
+    finally:
+        stop_server(server)
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser: object, request: pytest.FixtureRequest) -> Iterator[object]:
+    """A fresh browser tab; its last state is saved as ``test-artifacts/last-<test>.png``."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})  # type: ignore[attr-defined]
+    pg = context.new_page()
+    pg.set_default_timeout(20_000)
+    yield pg
+    try:
+        screenshot(pg, f"last-{request.node.name}")
+    finally:
+        context.close()
+
+
+# --- helpers --------------------------------------------------------------------------------------------
+
+
+def wait_idle(page: object, expect_text: str | None = None) -> None:
+    """Wait for ``expect_text`` (when given) and for the script to finish running."""
+    if expect_text is not None:
+        page.get_by_text(expect_text).first.wait_for(state="visible")  # type: ignore[attr-defined]
+    page.wait_for_selector(IDLE)  # type: ignore[attr-defined]
+
+
+def login(page: object, url: str, username: str, password: str) -> None:
+    page.goto(url)  # type: ignore[attr-defined]
+    page.get_by_label("User name").fill(username)  # type: ignore[attr-defined]
+    page.get_by_label("Password", exact=True).fill(password)  # type: ignore[attr-defined]
+    page.get_by_role("button", name="Sign in").click()  # type: ignore[attr-defined]
+    page.get_by_role("button", name="Sign out").wait_for(state="visible")  # type: ignore[attr-defined]
+    wait_idle(page)
+
+
+def screenshot(page: object, name: str) -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)  # type: ignore[attr-defined]
+    return path
+
+
+def poll(check: Callable[[], bool], seconds: float = 15.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(0.25)
+    return check()
