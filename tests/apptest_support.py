@@ -78,12 +78,16 @@ def run_page(
     return at.run()
 
 
-def missing_app_pages() -> list[str]:
-    """Page files app.py registers that are not (yet) in pages/."""
+def app_page_files() -> list[str]:
+    """The page files app.py registers in its navigation."""
     import re
 
-    named = re.findall(r'_page\(\s*"([\w-]+\.py)"', (ROOT / "app.py").read_text(encoding="utf-8"))
-    return [name for name in named if not (PAGES_DIR / name).exists()]
+    return re.findall(r'_page\(\s*"([\w-]+\.py)"', (ROOT / "app.py").read_text(encoding="utf-8"))
+
+
+def missing_app_pages() -> list[str]:
+    """Page files app.py registers that are not (yet) in pages/."""
+    return [name for name in app_page_files() if not (PAGES_DIR / name).exists()]
 
 
 def run_app(actor: Actor | None = None, *, last_activity: float | None = None) -> AppTest:
