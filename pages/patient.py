@@ -124,7 +124,7 @@ if st.session_state.get(_VIEWED) != detail.patient.id:
     st.session_state[_VIEWED] = detail.patient.id
 
 p = detail.patient
-st.title(p.name)
+st.title(ui.md_escape(p.name))
 st.caption(
     f"MRN {ui.md_escape(p.mrn)} · born {p.date_of_birth:%Y-%m-%d} · {words(p.sex.value)} · "
     f"{ui.md_escape(p.indication.label)} · provider {ui.md_escape(p.provider)} · "
