@@ -4,10 +4,16 @@ One engine per URL per process. On SQLite the pysqlite driver's own transaction 
 off so that kdash issues ``BEGIN`` itself: writes start with ``BEGIN IMMEDIATE`` (a second writer waits
 for the lock at BEGIN instead of failing half-way, which the ten-per-course cap relies on), reads with a
 plain deferred ``BEGIN`` so readers never queue behind each other. WAL lets readers run beside a writer.
+
+Engines hide bound parameters from logs and error messages (``hide_parameters``): they carry names and
+MRNs, which must never reach a log line. SQLAlchemy logs result rows at DEBUG, so its engine logger is
+held at WARNING unless someone sets its level on purpose: a server run with the root logger at DEBUG
+does not write patient rows to its log.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from collections.abc import Iterator
@@ -17,6 +23,10 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session, sessionmaker
+
+_sql_log = logging.getLogger("sqlalchemy.engine")
+if _sql_log.level == logging.NOTSET:
+    _sql_log.setLevel(logging.WARNING)
 
 DEFAULT_URL = "sqlite:///data/kdash.db"
 #: Milliseconds a SQLite writer waits for the lock before giving up (concurrent app users).
@@ -60,11 +70,11 @@ def make_engine(url: str | None = None) -> Engine:
         db_path = resolved.database
         if db_path and db_path != ":memory:" and not db_path.startswith("file:"):
             Path(db_path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(resolved, connect_args={"check_same_thread": False})
+        engine = create_engine(resolved, connect_args={"check_same_thread": False}, hide_parameters=True)
         event.listen(engine, "connect", _sqlite_connect)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return create_engine(resolved, pool_pre_ping=True)
+    return create_engine(resolved, pool_pre_ping=True, hide_parameters=True)
 
 
 _engines: dict[str, Engine] = {}

@@ -51,7 +51,7 @@ def settings() -> ClinicSettings:
 
 
 @st.cache_data(ttl=60, show_spinner=False)
-def _settings_cached(_url: str) -> ClinicSettings:
+def _settings_cached(url: str) -> ClinicSettings:
     with get_db().read() as session:
         return load_settings(session)
 

@@ -56,7 +56,7 @@ with tab_patient:
         if st.session_state.get("patient_viewed") != trend.patient.id:
             record_patient_view(db, actor, trend.patient.id)
             st.session_state["patient_viewed"] = trend.patient.id
-        st.subheader(f"{trend.patient.name} · MRN {trend.patient.mrn}")
+        st.subheader(f"{ui.md_escape(trend.patient.name)} · MRN {ui.md_escape(trend.patient.mrn)}")
         if not trend.instruments:
             st.info("No scores recorded yet. Record a baseline score on the patient's page.")
         for inst in trend.instruments:

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import select, update
+from sqlalchemy.exc import DBAPIError
 
 from kdash.audit import record, verify_chain
 from kdash.auth import (
@@ -22,6 +23,7 @@ from kdash.db import Database
 from kdash.models import AuditEvent, User
 from kdash.settings import DEFAULT_SETTINGS
 from kdash.vocab import Role
+from tests.helpers import drop_append_only_triggers
 
 NOW = datetime(2026, 11, 24, 9, 0)
 
@@ -111,7 +113,12 @@ def test_audit_chain_verifies_and_detects_tampering(db: Database) -> None:
             )
     with db.read() as s:
         assert verify_chain(s) == (5, [])
+    # The append-only triggers refuse the edit; someone who owns the database can drop them first,
+    # and then the hash chain still shows which event was changed.
+    with pytest.raises(DBAPIError, match="append-only"), db.write() as s:
+        s.execute(update(AuditEvent).where(AuditEvent.id == 3).values(after_json='{"score": 99}'))
     with db.write() as s:
+        drop_append_only_triggers(s)
         s.execute(update(AuditEvent).where(AuditEvent.id == 3).values(after_json='{"score": 99}'))
     with db.read() as s:
         checked, problems = verify_chain(s)

@@ -9,6 +9,7 @@ already on record is never overwritten silently: changing it needs a reason and 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -92,6 +93,9 @@ class _Problems:
 def _text(
     p: _Problems, field: str, value: str | None, *, required: bool = False, label: str = ""
 ) -> str | None:
+    if value is not None and not isinstance(value, str):
+        p.add(field, f"{label or field.capitalize()} must be text.")
+        return None
     text = (value or "").strip()
     if not text:
         if required:
@@ -118,7 +122,12 @@ def _day(p: _Problems, field: str, value: Any, label: str, *, today: date | None
 def _int_in(p: _Problems, field: str, value: Any, label: str, limits: tuple[int, int]) -> int | None:
     if value is None or value == "":
         return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or int(value) != value:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or (isinstance(value, float) and not math.isfinite(value))  # NaN, infinity: no reading
+        or int(value) != value
+    ):
         p.add(field, f"{label} must be a whole number; {value!r} is not.")
         return None
     lo, hi = limits

@@ -1,0 +1,87 @@
+"""The permission check services call first: refuse, and leave a trace of the refusal.
+
+A refused action must be in the audit trail (HIPAA 164.312(b)) even though the service that refused it
+rolls its own transaction back. :func:`authorize` therefore writes the refusal in a transaction of its
+own. Given a :class:`~sqlalchemy.orm.Session` that is inside a transaction, it waits until that
+transaction has ended (committed or rolled back) before writing: on SQLite the caller's transaction
+holds the single writer lock, and a second writer would wait for it until the busy timeout; on
+PostgreSQL the caller may hold the audit chain's lock.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import Connection, Engine, event
+from sqlalchemy.orm import Session, SessionTransaction
+
+from kdash.audit import record
+from kdash.auth import Action, Actor, Forbidden, require
+from kdash.db import Database
+
+log = logging.getLogger("kdash.guard")
+
+
+def authorize(
+    session_or_db: Session | Database,
+    actor: Actor,
+    action: Action,
+    patient_id: int | None = None,
+    *,
+    entity: str | None = None,
+    entity_id: int | None = None,
+) -> None:
+    """Return if ``actor`` may do ``action``; otherwise audit the refusal and raise :class:`Forbidden`."""
+    try:
+        require(actor, action)
+    except Forbidden as exc:
+        _audit_refusal(session_or_db, actor, action, str(exc), patient_id, entity, entity_id)
+        raise
+
+
+def _audit_refusal(
+    target: Session | Database,
+    actor: Actor,
+    action: Action,
+    reason: str,
+    patient_id: int | None,
+    entity: str | None,
+    entity_id: int | None,
+) -> None:
+    def write(db: Database) -> None:
+        with db.write() as session:
+            record(
+                session,
+                actor,
+                action.value,
+                patient_id=patient_id,
+                entity=entity,
+                entity_id=entity_id,
+                reason=reason,
+                outcome="refused",
+            )
+        log.info("refused %s for role %s", action.value, actor.role.value)
+
+    if isinstance(target, Database):
+        write(target)
+        return
+    db = Database(engine=_engine_of(target))
+    if not target.in_transaction():
+        write(db)
+        return
+    root = target.get_transaction()
+    done: list[bool] = []
+
+    def after_end(_session: Session, transaction: SessionTransaction) -> None:
+        # A listener cannot remove itself while the event runs; sessions are short-lived anyway.
+        if transaction is not root or done:
+            return
+        done.append(True)
+        write(db)
+
+    event.listen(target, "after_transaction_end", after_end)
+
+
+def _engine_of(session: Session) -> Engine:
+    bind = session.get_bind()
+    return bind.engine if isinstance(bind, Connection) else bind

@@ -1,0 +1,100 @@
+"""Audit log (administrators): who did what to which record, filtered, verified, exported."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import date, timedelta
+
+import streamlit as st
+
+from kdash import ui
+from kdash.audit import verify_chain
+from kdash.auth import Action
+from kdash.services.audit_log import AuditFilter, distinct_values, export_events, query_events
+
+actor = ui.guard(Action.VIEW_AUDIT)
+db = ui.get_db()
+
+st.title("Audit log")
+st.caption(
+    "Every sign-in, change, refused action and opening of a patient record, newest first. "
+    "The trail is append-only and hash-chained: verify it below."
+)
+
+with db.read() as session:
+    users, actions = distinct_values(session)
+
+ANY = "(anyone)"
+ALL = "(all actions)"
+with st.form("audit_filter"):
+    c1, c2, c3 = st.columns(3)
+    who = c1.selectbox("User", [ANY, *users])
+    action = c2.selectbox("Action", [ALL, *actions])
+    mrn = c3.text_input("Patient MRN", max_chars=64)
+    c4, c5, c6 = st.columns(3)
+    since = c4.date_input("From", value=date.today() - timedelta(days=30), format="YYYY-MM-DD")
+    until = c5.date_input("To", value=date.today(), format="YYYY-MM-DD")
+    limit = c6.number_input("At most rows", min_value=10, max_value=100_000, value=1000, step=100)
+    st.form_submit_button("Show", type="primary")
+
+if isinstance(since, date) and isinstance(until, date) and since > until:
+    st.error("'From' is after 'To'.", icon=":material/error:")
+    st.stop()
+
+flt = AuditFilter(
+    username=None if who == ANY else who,
+    patient_mrn=mrn.strip() or None,
+    action=None if action == ALL else action,
+    since=since if isinstance(since, date) else None,
+    until=until if isinstance(until, date) else None,
+    limit=int(limit),
+)
+with db.read() as session:
+    rows = query_events(session, flt)
+
+st.subheader(f"{len(rows)} events")
+st.dataframe(
+    [
+        {
+            "when": r.occurred_at,
+            "user": r.username,
+            "role": r.role,
+            "action": r.action,
+            "outcome": r.outcome,
+            "patient MRN": r.patient_mrn,
+            "record": f"{r.entity} {r.entity_id}" if r.entity else "",
+            "reason": r.reason,
+            "before": r.before,
+            "after": r.after,
+        }
+        for r in rows
+    ],
+    hide_index=True,
+)
+
+left, right = st.columns(2)
+with left:
+    if st.button("Prepare CSV export", icon=":material/download:"):
+        text, count = export_events(db, actor, dataclasses.replace(flt, limit=None))
+        st.session_state["audit_csv"] = text
+        st.session_state["audit_csv_count"] = count
+    if "audit_csv" in st.session_state:
+        st.download_button(
+            f"Download {st.session_state['audit_csv_count']} events (CSV)",
+            st.session_state["audit_csv"],
+            file_name=f"kdash-audit-{date.today().isoformat()}.csv",
+            mime="text/csv",
+        )
+        st.caption("Cells that a spreadsheet would run as a formula are prefixed with a quote.")
+with right:
+    if st.button("Verify the trail", icon=":material/verified:"):
+        with db.read() as session:
+            checked, problems = verify_chain(session)
+        if problems:
+            st.error(
+                f"The trail is broken: {len(problems)} problem(s) in {checked} events.",
+                icon=":material/gpp_bad:",
+            )
+            st.dataframe([{"event": p.event_id, "problem": p.problem} for p in problems], hide_index=True)
+        else:
+            st.success(f"The trail is intact: {checked} events checked.", icon=":material/verified_user:")
