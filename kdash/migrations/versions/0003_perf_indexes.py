@@ -1,7 +1,7 @@
 """covering indexes for the huddle, the roster and the planner (docs/performance.md)
 
 Revision ID: 0003
-Revises: 0001
+Revises: 0002
 Create Date: 2026-11-24 20:20:00
 
 Each index lets one hot query read only the index, in the order it needs, instead of visiting a table
@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0003"
-down_revision = "0001"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 
