@@ -15,7 +15,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any, cast
 
 from sqlalchemy import ColumnElement, and_, case, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from kdash.db import Database
 from kdash.models import (
@@ -204,42 +204,61 @@ def _recent_scores(session: Session, patient_filter: Any) -> dict[tuple[int, str
     return out
 
 
-def _baselines(
-    session: Session, patient_filter: Any, first_days: dict[int, date]
-) -> dict[tuple[int, str], int]:
+def _baselines(session: Session, patient_filter: Any) -> dict[tuple[int, str], int]:
     """Baseline per patient of the main instrument, as the huddle defines it: the last score on or before
-    the current course's first infusion, else the first score."""
-    rn_first = (
-        func.row_number()
-        .over(
-            partition_by=(Assessment.patient_id, Assessment.instrument),
-            order_by=(Assessment.taken_on, Assessment.id),
-        )
-        .label("rn")
+    the current course's first live infusion, else the first score.
+
+    Two index probes per patient in the database (``ix_assessment_patient_scores``), so one row per
+    patient leaves it rather than every score. A date compares with a datetime as its midnight, so
+    ``taken_on <= first infusion`` is "on or before the day of the first infusion" on both databases.
+    """
+    inst = _main_instrument_sql()
+    current = aliased(Course)
+    current_number = (
+        select(func.max(current.number))
+        .where(current.patient_id == Patient.id)
+        .correlate(Patient)
+        .scalar_subquery()
     )
-    inner = (
-        select(Assessment.patient_id, Assessment.instrument, Assessment.taken_on, Assessment.score, rn_first)
-        .join(Patient, Patient.id == Assessment.patient_id)
+    first_at = (
+        select(func.min(Infusion.scheduled_at))
+        .join(Course, Course.id == Infusion.course_id)
         .where(
-            patient_filter,
-            Assessment.deleted_at.is_(None),
-            Assessment.instrument == _main_instrument_sql(),
+            Course.patient_id == Patient.id,
+            Course.number == current_number,
+            live_infusion_clause(),  # type: ignore[arg-type]
         )
-        .subquery()
+        .correlate(Patient)
+        .scalar_subquery()
     )
-    first: dict[tuple[int, str], int] = {}
-    before: dict[tuple[int, str], tuple[date, int]] = {}
-    # The scores on or before the first infusion are few (baseline and screening); fetch them in one pass.
-    for r in session.connection().execute(select(inner)):
-        key = (r.patient_id, r.instrument)
-        if r.rn == 1:
-            first[key] = r.score
-        day = first_days.get(r.patient_id)
-        if day is not None and r.taken_on <= day:
-            prev = before.get(key)
-            if prev is None or r.taken_on >= prev[0]:
-                before[key] = (r.taken_on, r.score)
-    return {key: (before[key][1] if key in before else score) for key, score in first.items()}
+    # Correlated to the outer patient row explicitly: nested subqueries must not pull ``patient`` into
+    # their own FROM (that would compare with every patient's infusions).
+    scores = (
+        select(Assessment.score)
+        .where(
+            Assessment.patient_id == Patient.id,
+            Assessment.instrument == inst,
+            Assessment.deleted_at.is_(None),
+        )
+        .correlate(Patient)
+    )
+    first = scores.order_by(Assessment.taken_on, Assessment.id).limit(1).scalar_subquery()
+    before = (
+        scores.where(Assessment.taken_on <= first_at)
+        .order_by(Assessment.taken_on.desc(), Assessment.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    rows = session.connection().execute(
+        select(Patient.id, inst.label("instrument"), first.label("first"), before.label("before")).where(
+            patient_filter
+        )
+    )
+    return {
+        (pid, instrument): (before_score if before_score is not None else first_score)
+        for pid, instrument, first_score, before_score in rows
+        if first_score is not None
+    }
 
 
 def _screenings(
@@ -282,8 +301,7 @@ def roster(db: Database, settings: ClinicSettings, today: date, *, flag_days: in
         courses = _current_courses(session, where)
         nexts = _next_infusions(session, where, start)
         scores = _recent_scores(session, where)
-        first_days = {pid: r.first_at.date() for pid, r in courses.items() if r.first_at is not None}
-        baselines = _baselines(session, where, first_days)
+        baselines = _baselines(session, where)
         screenings = _screenings(session, where, settings)
         soon = [pid for pid, at in nexts.items() if at.date() <= today + timedelta(days=flag_days)]
         contexts = load_contexts(session, soon) if soon else {}
