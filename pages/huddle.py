@@ -23,6 +23,17 @@ PATIENT_PAGE = str(Path(__file__).with_name("patient.py"))
 
 
 @st.cache_data(ttl=60, max_entries=30, show_spinner=False)
+def _sheet(_url: str, day: date) -> bytes | None:
+    """The printable huddle sheet (PDF), or None where its fonts are not installed."""
+    from kdash.interchange.huddle_pdf import huddle_pdf
+
+    try:
+        return huddle_pdf(_huddle(_url, day), clinic_name=ui.settings().clinic_name)
+    except OSError:
+        return None
+
+
+@st.cache_data(ttl=60, max_entries=30, show_spinner=False)
 def _huddle(_url: str, day: date) -> Huddle:
     with ui.get_db().read() as session:
         return huddle_for_day(session, day, ui.settings())
@@ -42,10 +53,20 @@ if not huddle.entries:
     )
     st.stop()
 
-c1, c2, c3 = st.columns(3)
+c1, c2, c3, c4 = st.columns(4)
 c1.metric("Infusions", summary.infusions)
 c2.metric("Ready", summary.ready)
 c3.metric("Not ready", summary.not_ready)
+sheet = _sheet(ui.get_db().url, day)
+if sheet is not None:
+    c4.download_button(
+        "Huddle sheet (PDF)",
+        data=sheet,
+        file_name=f"huddle-{day.isoformat()}.pdf",
+        mime="application/pdf",
+        icon=":material/print:",
+        key="huddle_pdf",
+    )
 
 left, right = st.columns([3, 2])
 with left:

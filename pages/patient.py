@@ -367,6 +367,16 @@ with tab_record:
             pair = st.selectbox("Infusion", recordable, format_func=infusion_label, key="f_rec_pick")
             inf = pair[1]
             k = f"f_rec_{inf.id}_"
+            if inf.status is InfusionStatus.SCHEDULED and detail.flags_for == today and detail.ready is False:
+                blocking = [
+                    r.removeprefix("Not ready: ") for r in detail.ready_reasons if r.startswith("Not ready")
+                ]
+                st.warning(
+                    "Not ready to infuse today: "
+                    + "; ".join(ui.md_escape(r) for r in blocking)
+                    + ". Resolve this before dosing.",
+                    icon=":material/warning:",
+                )
             with st.form(f"form_record_{inf.id}", clear_on_submit=False):
                 c1, c2, c3 = st.columns(3)
                 dose = c1.number_input("Dose (mg/kg)", value=inf.dose_mg_per_kg, step=0.05, key=k + "dose")
@@ -525,6 +535,27 @@ with tab_record:
                     on,
                     note=note,
                     done="Suicide-risk review saved.",
+                )
+
+    if actor.can(Action.DELETE_RECORD) and detail.context.assessments:
+        with st.form("form_delete_score", clear_on_submit=False):
+            st.markdown("**Delete a score entered in error** (kept in the record with your reason)")
+            scores = sorted(
+                detail.context.assessments, key=lambda a: (a.taken_on, a.instrument), reverse=True
+            )
+            gone = st.selectbox(
+                "Score",
+                scores,
+                format_func=lambda a: f"{a.taken_on:%Y-%m-%d} · {a.instrument} {a.score}",
+                key="f_del_pick",
+            )
+            reason = st.text_input("Reason", key="f_del_reason")
+            if st.form_submit_button("Delete score"):
+                submit(
+                    clinical.delete_assessment,
+                    gone.id,
+                    reason,
+                    done=f"{gone.instrument} score of {gone.taken_on:%Y-%m-%d} deleted.",
                 )
 
     if actor.can(Action.START_COURSE):

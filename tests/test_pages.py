@@ -102,6 +102,7 @@ def test_huddle_lists_todays_patients_most_urgent_first(clinic_db: tuple[Databas
     assert "Not ready" in body
     assert "4 / 10" in body
     assert charts(at) == 1
+    assert len(at.get("download_button")) == 1  # the printable huddle sheet
 
 
 def test_huddle_other_day_is_empty_with_next_step(clinic_db: tuple[Database, Clinic]) -> None:
@@ -173,6 +174,7 @@ def test_patient_page_shows_flags_and_suggestion(clinic_db: tuple[Database, Clin
     body = text_of(at)
     assert "Suicide risk" in body
     assert "Not ready" in body
+    assert "Not ready to infuse today: PHQ-9 item 9 answered 2" in body
     at = page("patient.py", patient_id=c.ids["trial_pending"])
     assert "Rule's suggestion: **benefit**" in text_of(at)
 
@@ -459,3 +461,19 @@ def test_new_course_form(clinic_db: tuple[Database, Clinic]) -> None:
     submit_form(at, "form_new_course", "Start new course")
     assert "Course 1 is still active" in errors(at)
     assert count(db, Course) == before
+
+
+def test_delete_score_form(clinic_db: tuple[Database, Clinic]) -> None:
+    db, c = clinic_db
+    at = page("patient.py", PROVIDER, patient_id=c.ids["trial_pending"])
+    submit_form(at, "form_delete_score", "Delete score")
+    assert "Reason is required" in errors(at)
+    assert count(db, Assessment, Assessment.deleted_at.is_not(None)) == 0
+    at.text_input(key="f_del_reason").input("entered for the wrong patient")
+    submit_form(at, "form_delete_score", "Delete score")
+    assert not at.exception
+    assert count(db, Assessment, Assessment.deleted_at.is_not(None)) == 1
+    assert "score of" in text_of(at)
+    assert "deleted." in text_of(at)
+    nurse = page("patient.py", NURSE, patient_id=c.ids["trial_pending"])
+    assert not [b for b in nurse.button if "form_delete_score" in (b.key or "")]

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from kdash.auth import Actor, Forbidden
@@ -16,12 +18,13 @@ from kdash.models import (
     AuditEvent,
     Course,
     Infusion,
+    Patient,
     ScreeningDecisionRow,
     ScreeningItem,
     SuicideReview,
 )
 from kdash.services import clinical
-from kdash.vocab import SCREENING_ITEMS, InfusionStatus, ItemClass, Role
+from kdash.vocab import INSTRUMENT_RANGES, SCREENING_ITEMS, InfusionStatus, Instrument, ItemClass, Role
 from tests.clinic_support import NOW, TODAY, Clinic, build_clinic
 
 PROVIDER = Actor("provider", Role.PROVIDER, "Dr A. Demo")
@@ -490,3 +493,111 @@ def test_view_patient_is_audited(clinic: tuple[Database, Clinic]) -> None:
     clinical.record_patient_view(db, VIEWER, c.ids["on_course"], now=NOW)
     [ev] = _events(db, "view_patient")
     assert (ev.username, ev.patient_id) == ("viewer", c.ids["on_course"])
+
+
+def test_two_nurses_booking_the_last_place_at_once(clinic: tuple[Database, Clinic]) -> None:
+    """The cap holds under simultaneous writers: one booking takes infusion 10, the other is refused."""
+    import threading
+
+    db, c = clinic
+    clinical.cancel_infusion(db, NURSE, c.infusions["tenth"], "moved", now=NOW)  # nine live: one place left
+    results: list[object] = []
+    barrier = threading.Barrier(2)
+
+    def book(days: int) -> None:
+        barrier.wait()
+        try:
+            results.append(clinical.book_infusion(db, NURSE, c.courses["full_course"], _at(days, 9), now=NOW))
+        except Refused as exc:
+            results.append(exc)
+
+    threads = [threading.Thread(target=book, args=(d,)) for d in (7, 14)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    booked = [r for r in results if isinstance(r, clinical.Booking)]
+    refused = [r for r in results if isinstance(r, Refused)]
+    assert len(booked) == 1
+    assert booked[0].number == 10
+    assert len(refused) == 1
+    assert "already holds 10 infusions" in str(refused[0])
+    with db.read() as s:
+        live = s.scalar(
+            select(func.count())
+            .select_from(Infusion)
+            .where(
+                Infusion.course_id == c.courses["full_course"],
+                Infusion.status.in_(["scheduled", "completed"]),
+            )
+        )
+    assert live == 10
+
+
+def test_two_bookings_racing_for_the_last_chair(clinic: tuple[Database, Clinic]) -> None:
+    """Chair bookings hold under simultaneous writers: the last free chair goes to one of them."""
+    import threading
+
+    db, c = clinic
+    clinical.record_trial_outcome(db, PROVIDER, c.courses["trial_pending"], "benefit", now=NOW)
+    when = _at(9, 9)
+    with db.write() as s:
+        for chair in range(1, 4):
+            s.add(
+                Infusion(
+                    course_id=c.courses["suicide_risk"],
+                    number=chair + 1,
+                    scheduled_at=when,
+                    chair=chair,
+                    status="scheduled",
+                )
+            )
+    results: list[object] = []
+    barrier = threading.Barrier(2)
+
+    def book(course_id: int) -> None:
+        barrier.wait()
+        try:
+            results.append(clinical.book_infusion(db, NURSE, course_id, when, now=NOW))
+        except Refused as exc:
+            results.append(exc)
+
+    threads = [threading.Thread(target=book, args=(c.courses[k],)) for k in ("on_course", "trial_pending")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    booked = [r for r in results if isinstance(r, clinical.Booking)]
+    refused = [r for r in results if isinstance(r, Refused)]
+    assert [b.chair for b in booked] == [4]
+    assert len(refused) == 1
+    assert "All 4 chairs are taken" in str(refused[0])
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    instrument=st.sampled_from([i for i in Instrument if i is not Instrument.PHQ9]),
+    score=st.integers(min_value=-5, max_value=100),
+    days_ago=st.integers(min_value=0, max_value=3000),
+)
+def test_score_saved_exactly_when_inside_its_range(
+    sqlite_db: Database, instrument: Instrument, score: int, days_ago: int
+) -> None:
+    """Property: a score is stored if and only if it lies in its instrument's published range."""
+    with sqlite_db.read() as s:
+        pid = s.scalar(select(Patient.id).limit(1))
+    if pid is None:
+        pid = build_clinic(sqlite_db).ids["on_course"]
+    low, high = INSTRUMENT_RANGES[instrument]
+    taken = TODAY - timedelta(days=days_ago)
+    if low <= score <= high:
+        aid = clinical.record_assessment(
+            sqlite_db, NURSE, pid, instrument.value, score, taken, reason="re-entry", now=NOW
+        )
+        with sqlite_db.read() as s:
+            assert s.get(Assessment, aid).score == score  # type: ignore[union-attr]
+    else:
+        with pytest.raises(ValidationError, match=f"{instrument.value} score {score} is outside its range"):
+            clinical.record_assessment(
+                sqlite_db, NURSE, pid, instrument.value, score, taken, reason="re-entry", now=NOW
+            )

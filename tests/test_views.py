@@ -100,3 +100,22 @@ def test_search_patients(clinic: tuple[Database, Clinic]) -> None:
     ]
     assert [label for _, label in views.search_patients(db, "Sam Ellery")] == ["Ellery, Sam · D0005"]
     assert views.search_patients(db, "nobody") == []
+
+
+@pytest.mark.slow
+def test_roster_of_five_thousand_patients_stays_fast(sqlite_db: Database) -> None:
+    """The roster aggregates in a handful of queries: 5,000 demo patients in a few seconds at most."""
+    import time
+    from datetime import date
+
+    from kdash import demo
+
+    demo.load(sqlite_db, demo.generate(5000, 7, date.today()))
+    start = time.perf_counter()
+    rows = views.roster(sqlite_db, DEFAULT_SETTINGS, date.today())
+    elapsed = time.perf_counter() - start
+    assert len(rows) > 1000
+    assert elapsed < 4.0, f"roster took {elapsed:.2f} s"
+    start = time.perf_counter()
+    views.screening_queue(sqlite_db, DEFAULT_SETTINGS, date.today())
+    assert time.perf_counter() - start < 4.0
