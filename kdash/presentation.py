@@ -183,7 +183,8 @@ def csv_bytes(frame: pd.DataFrame) -> bytes:
             return escape_formula(value)
         return value
 
-    return frame.map(cell).to_csv(index=False).encode("utf-8")
+    text: str = frame.map(cell).to_csv(index=False)
+    return text.encode("utf-8")
 
 
 def trend_frame(points: Sequence[tuple[str, date, int]]) -> pd.DataFrame:
