@@ -11,6 +11,7 @@ from typing import Any
 
 import pandas as pd
 
+from kdash.interchange.cells import escape_formula
 from kdash.services.views import CourseRow, QueueRow, RosterRow
 from kdash.vocab import MAX_INFUSIONS_PER_COURSE, FlagCode, Indication
 
@@ -169,3 +170,23 @@ def courses_frame(rows: Sequence[CourseRow]) -> pd.DataFrame:
             "Expected end",
         ],
     )
+
+
+def csv_bytes(frame: pd.DataFrame) -> bytes:
+    """A table as CSV for download: text cells that a spreadsheet would run as a formula are neutralised
+    (OWASP CSV injection), lists (sparkline series) written as space-separated numbers."""
+
+    def cell(value: Any) -> Any:
+        if isinstance(value, list | tuple):
+            return " ".join(str(v) for v in value)
+        if isinstance(value, str):
+            return escape_formula(value)
+        return value
+
+    text: str = frame.map(cell).to_csv(index=False)
+    return text.encode("utf-8")
+
+
+def trend_frame(points: Sequence[tuple[str, date, int]]) -> pd.DataFrame:
+    """A patient's scores as a table: instrument, date, score (oldest first)."""
+    return pd.DataFrame([{"Instrument": i, "Date": d, "Score": s} for i, d, s in points])

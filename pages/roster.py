@@ -13,7 +13,7 @@ from kdash.auth import Action
 
 actor = ui.guard(Action.VIEW_CLINICAL)
 
-from kdash.presentation import filter_roster, indication_label, roster_frame, words  # noqa: E402
+from kdash.presentation import csv_bytes, filter_roster, indication_label, roster_frame, words  # noqa: E402
 from kdash.services.views import RosterRow, roster  # noqa: E402
 from kdash.vocab import MAX_INFUSIONS_PER_COURSE, Indication, ScreeningStatus, values  # noqa: E402
 
@@ -93,6 +93,15 @@ st.dataframe(
         "Course": st.column_config.NumberColumn("Course", format="%d"),
         "Flags": st.column_config.TextColumn("Flags", help="Huddle flags for a booking in the next 14 days"),
     },
+)
+
+st.download_button(
+    f"Download the {len(matching)} matching patients (CSV)",
+    data=csv_bytes(roster_frame(matching).drop(columns=["patient_id", "urgent"])),
+    file_name=f"kdash-roster-{date.today():%Y-%m-%d}.csv",
+    mime="text/csv",
+    key="roster_download",
+    icon=":material/download:",
 )
 
 o1, o2 = st.columns([3, 1])

@@ -14,7 +14,7 @@ actor = ui.guard(Action.VIEW_CLINICAL)
 import pandas as pd  # noqa: E402
 
 from kdash import charts  # noqa: E402
-from kdash.presentation import indication_label  # noqa: E402
+from kdash.presentation import csv_bytes, indication_label, trend_frame  # noqa: E402
 from kdash.services import views  # noqa: E402
 from kdash.services.clinical import record_patient_view  # noqa: E402
 
@@ -69,6 +69,18 @@ with tab_patient:
             "score that would count as response, and remission where the instrument defines one. "
             "Triangles: completed infusions."
         )
+        if trend.instruments:
+            st.download_button(
+                "Download these scores (CSV)",
+                data=csv_bytes(
+                    trend_frame([(i.instrument, d, v) for i in trend.instruments for d, v in i.points])
+                ),
+                file_name=f"kdash-scores-{trend.patient.mrn}.csv",
+                mime="text/csv",
+                key="trends_download_patient",
+                icon=":material/download:",
+                help="Each chart's camera button saves it as a PNG picture.",
+            )
 
 with tab_clinic:
     rows = _roster(db.url, date.today())
@@ -92,18 +104,24 @@ with tab_clinic:
         st.plotly_chart(charts.rates(stats, "indication"), key="trends_rates_indication")
         st.plotly_chart(charts.rates(stats, "infusions"), key="trends_rates_infusions")
         st.plotly_chart(charts.change_distribution(stats), key="trends_changes")
-        st.dataframe(
-            pd.DataFrame(
-                [
-                    {
-                        "Indication": r.group,
-                        "Patients": r.patients,
-                        "Responders %": round(r.response_rate),
-                        "Remission %": None if r.remission_rate is None else round(r.remission_rate),
-                    }
-                    for r in stats.by_indication
-                ]
-            ),
-            hide_index=True,
-            key="trends_rates_table",
+        rates_table = pd.DataFrame(
+            [
+                {
+                    "Indication": r.group,
+                    "Patients": r.patients,
+                    "Responders %": round(r.response_rate),
+                    "Remission %": None if r.remission_rate is None else round(r.remission_rate),
+                }
+                for r in stats.by_indication
+            ]
+        )
+        st.dataframe(rates_table, hide_index=True, key="trends_rates_table")
+        st.download_button(
+            "Download the rates by indication (CSV)",
+            data=csv_bytes(rates_table),
+            file_name=f"kdash-outcomes-{date.today():%Y-%m-%d}.csv",
+            mime="text/csv",
+            key="trends_download_rates",
+            icon=":material/download:",
+            help="Each chart's camera button saves it as a PNG picture.",
         )

@@ -3,16 +3,12 @@
 Import the fixtures into a test module (``from tests.browser_support import *`` style, or by name) and
 mark the tests ``browser``. One server per test module (module-scoped), on a free port, with its output
 in a temporary file (a pipe nobody reads fills up and hangs the server), ready when ``/_stcore/health``
-answers ``ok``. Screenshots go under ``test-artifacts/`` (git-ignored).
-
-Where ``app.py`` names a page file that is not in this checkout yet, the server runs from a temporary
-copy of ``app.py`` and ``pages/`` with a placeholder for each missing page, so the clinical journeys can
-run before every page of the menu exists.
+answers ``ok``. Screenshots go under ``test-artifacts/`` (git-ignored). The server runs from the
+repository root, as in production, so ``.streamlit/config.toml`` applies in the browser too.
 """
 
 from __future__ import annotations
 
-import ast
 import os
 import shutil
 import socket
@@ -41,46 +37,11 @@ CHROMIUM_ARGS = [
 IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 STARTUP_SECONDS = 60
 
-PLACEHOLDER_PAGE = '''"""Placeholder for a page not in this checkout (browser tests only)."""
-import streamlit as st
-
-from kdash import ui
-
-ui.guard()
-st.info("This page is not part of this build.")
-'''
-
 
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-def _pages_named_in_app(app: Path) -> list[str]:
-    """The page file names app.py passes to its ``_page(...)`` helper."""
-    names = []
-    for node in ast.walk(ast.parse(app.read_text())):
-        if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "_page" and node.args:
-            first = node.args[0]
-            if isinstance(first, ast.Constant) and isinstance(first.value, str):
-                names.append(first.value)
-    return names
-
-
-def app_dir(workdir: Path) -> Path:
-    """The repository root, or a staged copy with placeholders where pages are missing."""
-    missing = [n for n in _pages_named_in_app(ROOT / "app.py") if not (ROOT / "pages" / n).exists()]
-    if not missing:
-        return ROOT
-    staged = workdir / "app"
-    (staged / "pages").mkdir(parents=True)
-    shutil.copy(ROOT / "app.py", staged / "app.py")
-    for page in (ROOT / "pages").glob("*.py"):
-        shutil.copy(page, staged / "pages" / page.name)
-    for name in missing:
-        (staged / "pages" / name).write_text(PLACEHOLDER_PAGE)
-    return staged
 
 
 @dataclass
@@ -94,7 +55,6 @@ class Server:
 def start_server(db_url: str, workdir: Path) -> Server:
     """Start ``streamlit run app.py`` on a free port against ``db_url`` and wait until it is healthy."""
     port = free_port()
-    folder = app_dir(workdir)
     log = workdir / "streamlit.log"
     env = {
         **os.environ,
@@ -110,7 +70,7 @@ def start_server(db_url: str, workdir: Path) -> Server:
         "--server.fileWatcherType", "none",
     ]  # fmt: skip
     with log.open("wb") as out:
-        process = subprocess.Popen(cmd, cwd=folder, env=env, stdout=out, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + STARTUP_SECONDS
     while time.monotonic() < deadline:

@@ -59,7 +59,15 @@ def seed_patient(
     return patient.id, course_id
 
 
-def seed_cleared_patient(session: Session, mrn: str, *, trial_given_on: object = None) -> int:
+def seed_cleared_patient(
+    session: Session,
+    mrn: str,
+    first: str = "Test",
+    last: str = "Patient",
+    *,
+    escort: str | None = None,
+    trial_given_on: object = None,
+) -> int:
     """A patient with a cleared screening and an active course; returns the course id.
 
     With ``trial_given_on`` (a datetime) the trial infusion is completed then, chair 1, and the
@@ -71,7 +79,7 @@ def seed_cleared_patient(session: Session, mrn: str, *, trial_given_on: object =
     from kdash.models import Infusion, ScreeningDecisionRow, ScreeningItem
     from kdash.vocab import SCREENING_ITEMS, InfusionStatus, ItemClass, ScreeningDecision, TrialOutcome
 
-    patient_id, course_id = seed_patient(session, mrn)
+    patient_id, course_id = seed_patient(session, mrn, first, last, escort=escort)
     assert course_id is not None
     on = date(2026, 11, 2)
     for code, (_, cls, _) in SCREENING_ITEMS.items():

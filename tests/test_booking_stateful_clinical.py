@@ -1,12 +1,13 @@
-"""The clinic's own booking service in any order of book, record, cancel and amend (state machine).
+"""The clinic's booking service in any order of book, record, cancel and amend (state machine).
 
-Like tests/test_booking_stateful.py, but through ``kdash.services.clinical`` — the functions the pages
-call — which picks the chair itself and also keeps a patient's infusions at least
-``min_days_between_infusions`` apart. A model predicts every answer: a booking is accepted exactly
-when the course has fewer than ten live infusions, the patient has no live infusion too close, and a
-chair is free for the whole chair time (the lowest free chair is the one given). After every step the
-database holds at most ten live infusions per course with unique numbers, and no chair is booked twice
-at overlapping times. Two chairs make clashes frequent.
+Through ``kdash.services.clinical`` — the functions the pages call — booking either the earliest free
+chair or a chair asked for (``chair=``); a patient's infusions stay ``min_days_between_infusions``
+apart. A model predicts every answer: a booking is accepted exactly when the course has fewer than ten
+live infusions, the patient has no live infusion too close, and a chair (the one asked for, or else
+any) is free for the whole chair time (without a chair asked for, the lowest free chair is the one
+given). After every step the database holds at most ten live infusions per course with unique numbers
+from 1 to 10, and no chair is booked twice at overlapping times; a cancelled infusion frees its number
+and its chair (CLINICAL.md decision). Two chairs make clashes frequent.
 """
 
 from __future__ import annotations
@@ -147,6 +148,38 @@ class ClinicalBookingMachine(RuleBasedStateMachine):
         self.model[booking.infusion_id] = Model(course, when, booking.chair, "scheduled")
         return int(booking.infusion_id)
 
+    @rule(
+        target=infusions,
+        patient=st.integers(0, PATIENTS - 1),
+        day=st.sampled_from(WEEKDAYS),
+        half_hours=st.integers(0, 6),
+        chair=st.integers(1, CHAIRS),
+    )
+    def book_in_chair(self, patient: int, day: datetime, half_hours: int, chair: int) -> int:
+        """The front desk asks for a chair: booked only if that chair is free for the whole chair time."""
+        course = self.courses[patient]
+        when = day + timedelta(hours=8, minutes=30 * half_hours)
+        mine = [m for m in self._live() if m.course == course]
+        too_close = any(abs((m.when.date() - when.date()).days) < MIN_DAYS for m in mine)
+        chair_free = chair in self._free_chairs(when)
+        expect_ok = len(mine) < MAX_INFUSIONS_PER_COURSE and not too_close and chair_free
+        try:
+            booking = clinical.book_infusion(self.db, NURSE, course, when, now=BOOKED_AT, chair=chair)
+        except Refused as exc:
+            refusal = str(exc)
+            assert not expect_ok, f"refused although allowed: {refusal}"
+            if len(mine) < MAX_INFUSIONS_PER_COURSE and not too_close:
+                assert f"Chair {chair} is taken" in refusal
+            event(
+                "chair refused: "
+                + ("cap" if len(mine) >= MAX_INFUSIONS_PER_COURSE else "spacing" if too_close else "chair")
+            )
+            return -1
+        assert expect_ok, "accepted although the cap, the spacing or the chair forbid it"
+        assert booking.chair == chair
+        self.model[booking.infusion_id] = Model(course, when, chair, "scheduled")
+        return int(booking.infusion_id)
+
     @rule(infusion=infusions)
     def record_given(self, infusion: int) -> None:
         if infusion < 0 or self.model[infusion].status != "scheduled":
@@ -191,6 +224,7 @@ class ClinicalBookingMachine(RuleBasedStateMachine):
             numbers = [r.number for r in rows if r.course_id == course]
             assert len(numbers) <= MAX_INFUSIONS_PER_COURSE
             assert len(numbers) == len(set(numbers))
+            assert all(1 <= n <= MAX_INFUSIONS_PER_COURSE for n in numbers)
         for chair in range(1, CHAIRS + 1):
             starts = sorted(r.scheduled_at for r in rows if r.chair == chair)
             assert all(b - a >= SPAN for a, b in itertools.pairwise(starts))

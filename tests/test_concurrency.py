@@ -1,9 +1,10 @@
 """Many people booking at once: the ten-per-course cap and chair bookings hold on both databases.
 
-Each writer is a thread with its own session (as each browser session of the app is). They start
-together behind a barrier; afterwards the database must hold no eleventh live infusion, no chair booked
-twice for overlapping chair time, every accepted booking (no write lost), and every refused writer must
-have been told why in words.
+Every writer books through the clinic's booking service (``kdash.services.clinical.book_infusion``),
+asking for the chair it wants (``chair=``). Each writer is a thread with its own session (as each
+browser session of the app is). They start together behind a barrier; afterwards the database must
+hold no eleventh live infusion, no chair booked twice for overlapping chair time, every accepted
+booking (no write lost), and every refused writer must have been told why in words.
 """
 
 from __future__ import annotations
@@ -22,13 +23,15 @@ from kdash.auth import Actor
 from kdash.db import Database
 from kdash.errors import Refused
 from kdash.models import AuditEvent, Infusion
-from kdash.services import booking_core
-from kdash.services.booking_core import Booking, add_infusion
+from kdash.services.clinical import Booking, book_infusion
+from kdash.services.locks import retry_lost_race
 from kdash.settings import DEFAULT_SETTINGS
 from kdash.vocab import LIVE_INFUSION_STATUSES, MAX_INFUSIONS_PER_COURSE, Role
-from tests.helpers import seed_patient
+from tests.helpers import seed_cleared_patient
 
 SCHEDULER = Actor("sched.kim", Role.SCHEDULER)
+NOW = datetime(2026, 11, 30, 7, 0)  # "now" when booking: a Monday morning before every slot below
+TRIAL_GIVEN = datetime(2026, 11, 27, 9, 0)  # the trial (benefit) was given the Friday before
 MONDAY = datetime(2026, 12, 7, 8, 0)
 WRITERS = 24
 
@@ -81,41 +84,48 @@ def _assert_no_chair_overlap(rows: list[Infusion]) -> None:
 
 
 def _slot(i: int) -> tuple[datetime, int]:
-    """Distinct, non-overlapping slots: chairs 1-4, two-hour starts, across the week."""
-    day, rest = divmod(i, 4 * 5)
-    hour, chair = divmod(rest, 4)
-    return MONDAY + timedelta(days=day, hours=2 * hour), chair + 1
+    """Distinct slots two days apart or more (the spacing rule), on open weekdays, chairs 1-4 in turn."""
+    day = MONDAY
+    for _ in range(i):
+        day += timedelta(days=3 if day.weekday() == 4 else 2)  # Mon, Wed, Fri, Mon, ...
+    return day + timedelta(hours=2 * (i % 4)), 1 + i % 4
 
 
 def test_twenty_four_writers_on_one_course_book_exactly_ten(db: Database) -> None:
     with db.write() as s:
-        _, course_id = seed_patient(s, "MRN-RACE-1")
-    assert course_id is not None
+        course_id = seed_cleared_patient(s, "MRN-RACE-1", trial_given_on=TRIAL_GIVEN)
     jobs = [
-        (lambda when=when, chair=chair: add_infusion(db, SCHEDULER, course_id, when, chair, DEFAULT_SETTINGS))
+        (lambda when=when, chair=chair: book_infusion(db, SCHEDULER, course_id, when, now=NOW, chair=chair))
         for when, chair in (_slot(i) for i in range(WRITERS))
     ]
     booked, errors = _race(jobs)
 
-    assert len(booked) == MAX_INFUSIONS_PER_COURSE
-    assert len(errors) == WRITERS - MAX_INFUSIONS_PER_COURSE
+    # The trial counts toward ten: nine writers win, and the course holds exactly ten live infusions.
+    assert len(booked) == MAX_INFUSIONS_PER_COURSE - 1
+    assert len(errors) == WRITERS - len(booked)
     assert all(isinstance(e, Refused) and "already holds 10 infusions" in str(e) for e in errors), errors
     live = _live(db)
     assert sorted(r.number for r in live) == list(range(1, MAX_INFUSIONS_PER_COURSE + 1))
     # No write lost: every booking a writer was told about is in the database, and nothing else.
-    assert sorted(b.infusion_id for b in booked) == sorted(r.id for r in live)
+    assert sorted(b.infusion_id for b in booked) == sorted(r.id for r in live if r.number > 1)
     with db.read() as s:
-        audited = sorted(s.scalars(select(AuditEvent.entity_id).where(AuditEvent.action == "book_infusion")))
+        audited = sorted(
+            s.scalars(
+                select(AuditEvent.entity_id).where(
+                    AuditEvent.action == "book_infusion", AuditEvent.outcome == "ok"
+                )
+            )
+        )
     assert audited == sorted(b.infusion_id for b in booked)
 
 
 def test_twenty_writers_on_one_chair_never_double_book(db: Database) -> None:
     """Twenty patients want chair 1 on one morning at half-hour steps: only non-overlapping ones win."""
     with db.write() as s:
-        courses = [seed_patient(s, f"MRN-CHAIR-{i:02d}")[1] for i in range(20)]
+        courses = [seed_cleared_patient(s, f"MRN-CHAIR-{i:02d}") for i in range(20)]
     starts = [MONDAY + timedelta(minutes=30 * (i % 10)) for i in range(20)]  # 08:00-12:30, twice each
     jobs = [
-        (lambda c=c, when=when: add_infusion(db, SCHEDULER, c, when, 1, DEFAULT_SETTINGS))
+        (lambda c=c, when=when: book_infusion(db, SCHEDULER, c, when, now=NOW, chair=1))
         for c, when in zip(courses, starts, strict=True)
     ]
     booked, errors = _race(jobs)
@@ -132,16 +142,14 @@ def test_twenty_writers_on_one_chair_never_double_book(db: Database) -> None:
 def test_mixed_writers_keep_every_invariant(db: Database) -> None:
     """Two courses, two chairs, overlapping times: cap, numbers and chairs all hold together."""
     with db.write() as s:
-        c1 = seed_patient(s, "MRN-MIX-1")[1]
-        c2 = seed_patient(s, "MRN-MIX-2")[1]
+        c1 = seed_cleared_patient(s, "MRN-MIX-1", trial_given_on=TRIAL_GIVEN)
+        c2 = seed_cleared_patient(s, "MRN-MIX-2", trial_given_on=TRIAL_GIVEN + timedelta(hours=2))
     jobs: list[Callable[[], Booking]] = []
     for i in range(30):
         course = c1 if i % 3 else c2
         when = MONDAY + timedelta(days=i % 5, minutes=60 * (i % 4))
         chair = 1 + i % 2
-        jobs.append(
-            lambda c=course, w=when, ch=chair: add_infusion(db, SCHEDULER, c, w, ch, DEFAULT_SETTINGS)
-        )
+        jobs.append(lambda c=course, w=when, ch=chair: book_infusion(db, SCHEDULER, c, w, now=NOW, chair=ch))
     booked, errors = _race(jobs)
 
     assert all(isinstance(e, Refused) for e in errors), errors
@@ -151,7 +159,7 @@ def test_mixed_writers_keep_every_invariant(db: Database) -> None:
         numbers = [r.number for r in live if r.course_id == course]
         assert len(numbers) <= MAX_INFUSIONS_PER_COURSE
         assert len(numbers) == len(set(numbers))
-    assert sorted(b.infusion_id for b in booked) == sorted(r.id for r in live)
+    assert sorted(b.infusion_id for b in booked) == sorted(r.id for r in live if r.number > 1)
 
 
 class _Orig(Exception):
@@ -169,7 +177,7 @@ def _integrity(sqlstate: str) -> IntegrityError:
     [_integrity("23505"), OperationalError("UPDATE ...", {}, _Orig("40001"))],
     ids=["unique_violation", "serialization_failure"],
 )
-def test_a_lost_race_is_retried_once_then_reported(exc: Exception, sqlite_db: Database) -> None:
+def test_a_lost_race_is_retried_once_then_reported(exc: Exception) -> None:
     calls: list[int] = []
 
     def flaky_then_ok() -> str:
@@ -178,19 +186,19 @@ def test_a_lost_race_is_retried_once_then_reported(exc: Exception, sqlite_db: Da
             raise exc
         return "booked"
 
-    assert booking_core._with_retry(sqlite_db, flaky_then_ok) == "booked"
+    assert retry_lost_race(flaky_then_ok) == "booked"
     assert len(calls) == 2
 
     def always_loses() -> Any:
         raise exc
 
     with pytest.raises(Refused, match="saved at the same moment"):
-        booking_core._with_retry(sqlite_db, always_loses)
+        retry_lost_race(always_loses)
 
 
-def test_other_database_errors_are_not_swallowed(sqlite_db: Database) -> None:
+def test_other_database_errors_are_not_swallowed() -> None:
     def broken() -> Any:
         raise _integrity("23503")  # foreign key violation: a bug, not a race
 
     with pytest.raises(IntegrityError):
-        booking_core._with_retry(sqlite_db, broken)
+        retry_lost_race(broken)

@@ -1,6 +1,6 @@
 """Random and hostile input at every door: a clear refusal or a safe stored value, never a crash.
 
-Doors: the ``users`` command line, the login, the settings service and the booking core. Clinical forms
+Doors: the ``users`` command line, the login, the settings service and the booking service. Clinical forms
 get the same treatment in their own tests as they land. "Clear" means a message for the user: a
 :class:`ValueError`/``ValidationError``/:class:`Refused`/:class:`LoginError`, or a non-zero exit with
 ``error:`` on stderr, never a traceback or a database exception.
@@ -28,11 +28,11 @@ from kdash.db import Database, dispose_engines, make_engine, open_database
 from kdash.errors import Refused, ValidationError
 from kdash.migrate import upgrade
 from kdash.models import Infusion, User
-from kdash.services.booking_core import add_infusion
+from kdash.services.clinical import book_infusion
 from kdash.services.settings_admin import update_setting
 from kdash.settings import DEFAULT_SETTINGS, describe
 from kdash.vocab import Role
-from tests.helpers import seed_patient
+from tests.helpers import seed_cleared_patient
 
 HOSTILE_STRINGS = [
     "=cmd|' /C calc'!A0",
@@ -72,7 +72,7 @@ def _template() -> Path:
         upgrade(engine)
         db = Database(engine=engine)
         with db.write() as s:
-            seed_patient(s, "MRN-HOST-1")
+            seed_cleared_patient(s, "MRN-HOST-1")  # course 1: cleared screening, trial not yet booked
         engine.dispose()
     return path
 
@@ -179,6 +179,10 @@ def test_settings_with_hostile_values_are_validated(key: str, raw: Any, fresh_db
         assert not isinstance(stored, bool)
 
 
+#: "Now" for the booking doors: a Monday morning (every booking before it is in the past).
+BOOKED_AT = datetime(2026, 11, 30, 7, 0)
+
+
 @FAST
 @given(
     course=st.one_of(st.integers(-5, 5), st.integers(min_value=10**12, max_value=10**18)),
@@ -190,12 +194,13 @@ def test_booking_with_hostile_values_refuses_clearly(
 ) -> None:
     db = open_database(fresh_db_url)
     try:
-        booking = add_infusion(db, Actor("sched", Role.SCHEDULER), course, when, chair, DEFAULT_SETTINGS)
-    except (Refused, LookupError) as exc:
+        booking = book_infusion(db, Actor("sched", Role.SCHEDULER), course, when, now=BOOKED_AT, chair=chair)
+    except (Refused, ValidationError, LookupError) as exc:
         message = str(exc)
         assert message
         return
     start = booking.scheduled_at
+    assert booking.chair == chair
     assert 1 <= booking.chair <= DEFAULT_SETTINGS.chairs
     assert DEFAULT_SETTINGS.open_hour <= start.hour
     closing = start.replace(hour=DEFAULT_SETTINGS.close_hour % 24, minute=0, second=0, microsecond=0)
@@ -203,13 +208,34 @@ def test_booking_with_hostile_values_refuses_clearly(
 
 
 @pytest.mark.parametrize("bad", ["2026-12-07", 20261207, None, 1.5, "chair"])
-def test_booking_with_wrong_types_refuses_clearly(bad: Any, fresh_db_url: str) -> None:
+def test_booking_with_a_wrong_time_type_refuses_clearly(bad: Any, fresh_db_url: str) -> None:
     db = open_database(fresh_db_url)
     sched = Actor("sched", Role.SCHEDULER)
-    with pytest.raises(Refused):
-        add_infusion(db, sched, 1, bad, 1, DEFAULT_SETTINGS)  # type: ignore[arg-type]
-    with pytest.raises(Refused):
-        add_infusion(db, sched, 1, datetime(2026, 12, 7, 9), bad, DEFAULT_SETTINGS)  # type: ignore[arg-type]
+    with pytest.raises(ValidationError, match="Date and time of the infusion are missing"):
+        book_infusion(db, sched, 1, bad, now=BOOKED_AT, chair=1)
+    with db.read() as s:
+        assert s.scalars(select(Infusion)).all() == []
+
+
+@pytest.mark.parametrize(
+    ("bad", "refusal"),
+    [
+        ("2026-12-07", ValidationError),
+        (1.5, ValidationError),
+        ("chair", ValidationError),
+        (True, ValidationError),
+        (20261207, Refused),
+        (0, Refused),
+    ],
+)
+def test_booking_with_a_wrong_chair_refuses_clearly(
+    bad: Any, refusal: type[Exception], fresh_db_url: str
+) -> None:
+    """A chair is a chair number of the clinic; None (no chair asked for) means the earliest free one."""
+    db = open_database(fresh_db_url)
+    sched = Actor("sched", Role.SCHEDULER)
+    with pytest.raises(refusal, match="[Cc]hair"):
+        book_infusion(db, sched, 1, datetime(2026, 12, 7, 9), now=BOOKED_AT, chair=bad)
     with db.read() as s:
         assert s.scalars(select(Infusion)).all() == []
 
@@ -222,8 +248,7 @@ def _run_phi_workload(
     db = open_database(url)
     names = ["Philomena", "Quartermaine", "Escortina"]
     with db.write() as s:
-        _, course = seed_patient(s, "MRN-PHI-90210", names[0], names[1], escort=names[2])
-    assert course is not None
+        course = seed_cleared_patient(s, "MRN-PHI-90210", names[0], names[1], escort=names[2])
     out = tmp_path / "audit.csv"
     for argv in (
         ["audit", "export", "--out", str(out), "--patient", "MRN-PHI-90210"],
@@ -235,9 +260,9 @@ def _run_phi_workload(
         assert code == 0
     sched = Actor("sched", Role.SCHEDULER)
     when = datetime(2026, 12, 7, 9)
-    add_infusion(db, sched, course, when, 1, DEFAULT_SETTINGS)
+    book_infusion(db, sched, course, when, now=BOOKED_AT, chair=1)
     with pytest.raises(Refused):
-        add_infusion(db, sched, course, when, 1, DEFAULT_SETTINGS)
+        book_infusion(db, sched, course, when, now=BOOKED_AT, chair=1)
     return ["MRN-PHI-90210", *names]
 
 

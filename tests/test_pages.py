@@ -477,3 +477,20 @@ def test_delete_score_form(clinic_db: tuple[Database, Clinic]) -> None:
     assert "deleted." in text_of(at)
     nurse = page("patient.py", NURSE, patient_id=c.ids["trial_pending"])
     assert not [b for b in nurse.button if "form_delete_score" in (b.key or "")]
+
+
+def test_roster_download_is_the_filtered_roster_as_csv(clinic_db: tuple[Database, Clinic]) -> None:
+    at = page("roster.py")
+    at.text_input(key="roster_search").input("brook").run()
+    download = at.get("download_button")
+    assert len(download) == 1
+    assert "Download the 1 matching patients (CSV)" in download[0].proto.label
+
+
+def test_trends_offer_score_and_rates_downloads(clinic_db: tuple[Database, Clinic]) -> None:
+    _, clinic = clinic_db
+    at = page("trends.py", patient_id=clinic.ids["on_course"])
+    assert not at.exception
+    labels = [d.proto.label for d in at.get("download_button")]
+    assert "Download these scores (CSV)" in labels
+    assert "Download the rates by indication (CSV)" in labels

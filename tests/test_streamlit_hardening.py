@@ -16,6 +16,8 @@ from pathlib import Path
 import pytest
 from packaging.version import Version
 
+from tests.apptest_support import app_page_files
+
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = sorted((ROOT / "pages").glob("*.py"))
 
@@ -100,6 +102,14 @@ def test_every_page_starts_with_the_guard(page: Path) -> None:
     assert func.attr == "guard"
     assert isinstance(func.value, ast.Name)
     assert func.value.id == "ui"
+
+
+def test_every_page_named_in_app_exists() -> None:
+    """The navigation names only page files that are there: a missing one would break the menu."""
+    named = app_page_files()
+    assert len(named) >= 5
+    missing = [name for name in named if not (ROOT / "pages" / name).is_file()]
+    assert missing == [], f"app.py names pages that do not exist: {missing}"
 
 
 def test_every_test_named_in_the_security_document_exists() -> None:

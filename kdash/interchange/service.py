@@ -11,12 +11,13 @@ from datetime import datetime, tzinfo
 from pathlib import Path
 
 from kdash.audit import record
-from kdash.auth import SYSTEM, Action, Actor, require
+from kdash.auth import SYSTEM, Action, Actor
 from kdash.db import Database
 from kdash.interchange import cells
 from kdash.interchange.csv_import import Parsed, read_folder
 from kdash.interchange.rows import ImportRefused, Problem
 from kdash.interchange.store import Summary, apply, check, load_stored
+from kdash.services.guard import authorize
 from kdash.storage.settings_repo import load_settings
 from kdash.vocab import AssessmentSource
 
@@ -41,7 +42,7 @@ def import_path(
     progress: Callable[[str, int], None] | None = None,
 ) -> Summary:
     """Import a folder of CSV files or a FHIR Bundle (``*.json``); raises :class:`ImportRefused`."""
-    require(actor, Action.IMPORT)
+    authorize(db, actor, Action.IMPORT)
     zone = clinic_zone(db)
     if path.is_dir():
         parsed = read_folder(path, zone, progress)
@@ -96,7 +97,7 @@ def export_csv(
     """Write every current record as the import's CSV files in ``folder``; the export is audited."""
     from kdash.interchange.csv_export import tables, write_tables
 
-    require(actor, Action.EXPORT)
+    authorize(db, actor, Action.EXPORT)
     with db.write() as session:
         data = tables(session)
         counts = write_tables(folder, data)
@@ -110,7 +111,7 @@ def export_fhir(
     """Write every current record as one FHIR R4 transaction Bundle; returns resources per type."""
     from kdash.interchange.fhir_export import bundle_json
 
-    require(actor, Action.EXPORT)
+    authorize(db, actor, Action.EXPORT)
     zone = clinic_zone(db)
     with db.write() as session:
         text, counts = bundle_json(session, zone)

@@ -8,33 +8,35 @@ since the plan was drawn. If any slot fails, nothing is booked and the error nam
 
 Simultaneous bookings: on SQLite every write starts with ``BEGIN IMMEDIATE`` (the second writer waits and
 then sees the first one's rows); on PostgreSQL the course row and the clinic days are locked first
-(:mod:`kdash.services.locks`). The schema's partial unique indexes stay the last line of defence.
+(:mod:`kdash.services.locks`). The schema's partial unique indexes stay the last line of defence; a writer
+that loses the race there is retried once, then told that nothing was booked. Each slot is judged by the
+same check as a single booking (:mod:`kdash.services.slots`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, time
 
-from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from kdash import audit
-from kdash.auth import Action, Actor, require
+from kdash.auth import Action, Actor
 from kdash.db import Database
 from kdash.errors import NotFound, Refused
-from kdash.models import Course, Infusion, live_infusion_clause
-from kdash.planner import Booking, ClinicCalendar, Plan, PlannedSlot, plan_course
+from kdash.models import Course, Infusion
+from kdash.planner import Plan, PlannedSlot, plan_course
 from kdash.planning.cadence import WEEKDAY_NAMES, Cadence
 from kdash.rules.course import TRIAL_NUMBER, can_add_infusion, next_free_number
 from kdash.rules.screening import rescreen_due
-from kdash.services.locks import lock_course, lock_days
+from kdash.services.guard import authorize
+from kdash.services.locks import LostRace, is_lost_race, lock_course, lock_days, retry_lost_race
+from kdash.services.slots import SlotCheck
 from kdash.settings import ClinicSettings
 from kdash.storage.planning_repo import (
     PlannerInputs,
-    closures_between,
     load_courses,
     load_planner_inputs,
     load_screening,
@@ -79,7 +81,7 @@ def plan_for_mrn(
     Re-screening due (CLINICAL.md: screening older than 12 months, or a new course after a completed one)
     refuses the plan like a screening that is not cleared.
     """
-    require(actor, Action.PLAN)
+    authorize(db, actor, Action.PLAN)
     with db.read() as session:
         inputs = load_planner_inputs(session, mrn, start, today)
     plan = plan_course(
@@ -115,61 +117,25 @@ def _describe(slot: PlannedSlot) -> str:
     )
 
 
-def _day_windows(days: set[date], pad: int) -> object:
-    """SQL: scheduled_at within ``pad`` days of any of ``days`` (targeted, uses the scheduled_at index)."""
-    windows = [
-        and_(
-            Infusion.scheduled_at >= datetime.combine(d - timedelta(days=pad), time()),
-            Infusion.scheduled_at < datetime.combine(d + timedelta(days=pad + 1), time()),
-        )
-        for d in sorted(days)
-    ]
-    return or_(*windows)
-
-
-def _bookings_around(session: Session, days: set[date], pad: int) -> list[Booking]:
-    rows = session.execute(
-        select(Infusion.scheduled_at, Infusion.chair, Course.patient_id, Infusion.course_id)
-        .join(Course, Course.id == Infusion.course_id)
-        .where(live_infusion_clause(), _day_windows(days, pad))  # type: ignore[arg-type]
-    )
-    return [Booking(start=r[0], chair=r[1], patient_id=r[2], course_id=r[3]) for r in rows]
-
-
 def _slot_problems(
-    slots: Sequence[PlannedSlot],
-    calendar: ClinicCalendar,
-    patient_id: int,
-    held_numbers: set[int],
+    slots: Sequence[PlannedSlot], check: SlotCheck, held_numbers: set[int], settings: ClinicSettings
 ) -> list[str]:
-    """Every reason a slot cannot be booked now, each naming the slot."""
-    settings = calendar.settings
+    """Every reason a slot cannot be booked now, each naming the slot.
+
+    The slot itself is judged by :meth:`SlotCheck.problems` (the same check as a single booking); the
+    plan adds its infusion numbers, and its earlier slots count toward the spacing of later ones.
+    """
     problems: list[str] = []
     numbers = [s.number for s in slots]
-    patient_days = set(calendar.patient_days(patient_id))
-    min_days = settings.min_days_between_infusions
     for slot in sorted(slots, key=lambda s: s.start):
         name = _describe(slot)
-        day = slot.start.date()
-        begin = slot.start.hour * 60 + slot.start.minute
-        end = begin + settings.chair_minutes
         if not 1 <= slot.number <= MAX_INFUSIONS_PER_COURSE:
             problems.append(f"{name}: numbers run from 1 to {MAX_INFUSIONS_PER_COURSE}")
         elif slot.number in held_numbers or numbers.count(slot.number) > 1:
             problems.append(f"{name}: number {slot.number} is already taken in this course")
-        if calendar.closed_why(day) is not None:
-            problems.append(f"{name}: the clinic is closed that day")
-        elif begin < settings.open_hour * 60 or end > settings.close_hour * 60:
-            problems.append(f"{name}: the chair time does not fit inside opening hours")
-        if not 1 <= slot.chair <= settings.chairs:
-            problems.append(f"{name}: the clinic has chairs 1 to {settings.chairs}")
-        elif not calendar.chair_free(day, slot.chair, begin, end):
-            problems.append(f"{name}: the chair was booked meanwhile")
-        # One infusion per day and settings.min_days_between_infusions between them (CLINICAL.md spacing)
-        near = {day + timedelta(days=k) for k in range(-max(0, min_days - 1), max(1, min_days))}
-        if near & patient_days:
-            problems.append(f"{name}: the patient has another infusion within {min_days} days")
-        patient_days.add(day)
+        clauses = dict.fromkeys(problem.clause for problem in check.problems(slot.start, slot.chair))
+        problems.extend(f"{name}: {clause}" for clause in clauses)
+        check.hold(slot.start)
     return problems
 
 
@@ -187,14 +153,16 @@ def book_plan(
     rules refuse (not cleared, re-screening due, trial outcome, ten live), :class:`NotFound` for an
     unknown course, :class:`kdash.auth.Forbidden` for a role that may not book.
     """
-    require(actor, Action.BOOK_INFUSION)
+    authorize(db, actor, Action.BOOK_INFUSION, entity="course", entity_id=course_id)
     slots = tuple(plan.slots if isinstance(plan, Plan) else plan)
     if isinstance(plan, Plan) and not plan.allowed:
         raise Refused("This plan was refused: " + "; ".join(plan.reasons))
     if not slots:
         raise Refused("The plan has no infusion to book.")
     patient_id: int | None = None
-    try:
+
+    def attempt() -> list[int]:
+        nonlocal patient_id
         with db.write() as session:
             row = lock_course(session, course_id)
             if row is None:
@@ -202,7 +170,15 @@ def book_plan(
             patient_id = row.patient_id
             days = {s.start.date() for s in slots}
             lock_days(session, days)
-            ids = _book_locked(session, actor, row, slots, days, today or date.today())
+            return _book_locked(session, actor, row, slots, days, today or date.today())
+
+    try:
+        try:
+            ids = retry_lost_race(attempt)
+        except LostRace:
+            raise SlotTaken(
+                "Nothing was booked: a slot's chair or number was taken at the same moment; plan again."
+            ) from None
     except Refused as exc:
         if patient_id is not None:
             with db.write() as session:
@@ -242,11 +218,8 @@ def _book_locked(
             f"The course holds {len(live)} live infusions: {len(slots)} more would pass "
             f"{MAX_INFUSIONS_PER_COURSE}; nothing was booked."
         )
-    pad = max(1, settings.min_days_between_infusions)
-    bookings = _bookings_around(session, days, pad)
-    closures = closures_between(session, min(days), max(days))
-    calendar = ClinicCalendar.build(settings, bookings, closures)
-    problems = _slot_problems(slots, calendar, row.patient_id, {i.number for i in live})
+    check = SlotCheck.load(session, settings, row.patient_id, days)
+    problems = _slot_problems(slots, check, {i.number for i in live}, settings)
     if problems:
         raise SlotTaken("Nothing was booked. " + "; ".join(problems) + ".")
     new_rows = [
@@ -262,7 +235,9 @@ def _book_locked(
     session.add_all(new_rows)
     try:
         session.flush()
-    except IntegrityError:
+    except IntegrityError as exc:
+        if is_lost_race(exc):
+            raise  # PostgreSQL: retry_lost_race tries the whole transaction once more
         # The partial unique indexes caught a writer that got past the locks: report, book nothing.
         raise SlotTaken(
             "Nothing was booked: a slot's chair or number was taken at the same moment; plan again."

@@ -1,24 +1,24 @@
 """Clinical writes: one function per thing a nurse or provider records.
 
-Each function checks the role (:func:`kdash.auth.require`), validates every field and lists every problem
-at once (:class:`ValidationError`), applies the clinic's rules from :mod:`kdash.rules` (refusing with
-:class:`Refused` in words), and writes in one transaction together with its audit event. A clinical value
-already on record is never overwritten silently: changing it needs a reason and leaves an
-:class:`~kdash.models.Amendment` row with the old value, who and when.
+Each function checks the role (:func:`kdash.services.guard.authorize`, which audits a refusal), validates
+every field and lists every problem at once (:class:`ValidationError`), applies the clinic's rules from
+:mod:`kdash.rules` (refusing with :class:`Refused` in words), and writes in one transaction together
+with its audit event. A clinical value already on record is never overwritten silently: changing it
+needs a reason and leaves an :class:`~kdash.models.Amendment` row with the old value, who and when.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from kdash import audit
-from kdash.auth import Action, Actor, Forbidden, require
+from kdash.auth import Action, Actor
 from kdash.db import Database
 from kdash.errors import NotFound, Problem, Refused, ValidationError
 from kdash.models import (
@@ -32,16 +32,16 @@ from kdash.models import (
     SuicideReview,
     live_infusion_clause,
 )
-from kdash.planning.calendar import Booking as CalendarBooking
-from kdash.planning.calendar import ClinicCalendar
 from kdash.records import CourseRec
 from kdash.rules.course import TrialSuggestion, can_add_infusion, can_start_course, suggest_trial_outcome
 from kdash.rules.instruments import ScoreOutOfRange, check_item9, check_score
 from kdash.rules.screening import rescreen_due, screening_status
-from kdash.services.locks import lock_course, lock_days
+from kdash.services.guard import authorize
+from kdash.services.locks import lock_course, lock_days, retry_lost_race
+from kdash.services.slots import SlotCheck
 from kdash.settings import ClinicSettings
 from kdash.storage.context import load_context
-from kdash.storage.settings_repo import load_closures, load_settings
+from kdash.storage.settings_repo import load_settings
 from kdash.vocab import (
     INSTRUMENT_RANGES,
     MAX_INFUSIONS_PER_COURSE,
@@ -149,20 +149,6 @@ def _patient(session: Session, patient_id: int) -> Patient:
     return patient
 
 
-def _refuse(db: Database, actor: Actor, action: str, reason: str, now: datetime, **where: Any) -> None:
-    """Keep a refused attempt in the audit trail (its own transaction: the caller's will roll back)."""
-    with db.write() as session:
-        audit.record(session, actor, action, outcome="refused", reason=reason, now=now, **where)
-
-
-def _require(db: Database, actor: Actor, action: Action, name: str, now: datetime, **where: Any) -> None:
-    try:
-        require(actor, action)
-    except Forbidden as exc:
-        _refuse(db, actor, name, str(exc), now, **where)
-        raise
-
-
 def _amend(
     session: Session,
     actor: Actor,
@@ -209,7 +195,7 @@ def record_screening_item(
 ) -> int:
     """Record one screening answer (nurse, provider); a second answer the same day amends the first."""
     moment = _now(now)
-    _require(db, actor, Action.RECORD_SCREENING_ITEM, "record_screening_item", moment, patient_id=patient_id)
+    authorize(db, actor, Action.RECORD_SCREENING_ITEM, patient_id=patient_id, now=moment)
     p = _Problems()
     if item not in SCREENING_ITEMS:
         p.add("item", f"{item!r} is not a screening item; choose one of the checklist.")
@@ -282,7 +268,14 @@ def record_screening_decision(
     item: a provider cannot clear what the rules say is not eligible or incomplete.
     """
     moment = _now(now)
-    _require(db, actor, Action.DECIDE_SCREENING, "record_screening_decision", moment, patient_id=patient_id)
+    authorize(
+        db,
+        actor,
+        Action.DECIDE_SCREENING,
+        patient_id=patient_id,
+        audit_as="record_screening_decision",
+        now=moment,
+    )
     p = _Problems()
     if decision not in values(ScreeningDecision):
         p.add("decision", f"Decision {decision!r} is not one of cleared, not_eligible, pending.")
@@ -367,7 +360,7 @@ def record_assessment(
 ) -> int:
     """Record a symptom score (nurse, provider); the same instrument on the same day amends the score."""
     moment = _now(now)
-    _require(db, actor, Action.RECORD_ASSESSMENT, "record_assessment", moment, patient_id=patient_id)
+    authorize(db, actor, Action.RECORD_ASSESSMENT, patient_id=patient_id, now=moment)
     p = _Problems()
     inst: Instrument | None = None
     if instrument not in values(Instrument):
@@ -454,8 +447,15 @@ def delete_assessment(
 ) -> None:
     """Soft-delete a score entered in error: it stays in the database with who, when and why."""
     moment = _now(now)
-    _require(db, actor, Action.DELETE_RECORD, "delete_assessment", moment, entity="assessment",
-             entity_id=assessment_id)  # fmt: skip
+    authorize(
+        db,
+        actor,
+        Action.DELETE_RECORD,
+        entity="assessment",
+        entity_id=assessment_id,
+        audit_as="delete_assessment",
+        now=moment,
+    )
     p = _Problems()
     reason_text = _text(p, "reason", reason, required=True, label="Reason")
     p.raise_if_any()
@@ -484,7 +484,14 @@ def record_suicide_review(
 ) -> int:
     """The provider's review of a positive item 9 or high-risk C-SSRS (what was done, who, when)."""
     moment = _now(now)
-    _require(db, actor, Action.REVIEW_SUICIDE_RISK, "record_suicide_review", moment, patient_id=patient_id)
+    authorize(
+        db,
+        actor,
+        Action.REVIEW_SUICIDE_RISK,
+        patient_id=patient_id,
+        audit_as="record_suicide_review",
+        now=moment,
+    )
     p = _Problems()
     if action not in values(SuicideReviewAction):
         p.add("action", f"{action!r} is not one of {', '.join(values(SuicideReviewAction))}.")
@@ -540,50 +547,6 @@ class Booking:
     scheduled_at: datetime
 
 
-def _free_chair(session: Session, start: datetime, settings: ClinicSettings) -> int | None:
-    """The lowest-numbered chair with no live booking overlapping ``start`` + chair time that day.
-
-    The day's bookings go through the planner's calendar, so chair-less history gets its chairs the
-    same way everywhere (CLINICAL.md planning: chairs in start order).
-    """
-    day_start = datetime.combine(start.date(), time.min)
-    rows = session.execute(
-        select(Infusion.scheduled_at, Infusion.chair, Infusion.course_id, Course.patient_id)
-        .join(Course, Course.id == Infusion.course_id)
-        .where(
-            live_infusion_clause(),  # type: ignore[arg-type]
-            Infusion.scheduled_at >= day_start,
-            Infusion.scheduled_at < day_start + timedelta(days=1),
-        )
-    ).all()
-    calendar = ClinicCalendar.build(
-        settings, [CalendarBooking(r.scheduled_at, r.chair, r.patient_id, r.course_id) for r in rows]
-    )
-    begin = start.hour * 60 + start.minute
-    for chair in range(1, settings.chairs + 1):
-        if calendar.chair_free(start.date(), chair, begin, begin + settings.chair_minutes):
-            return chair
-    return None
-
-
-def _slot_problems(session: Session, start: datetime, settings: ClinicSettings) -> list[str]:
-    problems = []
-    closures = load_closures(session)
-    if start.date() in closures:
-        problems.append(f"The clinic is closed on {start.date()} ({closures[start.date()]}).")
-    if start.weekday() not in settings.open_weekdays:
-        problems.append(f"The clinic is not open on {start:%A}s.")
-    minutes = start.hour * 60 + start.minute
-    if minutes < settings.open_hour * 60 or minutes + settings.chair_minutes > settings.close_hour * 60:
-        last = settings.close_hour * 60 - settings.chair_minutes
-        problems.append(
-            f"A booking holds a chair for {settings.chair_minutes} minutes inside opening hours "
-            f"{settings.open_hour:02d}:00–{settings.close_hour:02d}:00: start between "
-            f"{settings.open_hour:02d}:00 and {last // 60:02d}:{last % 60:02d}."
-        )
-    return problems
-
-
 def book_infusion(
     db: Database,
     actor: Actor,
@@ -591,18 +554,44 @@ def book_infusion(
     scheduled_at: datetime,
     escort_confirmed: bool | None = None,
     now: datetime | None = None,
+    *,
+    chair: int | None = None,
 ) -> Booking:
-    """Book the course's next infusion (next free number, earliest free chair), never an 11th."""
+    """Book the course's next infusion (next free number), never an 11th.
+
+    ``chair`` None takes the earliest free chair (CLINICAL.md planning: the lowest-numbered one); a
+    chair asked for is booked only if it is free for the whole chair time. The course rules, the slot
+    (:mod:`kdash.services.slots`) and the insert run in one transaction holding the course and day locks;
+    a writer that still loses the race is retried once (:func:`~kdash.services.locks.retry_lost_race`).
+    """
     moment = _now(now)
-    _require(db, actor, Action.BOOK_INFUSION, "book_infusion", moment, entity="course", entity_id=course_id)
+    authorize(db, actor, Action.BOOK_INFUSION, entity="course", entity_id=course_id, now=moment)
     p = _Problems()
     if not isinstance(scheduled_at, datetime):
         p.add("scheduled_at", "Date and time of the infusion are missing: pick both.")
     elif scheduled_at.replace(tzinfo=None) < moment - timedelta(minutes=5):
         p.add("scheduled_at", f"{scheduled_at:%Y-%m-%d %H:%M} is in the past: book a future time.")
+    if chair is not None and (isinstance(chair, bool) or not isinstance(chair, int)):
+        p.add("chair", f"Chair must be a chair number; {chair!r} is not.")
     p.raise_if_any()
     start = scheduled_at.replace(tzinfo=None, second=0, microsecond=0)
     settings = _settings(db)
+    return retry_lost_race(
+        lambda: _book_one(db, actor, course_id, start, chair, escort_confirmed, settings, moment)
+    )
+
+
+def _book_one(
+    db: Database,
+    actor: Actor,
+    course_id: int,
+    start: datetime,
+    chair: int | None,
+    escort_confirmed: bool | None,
+    settings: ClinicSettings,
+    moment: datetime,
+) -> Booking:
+    """One attempt of :func:`book_infusion`: its whole write transaction."""
     with db.write() as session:
         course, ctx, rec = _course_context(session, course_id)
         lock_days(session, [start.date()])
@@ -612,19 +601,10 @@ def book_infusion(
             raise Refused(". ".join(decision.reasons) + ".")
         number = decision.number
         assert number is not None
-        refusals = _slot_problems(session, start, settings)
-        other_days = [i.scheduled_at.date() for c in ctx.courses for i in c.infusions if i.is_live]
-        for d in other_days:
-            gap = abs((d - start.date()).days)
-            if gap < settings.min_days_between_infusions:
-                refusals.append(
-                    f"The patient has an infusion on {d}; leave at least "
-                    f"{settings.min_days_between_infusions} days between infusions."
-                )
-                break
-        chair = None
-        if not refusals:
-            chair = _free_chair(session, start, settings)
+        slot = SlotCheck.load(session, settings, course.patient_id, [start.date()])
+        refusals = [problem.sentence for problem in slot.problems(start, chair)]
+        if not refusals and chair is None:
+            chair = slot.free_chair(start)
             if chair is None:
                 refusals.append(
                     f"All {settings.chairs} chairs are taken around {start:%Y-%m-%d %H:%M}: "
@@ -697,8 +677,7 @@ def record_infusion(
     pressure, the dose and a confirmed escort. A completed session is amended, with a reason.
     """
     moment = _now(now)
-    _require(db, actor, Action.RECORD_INFUSION, "record_infusion", moment, entity="infusion",
-             entity_id=infusion_id)  # fmt: skip
+    authorize(db, actor, Action.RECORD_INFUSION, entity="infusion", entity_id=infusion_id, now=moment)
     p = _Problems()
     new: dict[str, Any] = {}
     for field, label in (
@@ -829,8 +808,7 @@ def cancel_infusion(
 ) -> None:
     """Cancel a booking or mark a no-show; it stays in the history and frees its number and chair."""
     moment = _now(now)
-    _require(db, actor, Action.CANCEL_INFUSION, "cancel_infusion", moment, entity="infusion",
-             entity_id=infusion_id)  # fmt: skip
+    authorize(db, actor, Action.CANCEL_INFUSION, entity="infusion", entity_id=infusion_id, now=moment)
     p = _Problems()
     reason_text = _text(p, "reason", reason, required=True, label="Reason")
     p.raise_if_any()
@@ -890,8 +868,7 @@ def record_trial_outcome(
 ) -> TrialOutcomeResult:
     """The provider's trial outcome (who, when), with the rule's suggestion returned beside it."""
     moment = _now(now)
-    _require(db, actor, Action.RECORD_TRIAL_OUTCOME, "record_trial_outcome", moment, entity="course",
-             entity_id=course_id)  # fmt: skip
+    authorize(db, actor, Action.RECORD_TRIAL_OUTCOME, entity="course", entity_id=course_id, now=moment)
     p = _Problems()
     if outcome not in values(TrialOutcome):
         p.add("outcome", f"{outcome!r} is not one of benefit, no_benefit, pending.")
@@ -964,7 +941,7 @@ class NewCourse:
 def start_course(db: Database, actor: Actor, patient_id: int, now: datetime | None = None) -> NewCourse:
     """Open the patient's next course; it needs a current screening and no course still open."""
     moment = _now(now)
-    _require(db, actor, Action.START_COURSE, "start_course", moment, patient_id=patient_id)
+    authorize(db, actor, Action.START_COURSE, patient_id=patient_id, now=moment)
     settings = _settings(db)
     with db.write() as session:
         patient = _patient(session, patient_id)
@@ -1003,7 +980,7 @@ def start_course(db: Database, actor: Actor, patient_id: int, now: datetime | No
 def record_patient_view(db: Database, actor: Actor, patient_id: int, now: datetime | None = None) -> None:
     """Opening a patient's record is itself an audit event ("view_patient")."""
     moment = _now(now)
-    require(actor, Action.VIEW_CLINICAL)
+    authorize(db, actor, Action.VIEW_CLINICAL, patient_id=patient_id, now=moment)
     with db.write() as session:
         _patient(session, patient_id)
         audit.record(session, actor, "view_patient", patient_id=patient_id, entity="patient",

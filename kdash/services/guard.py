@@ -11,6 +11,7 @@ PostgreSQL the caller may hold the audit chain's lock.
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
 from sqlalchemy import Connection, Engine, event
 from sqlalchemy.orm import Session, SessionTransaction
@@ -30,37 +31,47 @@ def authorize(
     *,
     entity: str | None = None,
     entity_id: int | None = None,
+    audit_as: str | None = None,
+    now: datetime | None = None,
 ) -> None:
-    """Return if ``actor`` may do ``action``; otherwise audit the refusal and raise :class:`Forbidden`."""
+    """Return if ``actor`` may do ``action``; otherwise audit the refusal and raise :class:`Forbidden`.
+
+    ``audit_as`` names the refused event when the service's own name says more than the permission
+    (``record_screening_decision`` rather than ``decide_screening``); ``now`` is the service's clock.
+    """
     try:
         require(actor, action)
     except Forbidden as exc:
-        _audit_refusal(session_or_db, actor, action, str(exc), patient_id, entity, entity_id)
+        _audit_refusal(
+            session_or_db, actor, audit_as or action.value, str(exc), patient_id, entity, entity_id, now
+        )
         raise
 
 
 def _audit_refusal(
     target: Session | Database,
     actor: Actor,
-    action: Action,
+    name: str,
     reason: str,
     patient_id: int | None,
     entity: str | None,
     entity_id: int | None,
+    now: datetime | None,
 ) -> None:
     def write(db: Database) -> None:
         with db.write() as session:
             record(
                 session,
                 actor,
-                action.value,
+                name,
                 patient_id=patient_id,
                 entity=entity,
                 entity_id=entity_id,
                 reason=reason,
                 outcome="refused",
+                now=now,
             )
-        log.info("refused %s for role %s", action.value, actor.role.value)
+        log.info("refused %s for role %s", name, actor.role.value)
 
     if isinstance(target, Database):
         write(target)

@@ -4,17 +4,24 @@ On SQLite every write transaction starts with ``BEGIN IMMEDIATE`` (see :mod:`kda
 serialised at BEGIN, so a count-then-insert inside one write cannot race. On PostgreSQL writers run in
 parallel, so a booking first locks the course row (``SELECT … FOR UPDATE``) and the clinic day
 (a transaction-scoped advisory lock keyed by the date); whoever comes second waits, then sees the first
-writer's rows. The partial unique indexes of the schema remain the last line of defence.
+writer's rows. The partial unique indexes of the schema remain the last line of defence: a writer that
+still loses the race is retried once (:func:`retry_lost_race`), then refused in words.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
+from typing import TypeVar
 
 from sqlalchemy import select, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from kdash.errors import Refused
 from kdash.models import Course
+
+T = TypeVar("T")
 
 #: Namespace of kdash's per-day booking advisory locks (high bits), the day's ordinal in the low bits.
 _DAY_LOCK_NAMESPACE = 0x6B64 << 32
@@ -36,3 +43,40 @@ def lock_days(session: Session, days: list[date] | set[date]) -> None:
         session.execute(
             text("SELECT pg_advisory_xact_lock(:k)"), {"k": _DAY_LOCK_NAMESPACE + day.toordinal()}
         )
+
+
+#: SQLSTATEs PostgreSQL uses when a concurrent writer got there first.
+_RETRYABLE_SQLSTATES = {"23505", "40001", "40P01"}  # unique_violation, serialization_failure, deadlock
+
+
+class LostRace(Refused):
+    """A booking lost the race for its slot or number twice: nothing was saved."""
+
+
+def is_lost_race(exc: BaseException) -> bool:
+    """Whether a database error says a concurrent writer got there first (PostgreSQL SQLSTATE)."""
+    return isinstance(exc, DBAPIError) and getattr(exc.orig, "sqlstate", None) in _RETRYABLE_SQLSTATES
+
+
+def retry_lost_race(attempt: Callable[[], T]) -> T:
+    """Run ``attempt`` (one whole write transaction); after a lost race retry it once, then refuse.
+
+    The locks above make a lost race rare; the partial unique indexes still catch one (PostgreSQL
+    unique violation, serialization failure or deadlock). The second attempt starts a fresh transaction
+    and sees the winner's rows, so it books elsewhere or refuses in words. Any other database error is a
+    bug and is raised unchanged.
+    """
+    try:
+        return attempt()
+    except DBAPIError as exc:
+        if not is_lost_race(exc):
+            raise
+    try:
+        return attempt()
+    except DBAPIError as exc:
+        if not is_lost_race(exc):
+            raise
+        raise LostRace(
+            "Another booking was saved at the same moment and took this slot or number; "
+            "reload and choose again."
+        ) from None

@@ -13,7 +13,7 @@ from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import func, or_, select
 
-from kdash.auth import Action, Actor, require
+from kdash.auth import Action, Actor
 from kdash.db import Database
 from kdash.errors import NotFound
 from kdash.models import Patient
@@ -21,6 +21,7 @@ from kdash.planner import Plan, PlannedSlot, clinic_utilisation
 from kdash.planning.cadence import PRESET_NAMES, WEEKDAY_NAMES
 from kdash.planning.utilisation import Utilisation
 from kdash.rules.course import can_add_infusion
+from kdash.services.guard import authorize
 from kdash.storage.planning_repo import (
     closures_between,
     current_course,
@@ -105,7 +106,7 @@ def _choice(row: Patient) -> PatientChoice:
 
 def find_patients(db: Database, actor: Actor, text: str, limit: int = _SEARCH_LIMIT) -> list[PatientChoice]:
     """Patients (not deleted) whose MRN starts with ``text`` or whose first or last name contains it."""
-    require(actor, Action.PLAN)
+    authorize(db, actor, Action.PLAN)
     needle = text.strip().lower()
     if not needle:
         return []
@@ -128,7 +129,7 @@ def find_patients(db: Database, actor: Actor, text: str, limit: int = _SEARCH_LI
 
 def patient_choice(db: Database, actor: Actor, patient_id: int) -> PatientChoice | None:
     """The patient another page chose (``st.session_state["patient_id"]``), or None if gone."""
-    require(actor, Action.PLAN)
+    authorize(db, actor, Action.PLAN)
     with db.read() as session:
         row = session.get(Patient, patient_id)
         return None if row is None or row.deleted_at is not None else _choice(row)
@@ -136,7 +137,7 @@ def patient_choice(db: Database, actor: Actor, patient_id: int) -> PatientChoice
 
 def course_state(db: Database, actor: Actor, patient_id: int) -> CourseState:
     """The current course's counts, trial outcome and screening; NotFound/Refused if there is none."""
-    require(actor, Action.PLAN)
+    authorize(db, actor, Action.PLAN)
     with db.read() as session:
         if session.get(Patient, patient_id) is None:
             raise NotFound("No such patient.")
@@ -209,7 +210,7 @@ def clinic_load(
     db: Database, actor: Actor, start: date, end: date, extra: Iterable[PlannedSlot] = ()
 ) -> Utilisation:
     """Chair use per open day and hour from ``start`` to ``end``, existing bookings plus ``extra``."""
-    require(actor, Action.PLAN)
+    authorize(db, actor, Action.PLAN)
     with db.read() as session:
         settings = load_settings(session)
         bookings = live_bookings(session, start, end)
