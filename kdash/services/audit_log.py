@@ -2,7 +2,8 @@
 
 A CSV cell that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return is run as a formula
 by spreadsheet programs (CSV injection, OWASP): a user name or reason typed as ``=cmd|' /C calc'!A0``
-would execute on the reviewer's machine. :func:`neutralise_cell` prefixes such cells with a quote.
+would execute on the reviewer's machine. :func:`neutralise_cell` prefixes such cells with a quote, the
+same way every kdash export does (:func:`kdash.interchange.cells.escape_formula`).
 """
 
 from __future__ import annotations
@@ -18,18 +19,14 @@ from sqlalchemy.orm import Session
 from kdash.audit import record
 from kdash.auth import Action, Actor
 from kdash.db import Database
+from kdash.interchange.cells import escape_formula
 from kdash.models import AuditEvent, Patient
 from kdash.services.guard import authorize
-
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def neutralise_cell(value: object) -> str:
     """A cell's text that a spreadsheet shows as text, never evaluates."""
-    text = "" if value is None else str(value)
-    if text.startswith(_FORMULA_START):
-        return "'" + text
-    return text
+    return escape_formula("" if value is None else str(value))
 
 
 @dataclass(frozen=True, slots=True)
