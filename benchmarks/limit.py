@@ -339,9 +339,8 @@ def assemble_roster(
     settings: ClinicSettings,
 ) -> list[Any]:
     """Roster rows from the gathered pieces, exactly as kdash's roster service lays them out."""
-    from kdash.services.views import RosterRow, main_instrument
-
     from kdash.rules.instruments import change_from_baseline, is_remission, is_response, severity_band
+    from kdash.services.views import RosterRow, main_instrument
     from kdash.vocab import ScreeningStatus
 
     rows = []
@@ -421,7 +420,6 @@ def trend_from_rows(patient: Any, scores: list[Any], infusions: list[Any], setti
         _response_line,
         bands,
     )
-
     from kdash.vocab import INSTRUMENT_RANGES, Instrument
 
     live = [convert.as_datetime(r["scheduled_at"]) for r in infusions]

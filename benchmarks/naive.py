@@ -125,11 +125,10 @@ def huddle(engine: Engine, day: date, settings: ClinicSettings) -> dict[str, Any
 
 
 def roster(engine: Engine, settings: ClinicSettings, today: date, *, flag_days: int = 14) -> list[Any]:
-    from kdash.services.views import SPARK_POINTS
-
     from benchmarks.limit import assemble_roster
     from kdash.rules.huddle import build_entry
     from kdash.rules.screening import screening_status
+    from kdash.services.views import SPARK_POINTS
 
     t = _tables(engine, *_ALL)
     pt = t["patient"]

@@ -5,6 +5,7 @@ Kept out of the page files so the pages stay thin and these conversions are test
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
@@ -183,7 +184,9 @@ def csv_bytes(frame: pd.DataFrame) -> bytes:
             return escape_formula(value)
         return value
 
-    text: str = frame.map(cell).to_csv(index=False)
+    # Every text cell quoted: pandas leaves a carriage return inside a cell unquoted otherwise, which a
+    # spreadsheet reads as the end of the row.
+    text: str = frame.map(cell).to_csv(index=False, quoting=csv.QUOTE_NONNUMERIC)
     return text.encode("utf-8")
 
 

@@ -160,7 +160,7 @@ def clinic_zone(name: str) -> tzinfo | None:
         return None
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long for a path
         raise CellError(f"the clinic time zone setting {name!r} is not an IANA zone name") from None
 
 

@@ -138,7 +138,7 @@ def parse_setting_value(key: str, raw: Any) -> Any:
             if text:
                 try:
                     ZoneInfo(text)
-                except (ZoneInfoNotFoundError, ValueError):
+                except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long for a path
                     raise _bad(key, "Enter an IANA time zone (Europe/London) or leave it empty.") from None
             return text
         if not text or len(text) > _MAX_TEXT:
