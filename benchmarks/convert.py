@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
+from kdash.models import INFUSION_SESSION_FIELDS
 from kdash.records import (
     AssessmentRec,
     CourseRec,
@@ -104,27 +105,7 @@ def patient(r: Mapping[str, Any]) -> PatientRec:
     )
 
 
-INFUSION_COLUMNS = (
-    "id",
-    "course_id",
-    "number",
-    "scheduled_at",
-    "status",
-    "chair",
-    "dose_mg_per_kg",
-    "premed_given",
-    "bp_pre_sys",
-    "bp_pre_dia",
-    "bp_peak_sys",
-    "bp_peak_dia",
-    "bp_discharge_sys",
-    "bp_discharge_dia",
-    "heart_rate",
-    "spo2",
-    "escort_confirmed",
-    "adverse_events",
-    "discharged_at",
-)
+INFUSION_COLUMNS = ("id", "course_id", "number", "scheduled_at", "status", "chair", *INFUSION_SESSION_FIELDS)
 
 PATIENT_COLUMNS = (
     "id",

@@ -40,6 +40,7 @@ from kdash.demo_scenarios import (
     ScenarioContext,
     weighted,
 )
+from kdash.models import INFUSION_SESSION_FIELDS
 from kdash.settings import DEFAULT_SETTINGS, ClinicSettings
 from kdash.vocab import (
     INSTRUMENT_RANGES,
@@ -671,22 +672,7 @@ def _emit_missed(
     )
 
 
-_INFUSION_KEYS = (
-    "dose_mg_per_kg",
-    "premed_given",
-    "bp_pre_sys",
-    "bp_pre_dia",
-    "bp_peak_sys",
-    "bp_peak_dia",
-    "bp_discharge_sys",
-    "bp_discharge_dia",
-    "heart_rate",
-    "spo2",
-    "adverse_events",
-    "escort_confirmed",
-    "discharged_at",
-    "cancel_reason",
-)
+_INFUSION_KEYS = (*INFUSION_SESSION_FIELDS, "cancel_reason")
 
 
 def _infusion_row(

@@ -262,6 +262,26 @@ class Infusion(Base):
     course: Mapped[Course] = relationship(back_populates="infusions")
 
 
+#: The fields of an infusion's session record that a nurse fills in during and after the infusion
+#: (dose, pre-medication, REMS-style blood pressures, heart rate, SpO2, escort, adverse events,
+#: discharge). One list for the form's service, the importers, the demo generator and the benchmark.
+INFUSION_SESSION_FIELDS: tuple[str, ...] = (
+    "dose_mg_per_kg",
+    "premed_given",
+    "bp_pre_sys",
+    "bp_pre_dia",
+    "bp_peak_sys",
+    "bp_peak_dia",
+    "bp_discharge_sys",
+    "bp_discharge_dia",
+    "heart_rate",
+    "spo2",
+    "escort_confirmed",
+    "adverse_events",
+    "discharged_at",
+)
+
+
 class Assessment(Base):
     """A symptom score. The CHECK keeps each instrument's total inside its published range."""
 

@@ -15,6 +15,7 @@ from enum import StrEnum
 from typing import Any
 
 from kdash.interchange import cells as c
+from kdash.models import INFUSION_SESSION_FIELDS
 from kdash.vocab import (
     INSTRUMENT_RANGES,
     MAX_INFUSIONS_PER_COURSE,
@@ -308,23 +309,7 @@ def _without(values: dict[str, Any], *keys: str) -> dict[str, Any]:
     return {k: v for k, v in values.items() if k not in keys}
 
 
-_INFUSION_OPTIONAL = (
-    "chair",
-    "dose_mg_per_kg",
-    "premed_given",
-    "bp_pre_sys",
-    "bp_pre_dia",
-    "bp_peak_sys",
-    "bp_peak_dia",
-    "bp_discharge_sys",
-    "bp_discharge_dia",
-    "heart_rate",
-    "spo2",
-    "escort_confirmed",
-    "adverse_events",
-    "discharged_at",
-    "cancel_reason",
-)
+_INFUSION_OPTIONAL = ("chair", *INFUSION_SESSION_FIELDS, "cancel_reason")
 
 FILES: tuple[FileSpec, ...] = (
     FileSpec(

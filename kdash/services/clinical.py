@@ -22,6 +22,7 @@ from kdash.auth import Action, Actor
 from kdash.db import Database
 from kdash.errors import NotFound, Problem, Refused, ValidationError
 from kdash.models import (
+    INFUSION_SESSION_FIELDS,
     Amendment,
     Assessment,
     Course,
@@ -633,21 +634,7 @@ def _book_one(
 
 
 #: Fields of an infusion record a nurse fills in during and after the session.
-INFUSION_RECORD_FIELDS = (
-    "dose_mg_per_kg",
-    "premed_given",
-    "bp_pre_sys",
-    "bp_pre_dia",
-    "bp_peak_sys",
-    "bp_peak_dia",
-    "bp_discharge_sys",
-    "bp_discharge_dia",
-    "heart_rate",
-    "spo2",
-    "escort_confirmed",
-    "adverse_events",
-    "discharged_at",
-)
+INFUSION_RECORD_FIELDS = INFUSION_SESSION_FIELDS
 
 
 def record_infusion(

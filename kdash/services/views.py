@@ -53,7 +53,8 @@ from kdash.rules.instruments import (
 )
 from kdash.rules.screening import ScreeningAssessment, add_months, rescreen_due, screening_status
 from kdash.settings import ClinicSettings
-from kdash.storage.context import load_context, load_contexts, patient_rec
+from kdash.storage.context import load_context, load_contexts
+from kdash.storage.huddle_query import patient_rec
 from kdash.vocab import (
     INSTRUMENT_RANGES,
     MAX_INFUSIONS_PER_COURSE,

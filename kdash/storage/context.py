@@ -9,14 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import date
-from typing import Any
 
 from sqlalchemy.orm import Session
 
-from kdash.records import PatientRec
 from kdash.rules.huddle import PatientContext
 from kdash.storage import huddle_query
-from kdash.vocab import Indication, PatientStatus, Sex
 
 #: Ids per IN list: well under SQLite's 32,766 and PostgreSQL's 65,535 bound parameters.
 _CHUNK = 900
@@ -25,23 +22,6 @@ _CHUNK = 900
 def _chunks(ids: Sequence[int]) -> Iterable[list[int]]:
     for start in range(0, len(ids), _CHUNK):
         yield list(ids[start : start + _CHUNK])
-
-
-def patient_rec(row: Any) -> PatientRec:
-    """A :class:`PatientRec` from a row of the patient table."""
-    return PatientRec(
-        id=row.id,
-        mrn=row.mrn,
-        first_name=row.first_name,
-        last_name=row.last_name,
-        date_of_birth=row.date_of_birth,
-        sex=Sex(row.sex),
-        indication=Indication(row.indication),
-        provider=row.provider,
-        status=PatientStatus(row.status),
-        escort_name=row.escort_name,
-        escort_phone=row.escort_phone,
-    )
 
 
 def load_contexts(session: Session, patient_ids: Sequence[int]) -> dict[int, PatientContext]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -95,6 +96,23 @@ def booked_patient_ids(session: Session, day: date) -> list[int]:
     return sorted(session.scalars(stmt))
 
 
+def patient_rec(row: Any) -> PatientRec:
+    """A :class:`PatientRec` from a row of the patient table (an ORM object or a plain row)."""
+    return PatientRec(
+        id=row.id,
+        mrn=row.mrn,
+        first_name=row.first_name,
+        last_name=row.last_name,
+        date_of_birth=row.date_of_birth,
+        sex=Sex(row.sex),
+        indication=Indication(row.indication),
+        provider=row.provider,
+        status=PatientStatus(row.status),
+        escort_name=row.escort_name,
+        escort_phone=row.escort_phone,
+    )
+
+
 def load_contexts(
     session: Session, day: date, patient_ids: Sequence[int] | None = None
 ) -> list[PatientContext]:
@@ -104,19 +122,7 @@ def load_contexts(
         return []
 
     patients = {
-        row.id: PatientRec(
-            id=row.id,
-            mrn=row.mrn,
-            first_name=row.first_name,
-            last_name=row.last_name,
-            date_of_birth=row.date_of_birth,
-            sex=Sex(row.sex),
-            indication=Indication(row.indication),
-            provider=row.provider,
-            status=PatientStatus(row.status),
-            escort_name=row.escort_name,
-            escort_phone=row.escort_phone,
-        )
+        row.id: patient_rec(row)
         for row in session.connection().execute(
             select(
                 Patient.id,
