@@ -413,43 +413,14 @@ def patient_trend(db: RawDb, settings: ClinicSettings, patient_id: int) -> Any:
 
 def trend_from_rows(patient: Any, scores: list[Any], infusions: list[Any], settings: ClinicSettings) -> Any:
     """``PatientTrend`` from the patient, their scores (oldest first) and their live infusions."""
-    from kdash.services.views import (
-        InstrumentTrend,
-        PatientTrend,
-        _remission_line,
-        _response_line,
-        bands,
-    )
-    from kdash.vocab import INSTRUMENT_RANGES, Instrument
+    from kdash.services.views import assemble_trend
 
-    live = [convert.as_datetime(r["scheduled_at"]) for r in infusions]
-    first_day = min(live).date() if live else None  # type: ignore[type-var, union-attr]
-    groups: dict[str, list[tuple[date, int]]] = defaultdict(list)
-    for r in scores:
-        groups[r["instrument"]].append((convert.as_date(r["taken_on"]), int(r["score"])))  # type: ignore[arg-type]
-    trends = []
-    for inst in Instrument:
-        pts = groups.get(inst.value)
-        if not pts:
-            continue
-        before = [s for d, s in pts if first_day is not None and d <= first_day]
-        baseline = before[-1] if before else pts[0][1]
-        trends.append(
-            InstrumentTrend(
-                instrument=inst.value,
-                points=tuple(pts),
-                baseline=baseline,
-                response_line=_response_line(inst, baseline, settings),
-                remission_line=_remission_line(inst, settings),
-                bands=bands(inst, settings),
-                range=INSTRUMENT_RANGES[inst],
-            )
-        )
-    done = tuple(
-        sorted(
-            (convert.as_datetime(r["scheduled_at"]), int(r["course_number"]), int(r["number"]))
+    return assemble_trend(
+        patient,
+        [(r["instrument"], convert.as_date(r["taken_on"]), int(r["score"])) for r in scores],
+        [
+            (convert.as_datetime(r["scheduled_at"]), r["status"], int(r["course_number"]), int(r["number"]))
             for r in infusions
-            if r["status"] == "completed"
-        )
+        ],
+        settings,
     )
-    return PatientTrend(patient, tuple(trends), done)  # type: ignore[arg-type]

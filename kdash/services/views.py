@@ -773,6 +773,23 @@ def patient_trend(db: Database, settings: ClinicSettings, patient_id: int) -> Pa
             .join(Course, Course.id == Infusion.course_id)
             .where(Course.patient_id == patient_id, live_infusion_clause())  # type: ignore[arg-type]
         ).all()
+    return assemble_trend(
+        patient_rec(row),
+        [(i, d, v) for i, d, v in scores],
+        [(at, status, course_number, number) for at, status, course_number, number in live],
+        settings,
+    )
+
+
+def assemble_trend(
+    patient: PatientRec,
+    scores: Sequence[tuple[str, date, int]],
+    live: Sequence[tuple[datetime, str, int, int]],
+    settings: ClinicSettings,
+) -> PatientTrend:
+    """The chart's data from the patient, their live scores (oldest first) and their live infusions
+    (start, status, course number, infusion number). Pure: the benchmark's hand-written query feeds it
+    the same way, so both answers are shaped by one piece of code."""
     first_day = min(r[0] for r in live).date() if live else None
     groups: dict[str, list[tuple[date, int]]] = defaultdict(list)
     for instrument, taken_on, score in scores:
@@ -802,7 +819,7 @@ def patient_trend(db: Database, settings: ClinicSettings, patient_id: int) -> Pa
             if status == InfusionStatus.COMPLETED.value
         )
     )
-    return PatientTrend(patient_rec(row), tuple(trends), infusions)
+    return PatientTrend(patient, tuple(trends), infusions)
 
 
 # --- clinic outcome stats ------------------------------------------------------------------------------
