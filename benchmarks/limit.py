@@ -338,52 +338,23 @@ def assemble_roster(
     flags: dict[int, tuple[Any, ...]],
     settings: ClinicSettings,
 ) -> list[Any]:
-    """Roster rows from the gathered pieces, exactly as kdash's roster service lays them out."""
-    from kdash.rules.instruments import change_from_baseline, is_remission, is_response, severity_band
-    from kdash.services.views import RosterRow, main_instrument
+    """Roster rows from the gathered pieces, laid out by kdash's own ``roster_row``."""
+    from kdash.services.views import roster_row
     from kdash.vocab import ScreeningStatus
 
     rows = []
     for p in sorted(patients, key=lambda p: (p.last_name, p.first_name, p.mrn)):
-        inst = main_instrument(p.indication)
-        series_desc = scores.get(p.id, [])
-        latest = series_desc[0] if series_desc else None
-        base = baselines.get(p.id)
-        band = change = response = remission = None
-        if latest is not None:
-            band = severity_band(inst, latest[1], settings)
-            remission = is_remission(inst, latest[1], settings)
-            if base is not None:
-                change = change_from_baseline(base, latest[1])
-                response = is_response(inst, base, latest[1], settings)
-        course = courses.get(p.id)
         screening = screenings.get(p.id)
         rows.append(
-            RosterRow(
-                patient_id=p.id,
-                mrn=p.mrn,
-                name=p.name,
-                indication=p.indication.value,
-                provider=p.provider,
-                status=p.status.value,
-                screening_status=(screening.status if screening else ScreeningStatus.NOT_STARTED).value,
-                course_number=course["number"] if course else None,
-                course_status=course["status"] if course else None,
-                trial_outcome=course["trial_outcome"] if course else None,
-                live=int(course["live"] or 0) if course else 0,
-                completed=int(course["completed"] or 0) if course else 0,
-                instrument=inst.value,
-                baseline=base,
-                latest=latest[1] if latest else None,
-                latest_on=latest[0] if latest else None,
-                band=band,
-                change_points=change.points if change else None,
-                change_pct=change.pct if change else None,
-                response=response,
-                remission=remission,
-                series=tuple(score for _, score in reversed(series_desc)),
-                next_infusion=nexts.get(p.id),
-                flags=flags.get(p.id, ()),
+            roster_row(
+                p,
+                scores.get(p.id, []),
+                baselines.get(p.id),
+                courses.get(p.id),
+                screening.status if screening else ScreeningStatus.NOT_STARTED,
+                nexts.get(p.id),
+                flags.get(p.id, ()),
+                settings,
             )
         )
     return rows

@@ -9,7 +9,7 @@ function) rather than one query per patient, so it stays fast at thousands of pa
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any, cast
@@ -314,47 +314,71 @@ def roster(db: Database, settings: ClinicSettings, today: date, *, flag_days: in
     rows = []
     for p in sorted(patients, key=lambda p: (p.last_name, p.first_name, p.mrn)):
         inst = main_instrument(p.indication)
-        series_desc = scores.get((p.id, inst.value), [])
-        latest = series_desc[0] if series_desc else None
-        base = baselines.get((p.id, inst.value))
-        band = change = response = remission = None
-        if latest is not None:
-            band = severity_band(inst, latest[1], settings)
-            remission = is_remission(inst, latest[1], settings)
-            if base is not None:
-                change = change_from_baseline(base, latest[1])
-                response = is_response(inst, base, latest[1], settings)
         course = courses.get(p.id)
         screening = screenings.get(p.id)
         rows.append(
-            RosterRow(
-                patient_id=p.id,
-                mrn=p.mrn,
-                name=p.name,
-                indication=p.indication.value,
-                provider=p.provider,
-                status=p.status.value,
-                screening_status=(screening.status if screening else ScreeningStatus.NOT_STARTED).value,
-                course_number=course.number if course else None,
-                course_status=course.status if course else None,
-                trial_outcome=course.trial_outcome if course else None,
-                live=int(course.live) if course else 0,
-                completed=int(course.completed) if course else 0,
-                instrument=inst.value,
-                baseline=base,
-                latest=latest[1] if latest else None,
-                latest_on=latest[0] if latest else None,
-                band=band,
-                change_points=change.points if change else None,
-                change_pct=change.pct if change else None,
-                response=response,
-                remission=remission,
-                series=tuple(score for _, score in reversed(series_desc)),
-                next_infusion=nexts.get(p.id),
-                flags=flags.get(p.id, ()),
+            roster_row(
+                p,
+                scores.get((p.id, inst.value), []),
+                baselines.get((p.id, inst.value)),
+                course._mapping if course is not None else None,
+                screening.status if screening else ScreeningStatus.NOT_STARTED,
+                nexts.get(p.id),
+                flags.get(p.id, ()),
+                settings,
             )
         )
     return rows
+
+
+def roster_row(
+    patient: PatientRec,
+    series_desc: Sequence[tuple[date, int]],
+    baseline: int | None,
+    course: Mapping[str, Any] | None,
+    screening_status: ScreeningStatus,
+    next_infusion: datetime | None,
+    flags: tuple[Flag, ...],
+    settings: ClinicSettings,
+) -> RosterRow:
+    """One roster row from its gathered pieces: the main score's series (newest first), its baseline,
+    the current course (number, status, trial_outcome, live, completed). Pure, so the service and the
+    benchmark's hand-written queries lay rows out with the same code."""
+    inst = main_instrument(patient.indication)
+    latest = series_desc[0] if series_desc else None
+    band = change = response = remission = None
+    if latest is not None:
+        band = severity_band(inst, latest[1], settings)
+        remission = is_remission(inst, latest[1], settings)
+        if baseline is not None:
+            change = change_from_baseline(baseline, latest[1])
+            response = is_response(inst, baseline, latest[1], settings)
+    return RosterRow(
+        patient_id=patient.id,
+        mrn=patient.mrn,
+        name=patient.name,
+        indication=patient.indication.value,
+        provider=patient.provider,
+        status=patient.status.value,
+        screening_status=screening_status.value,
+        course_number=course["number"] if course else None,
+        course_status=course["status"] if course else None,
+        trial_outcome=course["trial_outcome"] if course else None,
+        live=int(course["live"] or 0) if course else 0,
+        completed=int(course["completed"] or 0) if course else 0,
+        instrument=inst.value,
+        baseline=baseline,
+        latest=latest[1] if latest else None,
+        latest_on=latest[0] if latest else None,
+        band=band,
+        change_points=change.points if change else None,
+        change_pct=change.pct if change else None,
+        response=response,
+        remission=remission,
+        series=tuple(score for _, score in reversed(series_desc)),
+        next_infusion=next_infusion,
+        flags=flags,
+    )
 
 
 # --- patient detail -----------------------------------------------------------------------------------
