@@ -56,6 +56,12 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+    # SQLite's lower() folds ASCII only; searches fold names the way Python (and PostgreSQL) do.
+    dbapi_connection.create_function("kdash_lower", 1, _lower, deterministic=True)
+
+
+def _lower(value: str | None) -> str | None:
+    return value.lower() if isinstance(value, str) else value
 
 
 def _sqlite_begin(conn: Any) -> None:
@@ -107,7 +113,8 @@ class Database:
     """A database handle: read and write sessions over one engine.
 
     ``write()`` is the only way to change data: one transaction, committed on success and rolled back on
-    any exception, so a form or an import writes everything or nothing.
+    any exception, so a form or an import writes everything or nothing. Its sessions keep the stored
+    screening summary current in that same transaction (:mod:`kdash.storage.screening_summary`).
     """
 
     def __init__(self, url: str | None = None, *, engine: Engine | None = None) -> None:
@@ -117,6 +124,9 @@ class Database:
         self._write = sessionmaker(
             self.engine.execution_options(**{_WRITE_OPTION: True}), expire_on_commit=False
         )
+        from kdash.storage.screening_summary import install  # the summary imports this module
+
+        install(self._write)
 
     @contextmanager
     def read(self) -> Iterator[Session]:

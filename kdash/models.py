@@ -48,6 +48,7 @@ from kdash.vocab import (
     Role,
     ScreeningDecision,
     ScreeningResult,
+    ScreeningStatus,
     Sex,
     SuicideReviewAction,
     TrialOutcome,
@@ -163,6 +164,27 @@ class ScreeningDecisionRow(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime, server_default=func.now())
 
     patient: Mapped[Patient] = relationship(back_populates="screening_decisions")
+
+
+class ScreeningSummary(Base):
+    """Each patient's screening status as the rules judge it over every answer and decision, kept current
+    in the same transaction as each write that could change it (:mod:`kdash.storage.screening_summary`).
+
+    Derived, never edited by hand: the roster filters and pages by it in SQL and the huddle reads one row
+    per patient instead of every answer. ``through`` is the date of the latest answer or decision it
+    covers (a huddle of an earlier day judges from the answers instead), ``classes_key`` the item classes
+    it was judged under (a row judged under other settings is not used).
+    """
+
+    __tablename__ = "screening_summary"
+    __table_args__ = (_one_of("status", ScreeningStatus),)
+
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id", ondelete="CASCADE"), primary_key=True)
+    status: Mapped[str] = mapped_column(String(16))
+    reasons_json: Mapped[str] = mapped_column(Text)
+    screened_on: Mapped[date | None] = mapped_column(Date)
+    through: Mapped[date | None] = mapped_column(Date)
+    classes_key: Mapped[str] = mapped_column(String(16), index=True)
 
 
 class Course(Base):

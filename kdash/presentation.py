@@ -93,36 +93,6 @@ def roster_frame(rows: Sequence[RosterRow]) -> pd.DataFrame:
     return frame
 
 
-def filter_roster(
-    rows: Sequence[RosterRow],
-    *,
-    providers: Sequence[str] = (),
-    indications: Sequence[str] = (),
-    course_statuses: Sequence[str] = (),
-    screening: Sequence[str] = (),
-    urgent_only: bool = False,
-    search: str = "",
-) -> list[RosterRow]:
-    """The rows matching every filter given (an empty filter matches all)."""
-    needle = search.strip().lower()
-    out = []
-    for r in rows:
-        if providers and r.provider not in providers:
-            continue
-        if indications and r.indication not in indications:
-            continue
-        if course_statuses and (r.course_status or "no course") not in course_statuses:
-            continue
-        if screening and r.screening_status not in screening:
-            continue
-        if urgent_only and r.urgent == 0:
-            continue
-        if needle and needle not in r.name.lower() and needle not in r.mrn.lower():
-            continue
-        out.append(r)
-    return out
-
-
 def queue_frame(rows: Sequence[QueueRow]) -> pd.DataFrame:
     return pd.DataFrame.from_records(
         [

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from datetime import date
 from pathlib import Path
 
@@ -13,30 +12,44 @@ from kdash.auth import Action
 
 actor = ui.guard(Action.VIEW_CLINICAL)
 
-from kdash.presentation import csv_bytes, filter_roster, indication_label, roster_frame, words  # noqa: E402
-from kdash.services.views import RosterRow, roster  # noqa: E402
-from kdash.vocab import MAX_INFUSIONS_PER_COURSE, Indication, ScreeningStatus, values  # noqa: E402
+from kdash.presentation import csv_bytes, indication_label, roster_frame, words  # noqa: E402
+from kdash.services.views import (  # noqa: E402
+    NO_COURSE,
+    PAGE_SIZE,
+    RosterFilters,
+    RosterPage,
+    roster,
+    roster_page,
+)
+from kdash.vocab import MAX_INFUSIONS_PER_COURSE, CourseStatus, Indication, ScreeningStatus, values  # noqa: E402
 
-#: Rows per page: enough to scan, few enough that a clinic of thousands stays quick to draw.
-PAGE_SIZE = 100
 PATIENT_PAGE = str(Path(__file__).with_name("patient.py"))
-COURSE_STATES = ["planned", "active", "completed", "stopped", "no course"]
+COURSE_STATES = [*values(CourseStatus), NO_COURSE]
 
 
-@st.cache_data(ttl=60, max_entries=10, show_spinner="Loading the roster…")
-def _roster(_url: str, today: date) -> list[RosterRow]:
-    return roster(ui.get_db(), ui.settings(), today)
+@st.cache_data(ttl=60, max_entries=50, show_spinner="Loading the roster…")
+def _page(_url: str, today: date, filters: RosterFilters, page_no: int) -> RosterPage:
+    """One page as the database cuts it; cached per filters and page, emptied by any write (ui.py)."""
+    return roster_page(ui.get_db(), ui.settings(), today, filters, page=page_no)
+
+
+def _csv(filters: RosterFilters, today: date) -> bytes:
+    """Every matching patient as CSV, built only when the download is asked for."""
+    rows = roster(ui.get_db(), ui.settings(), today, filters=filters)
+    return csv_bytes(roster_frame(rows).drop(columns=["patient_id", "urgent"]))
 
 
 st.title("Roster")
-rows = _roster(ui.get_db().url, date.today())
-if not rows:
+today = date.today()
+url = ui.get_db().url
+everyone = _page(url, today, RosterFilters(), 1)
+if not everyone.total:
     st.info("No active patients yet. Import patients under Import / export, or load the demo clinic.")
     st.stop()
 
 with st.container(border=True):
     f1, f2, f3 = st.columns(3)
-    providers = f1.multiselect("Provider", sorted({r.provider for r in rows}), key="roster_provider")
+    providers = f1.multiselect("Provider", list(everyone.providers), key="roster_provider")
     indications = f2.multiselect(
         "Indication", values(Indication), format_func=indication_label, key="roster_indication"
     )
@@ -49,24 +62,24 @@ with st.container(border=True):
     f6.write("")
     urgent_only = f6.toggle("Only patients with an urgent flag", key="roster_urgent")
 
-matching = filter_roster(
-    rows,
-    providers=providers,
-    indications=indications,
-    course_statuses=course_states,
-    screening=screening,
+filters = RosterFilters(
+    providers=tuple(providers),
+    indications=tuple(indications),
+    course_statuses=tuple(course_states),
+    screening=tuple(screening),
+    search=search.strip(),
     urgent_only=urgent_only,
-    search=search,
 )
-pages = max(1, math.ceil(len(matching) / PAGE_SIZE))
 p1, p2 = st.columns([1, 3])
-page_no = p1.number_input("Page", min_value=1, max_value=pages, value=1, step=1, key="roster_page")
-page_no = min(int(page_no), pages)
-shown = matching[(page_no - 1) * PAGE_SIZE : page_no * PAGE_SIZE]
+page_no = int(p1.number_input("Page", min_value=1, value=1, step=1, key="roster_page"))
+result = _page(url, today, filters, page_no)
 p2.markdown(
-    f"**{len(matching)}** of {len(rows)} active patients match · page {page_no} of {pages} "
-    f"({PAGE_SIZE} a page)"
+    f"**{result.matching}** of {result.total} active patients match · page {result.page} of "
+    f"{result.pages} ({PAGE_SIZE} a page)"
 )
+shown = list(result.rows)
+if page_no > result.pages:
+    st.caption(f"There are only {result.pages} pages: showing the last.")
 
 if not shown:
     st.info("No patient matches these filters. Clear a filter or the search to see more.")
@@ -96,9 +109,9 @@ st.dataframe(
 )
 
 st.download_button(
-    f"Download the {len(matching)} matching patients (CSV)",
-    data=csv_bytes(roster_frame(matching).drop(columns=["patient_id", "urgent"])),
-    file_name=f"kdash-roster-{date.today():%Y-%m-%d}.csv",
+    f"Download the {result.matching} matching patients (CSV)",
+    data=lambda: _csv(filters, today),
+    file_name=f"kdash-roster-{today:%Y-%m-%d}.csv",
     mime="text/csv",
     key="roster_download",
     icon=":material/download:",

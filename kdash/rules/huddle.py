@@ -59,7 +59,11 @@ _SYMPTOM_CODES: frozenset[str] = frozenset(i.value for i in SYMPTOM_INSTRUMENTS)
 
 @dataclass(frozen=True, slots=True)
 class PatientContext:
-    """Everything the huddle needs about one patient, as plain records."""
+    """Everything the huddle needs about one patient, as plain records.
+
+    ``screening`` is the screening already judged as of the huddle's day (the stored summary, when it
+    covers that day); without it the rules judge ``screening_items`` and ``screening_decisions``.
+    """
 
     patient: PatientRec
     screening_items: tuple[ScreeningItemRec, ...] = ()
@@ -67,6 +71,7 @@ class PatientContext:
     courses: tuple[CourseRec, ...] = ()
     assessments: tuple[AssessmentRec, ...] = ()
     suicide_reviews: tuple[SuicideReviewRec, ...] = ()
+    screening: ScreeningAssessment | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -436,7 +441,7 @@ def build_entry(
         return None
     course, today = found
     groups = _by_instrument(ctx.assessments, day)
-    screening = screening_status(
+    screening = ctx.screening or screening_status(
         [r for r in ctx.screening_items if r.recorded_on <= day],
         [r for r in ctx.screening_decisions if r.decided_on <= day],
         settings,

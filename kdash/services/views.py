@@ -9,13 +9,12 @@ function) rather than one query per patient, so it stays fast at thousands of pa
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, and_, case, func, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import ColumnElement, func, select
 
 from kdash.db import Database
 from kdash.models import (
@@ -24,7 +23,6 @@ from kdash.models import (
     Course,
     Infusion,
     Patient,
-    ScreeningDecisionRow,
     ScreeningItem,
     SuicideReview,
     active_patient_clause,
@@ -34,7 +32,6 @@ from kdash.records import (
     CourseRec,
     InfusionRec,
     PatientRec,
-    ScreeningDecisionRec,
     ScreeningItemRec,
 )
 from kdash.rules.course import (
@@ -46,340 +43,56 @@ from kdash.rules.course import (
 from kdash.rules.flags import Flag
 from kdash.rules.huddle import PatientContext, build_entry
 from kdash.rules.instruments import (
-    change_from_baseline,
     is_remission,
     is_response,
     severity_band,
 )
 from kdash.rules.screening import ScreeningAssessment, add_months, rescreen_due, screening_status
+from kdash.services.roster import (
+    NO_COURSE,
+    OPEN_COURSE_STATUSES,
+    PAGE_SIZE,
+    SPARK_POINTS,
+    RosterFilters,
+    RosterPage,
+    RosterRow,
+    main_instrument,
+    roster,
+    roster_page,
+    roster_row,
+)
 from kdash.settings import ClinicSettings
+from kdash.storage import screening_summary
 from kdash.storage.context import load_context, load_contexts
 from kdash.storage.huddle_query import patient_rec
 from kdash.vocab import (
     INSTRUMENT_RANGES,
     MAX_INFUSIONS_PER_COURSE,
     SCREENING_ITEMS,
-    CourseStatus,
     Indication,
     InfusionStatus,
     Instrument,
-    ScreeningDecision,
-    ScreeningResult,
     ScreeningStatus,
-    Severity,
 )
 
 #: The model's shared clauses, typed for the query builder.
 _LIVE = cast("ColumnElement[bool]", live_infusion_clause())
 _ACTIVE = cast("ColumnElement[bool]", active_patient_clause())
 
-#: Scores kept per patient for the roster's sparkline.
-SPARK_POINTS = 10
-OPEN_COURSE_STATUSES = (CourseStatus.PLANNED.value, CourseStatus.ACTIVE.value)
-
-
-def main_instrument(indication: Indication | str) -> Instrument:
-    """The score the roster shows: pain NRS for pain indications, PHQ-9 for the others."""
-    return Instrument.NRS if Indication(indication).is_pain else Instrument.PHQ9
-
-
-# --- roster --------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class RosterRow:
-    patient_id: int
-    mrn: str
-    name: str
-    indication: str
-    provider: str
-    status: str
-    screening_status: str
-    course_number: int | None
-    course_status: str | None
-    trial_outcome: str | None
-    live: int
-    completed: int
-    instrument: str
-    baseline: int | None
-    latest: int | None
-    latest_on: date | None
-    band: str | None
-    change_points: int | None
-    change_pct: float | None
-    response: bool | None
-    remission: bool | None
-    series: tuple[int, ...]
-    next_infusion: datetime | None
-    flags: tuple[Flag, ...] = ()
-
-    @property
-    def urgent(self) -> int:
-        return sum(1 for f in self.flags if f.severity is Severity.URGENT)
-
-    @property
-    def flag_summary(self) -> str:
-        return ", ".join(f.code.value for f in self.flags)
-
-
-def _current_courses(session: Session, patient_filter: Any) -> dict[int, Any]:
-    latest = (
-        select(Course.patient_id, func.max(Course.number).label("number"))
-        .join(Patient, Patient.id == Course.patient_id)
-        .where(patient_filter)
-        .group_by(Course.patient_id)
-        .subquery()
-    )
-    counts = (
-        select(
-            Infusion.course_id,
-            func.count().filter(_LIVE).label("live"),
-            func.count().filter(Infusion.status == InfusionStatus.COMPLETED.value).label("completed"),
-            func.min(Infusion.scheduled_at).filter(_LIVE).label("first_at"),
-        )
-        .group_by(Infusion.course_id)
-        .subquery()
-    )
-    rows = session.connection().execute(
-        select(
-            Course.id,
-            Course.patient_id,
-            Course.number,
-            Course.status,
-            Course.trial_outcome,
-            func.coalesce(counts.c.live, 0).label("live"),
-            func.coalesce(counts.c.completed, 0).label("completed"),
-            counts.c.first_at,
-        )
-        .join(latest, and_(latest.c.patient_id == Course.patient_id, latest.c.number == Course.number))
-        .outerjoin(counts, counts.c.course_id == Course.id)
-    )
-    return {r.patient_id: r for r in rows}
-
-
-def _next_infusions(session: Session, patient_filter: Any, after: datetime) -> dict[int, datetime]:
-    rows = session.connection().execute(
-        select(Course.patient_id, func.min(Infusion.scheduled_at))
-        .join(Course, Course.id == Infusion.course_id)
-        .join(Patient, Patient.id == Course.patient_id)
-        .where(
-            patient_filter, Infusion.status == InfusionStatus.SCHEDULED.value, Infusion.scheduled_at >= after
-        )
-        .group_by(Course.patient_id)
-    )
-    return {pid: at for pid, at in rows}
-
-
-def _main_instrument_sql() -> Any:
-    """:func:`main_instrument` in SQL, so only the score the roster shows leaves the database."""
-    pain = sorted(i.value for i in Indication if i.is_pain)
-    return case((Patient.indication.in_(pain), Instrument.NRS.value), else_=Instrument.PHQ9.value)
-
-
-def _recent_scores(session: Session, patient_filter: Any) -> dict[tuple[int, str], list[tuple[date, int]]]:
-    """The last SPARK_POINTS main scores (:func:`main_instrument`) per patient, newest first (window
-    function)."""
-    rn = (
-        func.row_number()
-        .over(
-            partition_by=(Assessment.patient_id, Assessment.instrument),
-            order_by=(Assessment.taken_on.desc(), Assessment.id.desc()),
-        )
-        .label("rn")
-    )
-    inner = (
-        select(Assessment.patient_id, Assessment.instrument, Assessment.taken_on, Assessment.score, rn)
-        .join(Patient, Patient.id == Assessment.patient_id)
-        .where(
-            patient_filter,
-            Assessment.deleted_at.is_(None),
-            Assessment.instrument == _main_instrument_sql(),
-        )
-        .subquery()
-    )
-    out: dict[tuple[int, str], list[tuple[date, int]]] = defaultdict(list)
-    for r in session.connection().execute(
-        select(inner).where(inner.c.rn <= SPARK_POINTS).order_by(inner.c.rn)
-    ):
-        out[(r.patient_id, r.instrument)].append((r.taken_on, r.score))
-    return out
-
-
-def _baselines(session: Session, patient_filter: Any) -> dict[tuple[int, str], int]:
-    """Baseline per patient of the main instrument, as the huddle defines it: the last score on or before
-    the current course's first live infusion, else the first score.
-
-    Two index probes per patient in the database (``ix_assessment_patient_scores``), so one row per
-    patient leaves it rather than every score. A date compares with a datetime as its midnight, so
-    ``taken_on <= first infusion`` is "on or before the day of the first infusion" on both databases.
-    """
-    inst = _main_instrument_sql()
-    current = aliased(Course)
-    current_number = (
-        select(func.max(current.number))
-        .where(current.patient_id == Patient.id)
-        .correlate(Patient)
-        .scalar_subquery()
-    )
-    first_at = (
-        select(func.min(Infusion.scheduled_at))
-        .join(Course, Course.id == Infusion.course_id)
-        .where(
-            Course.patient_id == Patient.id,
-            Course.number == current_number,
-            live_infusion_clause(),  # type: ignore[arg-type]
-        )
-        .correlate(Patient)
-        .scalar_subquery()
-    )
-    # Correlated to the outer patient row explicitly: nested subqueries must not pull ``patient`` into
-    # their own FROM (that would compare with every patient's infusions).
-    scores = (
-        select(Assessment.score)
-        .where(
-            Assessment.patient_id == Patient.id,
-            Assessment.instrument == inst,
-            Assessment.deleted_at.is_(None),
-        )
-        .correlate(Patient)
-    )
-    first = scores.order_by(Assessment.taken_on, Assessment.id).limit(1).scalar_subquery()
-    before = (
-        scores.where(Assessment.taken_on <= first_at)
-        .order_by(Assessment.taken_on.desc(), Assessment.id.desc())
-        .limit(1)
-        .scalar_subquery()
-    )
-    rows = session.connection().execute(
-        select(Patient.id, inst.label("instrument"), first.label("first"), before.label("before")).where(
-            patient_filter
-        )
-    )
-    return {
-        (pid, instrument): (before_score if before_score is not None else first_score)
-        for pid, instrument, first_score, before_score in rows
-        if first_score is not None
-    }
-
-
-def _screenings(
-    session: Session, patient_filter: Any, settings: ClinicSettings
-) -> dict[int, ScreeningAssessment]:
-    items: dict[int, list[ScreeningItemRec]] = defaultdict(list)
-    decisions: dict[int, list[ScreeningDecisionRec]] = defaultdict(list)
-    for r in session.connection().execute(
-        select(ScreeningItem.patient_id, ScreeningItem.item, ScreeningItem.result, ScreeningItem.recorded_on)
-        .join(Patient, Patient.id == ScreeningItem.patient_id)
-        .where(patient_filter)
-        .order_by(ScreeningItem.recorded_on, ScreeningItem.id)
-    ):
-        items[r.patient_id].append(ScreeningItemRec(r.item, ScreeningResult(r.result), r.recorded_on))
-    for d in session.connection().execute(
-        select(
-            ScreeningDecisionRow.patient_id,
-            ScreeningDecisionRow.decision,
-            ScreeningDecisionRow.decided_on,
-            ScreeningDecisionRow.decided_by,
-        )
-        .join(Patient, Patient.id == ScreeningDecisionRow.patient_id)
-        .where(patient_filter)
-        .order_by(ScreeningDecisionRow.decided_on, ScreeningDecisionRow.id)
-    ):
-        decisions[d.patient_id].append(
-            ScreeningDecisionRec(ScreeningDecision(d.decision), d.decided_on, d.decided_by)
-        )
-    ids = set(items) | set(decisions)
-    return {pid: screening_status(items.get(pid, []), decisions.get(pid, []), settings) for pid in ids}
-
-
-def roster(db: Database, settings: ClinicSettings, today: date, *, flag_days: int = 14) -> list[RosterRow]:
-    """One row per active patient. Flags are the huddle's for the patient's next booked infusion when
-    that is within ``flag_days`` (the days the team plans for); later bookings show no flags yet."""
-    where = _ACTIVE
-    start = datetime.combine(today, time.min)
-    with db.read() as session:
-        patients = [patient_rec(r) for r in session.execute(select(Patient.__table__).where(where))]
-        courses = _current_courses(session, where)
-        nexts = _next_infusions(session, where, start)
-        scores = _recent_scores(session, where)
-        baselines = _baselines(session, where)
-        screenings = _screenings(session, where, settings)
-        soon = [pid for pid, at in nexts.items() if at.date() <= today + timedelta(days=flag_days)]
-        contexts = load_contexts(session, soon) if soon else {}
-    flags: dict[int, tuple[Flag, ...]] = {}
-    for pid, ctx in contexts.items():
-        entry = build_entry(ctx, nexts[pid].date(), settings)
-        if entry is not None:
-            flags[pid] = entry.flags
-    rows = []
-    for p in sorted(patients, key=lambda p: (p.last_name, p.first_name, p.mrn)):
-        inst = main_instrument(p.indication)
-        course = courses.get(p.id)
-        screening = screenings.get(p.id)
-        rows.append(
-            roster_row(
-                p,
-                scores.get((p.id, inst.value), []),
-                baselines.get((p.id, inst.value)),
-                course._mapping if course is not None else None,
-                screening.status if screening else ScreeningStatus.NOT_STARTED,
-                nexts.get(p.id),
-                flags.get(p.id, ()),
-                settings,
-            )
-        )
-    return rows
-
-
-def roster_row(
-    patient: PatientRec,
-    series_desc: Sequence[tuple[date, int]],
-    baseline: int | None,
-    course: Mapping[str, Any] | None,
-    screening_status: ScreeningStatus,
-    next_infusion: datetime | None,
-    flags: tuple[Flag, ...],
-    settings: ClinicSettings,
-) -> RosterRow:
-    """One roster row from its gathered pieces: the main score's series (newest first), its baseline,
-    the current course (number, status, trial_outcome, live, completed). Pure, so the service and the
-    benchmark's hand-written queries lay rows out with the same code."""
-    inst = main_instrument(patient.indication)
-    latest = series_desc[0] if series_desc else None
-    band = change = response = remission = None
-    if latest is not None:
-        band = severity_band(inst, latest[1], settings)
-        remission = is_remission(inst, latest[1], settings)
-        if baseline is not None:
-            change = change_from_baseline(baseline, latest[1])
-            response = is_response(inst, baseline, latest[1], settings)
-    return RosterRow(
-        patient_id=patient.id,
-        mrn=patient.mrn,
-        name=patient.name,
-        indication=patient.indication.value,
-        provider=patient.provider,
-        status=patient.status.value,
-        screening_status=screening_status.value,
-        course_number=course["number"] if course else None,
-        course_status=course["status"] if course else None,
-        trial_outcome=course["trial_outcome"] if course else None,
-        live=int(course["live"] or 0) if course else 0,
-        completed=int(course["completed"] or 0) if course else 0,
-        instrument=inst.value,
-        baseline=baseline,
-        latest=latest[1] if latest else None,
-        latest_on=latest[0] if latest else None,
-        band=band,
-        change_points=change.points if change else None,
-        change_pct=change.pct if change else None,
-        response=response,
-        remission=remission,
-        series=tuple(score for _, score in reversed(series_desc)),
-        next_infusion=next_infusion,
-        flags=flags,
-    )
-
+# The roster lives in its own module; these names stay importable from here.
+__all__ = [
+    "NO_COURSE",
+    "OPEN_COURSE_STATUSES",
+    "PAGE_SIZE",
+    "SPARK_POINTS",
+    "RosterFilters",
+    "RosterPage",
+    "RosterRow",
+    "main_instrument",
+    "roster",
+    "roster_page",
+    "roster_row",
+]
 
 # --- patient detail -----------------------------------------------------------------------------------
 
@@ -571,9 +284,10 @@ class QueueRow:
 def screening_queue(db: Database, settings: ClinicSettings, today: date) -> list[QueueRow]:
     """Active patients whose screening is not cleared, needs review, or is due again; oldest first."""
     where = _ACTIVE
+    screening_summary.ensure_current(db, settings)
     with db.read() as session:
         patients = {r.id: patient_rec(r) for r in session.execute(select(Patient.__table__).where(where))}
-        screenings = _screenings(session, where, settings)
+        screenings = screening_summary.assessments(session, where)
         first_item = dict(
             session.execute(
                 select(ScreeningItem.patient_id, func.min(ScreeningItem.recorded_on))

@@ -13,6 +13,7 @@ from datetime import date
 from sqlalchemy.orm import Session
 
 from kdash.rules.huddle import PatientContext
+from kdash.settings import ClinicSettings
 from kdash.storage import huddle_query
 
 #: Ids per IN list: well under SQLite's 32,766 and PostgreSQL's 65,535 bound parameters.
@@ -24,11 +25,17 @@ def _chunks(ids: Sequence[int]) -> Iterable[list[int]]:
         yield list(ids[start : start + _CHUNK])
 
 
-def load_contexts(session: Session, patient_ids: Sequence[int]) -> dict[int, PatientContext]:
-    """Every record of each patient (deleted scores left out), keyed by patient id."""
+def load_contexts(
+    session: Session, patient_ids: Sequence[int], *, settings: ClinicSettings | None = None
+) -> dict[int, PatientContext]:
+    """Every record of each patient (deleted scores left out), keyed by patient id.
+
+    With ``settings``, the stored screening judgement replaces the answers where it holds (the rules
+    then read it instead of judging the answers again); without, every answer is read.
+    """
     out: dict[int, PatientContext] = {}
     for chunk in _chunks(sorted(set(patient_ids))):
-        for ctx in huddle_query.load_contexts(session, date.max, chunk):
+        for ctx in huddle_query.load_contexts(session, date.max, chunk, settings=settings):
             out[ctx.patient.id] = ctx
     return out
 

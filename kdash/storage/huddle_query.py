@@ -39,6 +39,7 @@ from kdash.records import (
 )
 from kdash.rules.huddle import Huddle, PatientContext, build_huddle
 from kdash.settings import ClinicSettings
+from kdash.storage import screening_summary
 from kdash.storage.settings_repo import load_settings
 from kdash.vocab import (
     CourseStatus,
@@ -75,6 +76,34 @@ _INFUSION_COLUMNS = (
 )
 
 
+# Code → enum member by dict look-up: calling the enum costs several times more, once per row.
+_SEX = {m.value: m for m in Sex}
+_PATIENT_STATUS = {m.value: m for m in PatientStatus}
+_INFUSION_STATUS = {m.value: m for m in InfusionStatus}
+_COURSE_STATUS = {m.value: m for m in CourseStatus}
+_TRIAL_OUTCOME = {m.value: m for m in TrialOutcome}
+_INDICATION = {m.value: m for m in Indication}
+_RESULT = {m.value: m for m in ScreeningResult}
+_DECISION = {m.value: m for m in ScreeningDecision}
+_REVIEW_ACTION = {m.value: m for m in SuicideReviewAction}
+
+
+#: The patient columns a :class:`PatientRec` is made of (:func:`patient_rec`).
+PATIENT_COLUMNS = (
+    Patient.id,
+    Patient.mrn,
+    Patient.first_name,
+    Patient.last_name,
+    Patient.date_of_birth,
+    Patient.sex,
+    Patient.indication,
+    Patient.provider,
+    Patient.status,
+    Patient.escort_name,
+    Patient.escort_phone,
+)
+
+
 def booked_patient_ids(session: Session, day: date) -> list[int]:
     """Ids of the (not deleted) patients with a scheduled or completed infusion on ``day``.
 
@@ -99,80 +128,60 @@ def booked_patient_ids(session: Session, day: date) -> list[int]:
 def patient_rec(row: Any) -> PatientRec:
     """A :class:`PatientRec` from a row of the patient table (an ORM object or a plain row)."""
     return PatientRec(
-        id=row.id,
-        mrn=row.mrn,
-        first_name=row.first_name,
-        last_name=row.last_name,
-        date_of_birth=row.date_of_birth,
-        sex=Sex(row.sex),
-        indication=Indication(row.indication),
-        provider=row.provider,
-        status=PatientStatus(row.status),
-        escort_name=row.escort_name,
-        escort_phone=row.escort_phone,
+        row.id,
+        row.mrn,
+        row.first_name,
+        row.last_name,
+        row.date_of_birth,
+        _SEX[row.sex],
+        _INDICATION[row.indication],
+        row.provider,
+        _PATIENT_STATUS[row.status],
+        row.escort_name,
+        row.escort_phone,
     )
 
 
 def load_contexts(
-    session: Session, day: date, patient_ids: Sequence[int] | None = None
+    session: Session,
+    day: date,
+    patient_ids: Sequence[int] | None = None,
+    *,
+    settings: ClinicSettings | None = None,
 ) -> list[PatientContext]:
-    """The :class:`PatientContext` of every patient booked on ``day`` (or of ``patient_ids``)."""
+    """The :class:`PatientContext` of every patient booked on ``day`` (or of ``patient_ids``).
+
+    With ``settings``, a patient whose stored screening summary holds on ``day`` (same item classes,
+    nothing recorded after ``day``) gets it as ``screening`` and their answers are not read; the others'
+    answers are read and judged by the rules as before. Rows are unpacked by position into the records
+    (same column order), with the codes looked up in dicts: at hundreds of patients the per-row cost is
+    what the huddle's time is made of.
+    """
     ids = list(patient_ids) if patient_ids is not None else booked_patient_ids(session, day)
     if not ids:
         return []
+    conn = session.connection()
 
     patients = {
         row.id: patient_rec(row)
-        for row in session.connection().execute(
-            select(
-                Patient.id,
-                Patient.mrn,
-                Patient.first_name,
-                Patient.last_name,
-                Patient.date_of_birth,
-                Patient.sex,
-                Patient.indication,
-                Patient.provider,
-                Patient.status,
-                Patient.escort_name,
-                Patient.escort_phone,
-            ).where(Patient.id.in_(ids), Patient.deleted_at.is_(None))
-        )
+        for row in conn.execute(
+            select(*PATIENT_COLUMNS).where(Patient.id.in_(ids), Patient.deleted_at.is_(None))
+        ).all()
     }
 
     infusions: dict[int, list[InfusionRec]] = defaultdict(list)
-    for row in session.connection().execute(
+    for iid, course_id, number, at, status, *session_fields in conn.execute(
         select(*_INFUSION_COLUMNS)
         .join(Course, Course.id == Infusion.course_id)
         .where(Course.patient_id.in_(ids))
         .order_by(Infusion.scheduled_at, Infusion.id)
-    ):
-        infusions[row.course_id].append(
-            InfusionRec(
-                id=row.id,
-                course_id=row.course_id,
-                number=row.number,
-                scheduled_at=row.scheduled_at,
-                status=InfusionStatus(row.status),
-                chair=row.chair,
-                dose_mg_per_kg=row.dose_mg_per_kg,
-                premed_given=row.premed_given,
-                bp_pre_sys=row.bp_pre_sys,
-                bp_pre_dia=row.bp_pre_dia,
-                bp_peak_sys=row.bp_peak_sys,
-                bp_peak_dia=row.bp_peak_dia,
-                bp_discharge_sys=row.bp_discharge_sys,
-                bp_discharge_dia=row.bp_discharge_dia,
-                heart_rate=row.heart_rate,
-                spo2=row.spo2,
-                escort_confirmed=row.escort_confirmed,
-                adverse_events=row.adverse_events,
-                discharged_at=row.discharged_at,
-            )
+    ).all():
+        infusions[course_id].append(
+            InfusionRec(iid, course_id, number, at, _INFUSION_STATUS[status], *session_fields)
         )
 
     courses: dict[int, list[CourseRec]] = defaultdict(list)
-    for crow in session.connection().execute(
+    for cid, pid, number, indication, outcome, status, started_on in conn.execute(
         select(
             Course.id,
             Course.patient_id,
@@ -184,22 +193,22 @@ def load_contexts(
         )
         .where(Course.patient_id.in_(ids))
         .order_by(Course.number)
-    ):
-        courses[crow.patient_id].append(
+    ).all():
+        courses[pid].append(
             CourseRec(
-                id=crow.id,
-                patient_id=crow.patient_id,
-                number=crow.number,
-                indication=Indication(crow.indication),
-                trial_outcome=TrialOutcome(crow.trial_outcome),
-                status=CourseStatus(crow.status),
-                started_on=crow.started_on,
-                infusions=tuple(infusions.get(crow.id, ())),
+                cid,
+                pid,
+                number,
+                _INDICATION[indication],
+                _TRIAL_OUTCOME[outcome],
+                _COURSE_STATUS[status],
+                started_on,
+                tuple(infusions.get(cid, ())),
             )
         )
 
     assessments: dict[int, list[AssessmentRec]] = defaultdict(list)
-    for arow in session.connection().execute(
+    for aid, pid, instrument, score, taken_on, item9 in conn.execute(
         select(
             Assessment.id,
             Assessment.patient_id,
@@ -210,59 +219,40 @@ def load_contexts(
         )
         .where(Assessment.patient_id.in_(ids), Assessment.deleted_at.is_(None), Assessment.taken_on <= day)
         .order_by(Assessment.taken_on, Assessment.id)
-    ):
-        assessments[arow.patient_id].append(
-            AssessmentRec(
-                instrument=arow.instrument,
-                score=arow.score,
-                taken_on=arow.taken_on,
-                item9=arow.item9,
-                id=arow.id,
-            )
-        )
+    ).all():
+        assessments[pid].append(AssessmentRec(instrument, score, taken_on, item9, aid))
 
+    judged = screening_summary.stored(session, ids, settings, day) if settings is not None else {}
+    unjudged = [pid for pid in ids if pid not in judged]
     items: dict[int, list[ScreeningItemRec]] = defaultdict(list)
-    for srow in session.connection().execute(
-        select(
-            ScreeningItem.patient_id,
-            ScreeningItem.item,
-            ScreeningItem.result,
-            ScreeningItem.recorded_on,
-            ScreeningItem.note,
-        )
-        .where(ScreeningItem.patient_id.in_(ids))
-        .order_by(ScreeningItem.recorded_on, ScreeningItem.id)
-    ):
-        items[srow.patient_id].append(
-            ScreeningItemRec(
-                item=srow.item,
-                result=ScreeningResult(srow.result),
-                recorded_on=srow.recorded_on,
-                note=srow.note,
-            )
-        )
-
     decisions: dict[int, list[ScreeningDecisionRec]] = defaultdict(list)
-    for drow in session.connection().execute(
-        select(
-            ScreeningDecisionRow.patient_id,
-            ScreeningDecisionRow.decision,
-            ScreeningDecisionRow.decided_on,
-            ScreeningDecisionRow.decided_by,
-        )
-        .where(ScreeningDecisionRow.patient_id.in_(ids))
-        .order_by(ScreeningDecisionRow.decided_on, ScreeningDecisionRow.id)
-    ):
-        decisions[drow.patient_id].append(
-            ScreeningDecisionRec(
-                decision=ScreeningDecision(drow.decision),
-                decided_on=drow.decided_on,
-                decided_by=drow.decided_by,
+    if unjudged:
+        for pid, item, result, recorded_on, note in conn.execute(
+            select(
+                ScreeningItem.patient_id,
+                ScreeningItem.item,
+                ScreeningItem.result,
+                ScreeningItem.recorded_on,
+                ScreeningItem.note,
             )
-        )
+            .where(ScreeningItem.patient_id.in_(unjudged))
+            .order_by(ScreeningItem.recorded_on, ScreeningItem.id)
+        ).all():
+            items[pid].append(ScreeningItemRec(item, _RESULT[result], recorded_on, note))
+        for pid, decision, decided_on, decided_by in conn.execute(
+            select(
+                ScreeningDecisionRow.patient_id,
+                ScreeningDecisionRow.decision,
+                ScreeningDecisionRow.decided_on,
+                ScreeningDecisionRow.decided_by,
+            )
+            .where(ScreeningDecisionRow.patient_id.in_(unjudged))
+            .order_by(ScreeningDecisionRow.decided_on, ScreeningDecisionRow.id)
+        ).all():
+            decisions[pid].append(ScreeningDecisionRec(_DECISION[decision], decided_on, decided_by))
 
     reviews: dict[int, list[SuicideReviewRec]] = defaultdict(list)
-    for rrow in session.connection().execute(
+    for pid, reviewed_on, reviewed_by, action, note in conn.execute(
         select(
             SuicideReview.patient_id,
             SuicideReview.reviewed_on,
@@ -272,15 +262,8 @@ def load_contexts(
         )
         .where(SuicideReview.patient_id.in_(ids))
         .order_by(SuicideReview.reviewed_on, SuicideReview.id)
-    ):
-        reviews[rrow.patient_id].append(
-            SuicideReviewRec(
-                reviewed_on=rrow.reviewed_on,
-                reviewed_by=rrow.reviewed_by,
-                action=SuicideReviewAction(rrow.action),
-                note=rrow.note,
-            )
-        )
+    ).all():
+        reviews[pid].append(SuicideReviewRec(reviewed_on, reviewed_by, _REVIEW_ACTION[action], note))
 
     return [
         PatientContext(
@@ -290,6 +273,7 @@ def load_contexts(
             courses=tuple(courses.get(pid, ())),
             assessments=tuple(assessments.get(pid, ())),
             suicide_reviews=tuple(reviews.get(pid, ())),
+            screening=judged.get(pid),
         )
         for pid in ids
         if pid in patients
@@ -299,4 +283,4 @@ def load_contexts(
 def huddle_for_day(session: Session, day: date, settings: ClinicSettings | None = None) -> Huddle:
     """The huddle of ``day`` from the database (settings: the clinic's stored ones by default)."""
     chosen = settings if settings is not None else load_settings(session)
-    return build_huddle(day, load_contexts(session, day), chosen)
+    return build_huddle(day, load_contexts(session, day, settings=chosen), chosen)

@@ -1,0 +1,550 @@
+"""The roster: every active patient with course progress, main score and trend, next infusion, flags.
+
+The page asks :func:`roster_page` for the rows it shows: filters, order and paging run in SQL (the
+screening status from the stored summary), so only those rows leave the database and only they run the
+rules. :func:`roster` gives every matching row, for the clinic's rates and the CSV download. Both build a
+row from a few aggregate queries (counts, next booking, last scores by window function, baselines by
+index probes) over the patients asked for, never one query per patient.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any, cast
+
+from sqlalchemy import ColumnElement, and_, case, func, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from kdash.db import Database
+from kdash.models import (
+    Assessment,
+    Course,
+    Infusion,
+    Patient,
+    ScreeningSummary,
+    active_patient_clause,
+    live_infusion_clause,
+)
+from kdash.records import PatientRec
+from kdash.rules.flags import Flag
+from kdash.rules.huddle import build_entry
+from kdash.rules.instruments import (
+    change_from_baseline,
+    is_remission,
+    is_response,
+    severity_band,
+)
+from kdash.settings import ClinicSettings
+from kdash.storage import screening_summary
+from kdash.storage.context import load_contexts
+from kdash.storage.huddle_query import PATIENT_COLUMNS, patient_rec
+from kdash.vocab import (
+    CourseStatus,
+    Indication,
+    InfusionStatus,
+    Instrument,
+    ScreeningStatus,
+    Severity,
+)
+
+#: The model's shared clauses, typed for the query builder.
+_LIVE = cast("ColumnElement[bool]", live_infusion_clause())
+_ACTIVE = cast("ColumnElement[bool]", active_patient_clause())
+
+#: Scores kept per patient for the roster's sparkline.
+SPARK_POINTS = 10
+OPEN_COURSE_STATUSES = (CourseStatus.PLANNED.value, CourseStatus.ACTIVE.value)
+
+
+def main_instrument(indication: Indication | str) -> Instrument:
+    """The score the roster shows: pain NRS for pain indications, PHQ-9 for the others."""
+    return Instrument.NRS if Indication(indication).is_pain else Instrument.PHQ9
+
+
+# --- roster --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RosterRow:
+    patient_id: int
+    mrn: str
+    name: str
+    indication: str
+    provider: str
+    status: str
+    screening_status: str
+    course_number: int | None
+    course_status: str | None
+    trial_outcome: str | None
+    live: int
+    completed: int
+    instrument: str
+    baseline: int | None
+    latest: int | None
+    latest_on: date | None
+    band: str | None
+    change_points: int | None
+    change_pct: float | None
+    response: bool | None
+    remission: bool | None
+    series: tuple[int, ...]
+    next_infusion: datetime | None
+    flags: tuple[Flag, ...] = ()
+
+    @property
+    def urgent(self) -> int:
+        return sum(1 for f in self.flags if f.severity is Severity.URGENT)
+
+    @property
+    def flag_summary(self) -> str:
+        return ", ".join(f.code.value for f in self.flags)
+
+
+def _current_courses(session: Session, patient_filter: Any) -> dict[int, Any]:
+    latest = (
+        select(Course.patient_id, func.max(Course.number).label("number"))
+        .join(Patient, Patient.id == Course.patient_id)
+        .where(patient_filter)
+        .group_by(Course.patient_id)
+        .subquery()
+    )
+    counts = (
+        select(
+            Infusion.course_id,
+            func.count().filter(_LIVE).label("live"),
+            func.count().filter(Infusion.status == InfusionStatus.COMPLETED.value).label("completed"),
+            func.min(Infusion.scheduled_at).filter(_LIVE).label("first_at"),
+        )
+        .join(Course, Course.id == Infusion.course_id)
+        .join(Patient, Patient.id == Course.patient_id)
+        .where(patient_filter)
+        .group_by(Infusion.course_id)
+        .subquery()
+    )
+    rows = session.connection().execute(
+        select(
+            Course.id,
+            Course.patient_id,
+            Course.number,
+            Course.status,
+            Course.trial_outcome,
+            func.coalesce(counts.c.live, 0).label("live"),
+            func.coalesce(counts.c.completed, 0).label("completed"),
+            counts.c.first_at,
+        )
+        .join(latest, and_(latest.c.patient_id == Course.patient_id, latest.c.number == Course.number))
+        .outerjoin(counts, counts.c.course_id == Course.id)
+    )
+    return {r.patient_id: r for r in rows}
+
+
+def _next_infusions(session: Session, patient_filter: Any, after: datetime) -> dict[int, datetime]:
+    rows = session.connection().execute(
+        select(Course.patient_id, func.min(Infusion.scheduled_at))
+        .join(Course, Course.id == Infusion.course_id)
+        .join(Patient, Patient.id == Course.patient_id)
+        .where(
+            patient_filter, Infusion.status == InfusionStatus.SCHEDULED.value, Infusion.scheduled_at >= after
+        )
+        .group_by(Course.patient_id)
+    )
+    return {pid: at for pid, at in rows}
+
+
+def _main_instrument_sql() -> Any:
+    """:func:`main_instrument` in SQL, so only the score the roster shows leaves the database."""
+    pain = sorted(i.value for i in Indication if i.is_pain)
+    return case((Patient.indication.in_(pain), Instrument.NRS.value), else_=Instrument.PHQ9.value)
+
+
+def _recent_scores(session: Session, patient_filter: Any) -> dict[tuple[int, str], list[tuple[date, int]]]:
+    """The last SPARK_POINTS main scores (:func:`main_instrument`) per patient, newest first (window
+    function)."""
+    rn = (
+        func.row_number()
+        .over(
+            partition_by=(Assessment.patient_id, Assessment.instrument),
+            order_by=(Assessment.taken_on.desc(), Assessment.id.desc()),
+        )
+        .label("rn")
+    )
+    inner = (
+        select(Assessment.patient_id, Assessment.instrument, Assessment.taken_on, Assessment.score, rn)
+        .join(Patient, Patient.id == Assessment.patient_id)
+        .where(
+            patient_filter,
+            Assessment.deleted_at.is_(None),
+            Assessment.instrument == _main_instrument_sql(),
+        )
+        .subquery()
+    )
+    out: dict[tuple[int, str], list[tuple[date, int]]] = defaultdict(list)
+    for pid, instrument, taken_on, score, _rn in session.connection().execute(
+        select(inner).where(inner.c.rn <= SPARK_POINTS).order_by(inner.c.rn)
+    ):
+        out[(pid, instrument)].append((taken_on, score))
+    return out
+
+
+def _baselines(session: Session, patient_filter: Any) -> dict[tuple[int, str], int]:
+    """Baseline per patient of the main instrument, as the huddle defines it: the last score on or before
+    the current course's first live infusion, else the first score.
+
+    Two index probes per patient in the database (``ix_assessment_patient_scores``), so one row per
+    patient leaves it rather than every score. A date compares with a datetime as its midnight, so
+    ``taken_on <= first infusion`` is "on or before the day of the first infusion" on both databases.
+    """
+    inst = _main_instrument_sql()
+    current = aliased(Course)
+    current_number = (
+        select(func.max(current.number))
+        .where(current.patient_id == Patient.id)
+        .correlate(Patient)
+        .scalar_subquery()
+    )
+    first_at = (
+        select(func.min(Infusion.scheduled_at))
+        .join(Course, Course.id == Infusion.course_id)
+        .where(
+            Course.patient_id == Patient.id,
+            Course.number == current_number,
+            live_infusion_clause(),  # type: ignore[arg-type]
+        )
+        .correlate(Patient)
+        .scalar_subquery()
+    )
+    # Correlated to the outer patient row explicitly: nested subqueries must not pull ``patient`` into
+    # their own FROM (that would compare with every patient's infusions).
+    scores = (
+        select(Assessment.score)
+        .where(
+            Assessment.patient_id == Patient.id,
+            Assessment.instrument == inst,
+            Assessment.deleted_at.is_(None),
+        )
+        .correlate(Patient)
+    )
+    first = scores.order_by(Assessment.taken_on, Assessment.id).limit(1).scalar_subquery()
+    before = (
+        scores.where(Assessment.taken_on <= first_at)
+        .order_by(Assessment.taken_on.desc(), Assessment.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    rows = session.connection().execute(
+        select(Patient.id, inst.label("instrument"), first.label("first"), before.label("before")).where(
+            patient_filter
+        )
+    )
+    return {
+        (pid, instrument): (before_score if before_score is not None else first_score)
+        for pid, instrument, first_score, before_score in rows
+        if first_score is not None
+    }
+
+
+def _patients(session: Session, patient_filter: Any) -> list[PatientRec]:
+    """The patients matching, in the roster's order (name, then MRN)."""
+    return [
+        patient_rec(r)
+        for r in session.connection().execute(
+            select(*PATIENT_COLUMNS)
+            .where(patient_filter)
+            .order_by(Patient.last_name, Patient.first_name, Patient.mrn)
+        )
+    ]
+
+
+def _flags(
+    session: Session, nexts: Mapping[int, datetime], settings: ClinicSettings, today: date, flag_days: int
+) -> dict[int, tuple[Flag, ...]]:
+    """The huddle's flags of each patient whose next booking is within ``flag_days`` of ``today``."""
+    soon = sorted(pid for pid, at in nexts.items() if at.date() <= today + timedelta(days=flag_days))
+    flags: dict[int, tuple[Flag, ...]] = {}
+    for pid, ctx in load_contexts(session, soon, settings=settings).items():
+        entry = build_entry(ctx, nexts[pid].date(), settings)
+        if entry is not None:
+            flags[pid] = entry.flags
+    return flags
+
+
+def _rows(
+    session: Session,
+    patients: Sequence[PatientRec],
+    patient_filter: Any,
+    settings: ClinicSettings,
+    today: date,
+    flag_days: int,
+) -> list[RosterRow]:
+    """The roster rows of ``patients`` (all matching ``patient_filter``), in the order given."""
+    courses = _current_courses(session, patient_filter)
+    nexts = _next_infusions(session, patient_filter, datetime.combine(today, time.min))
+    scores = _recent_scores(session, patient_filter)
+    baselines = _baselines(session, patient_filter)
+    statuses = screening_summary.statuses(session, patient_filter)
+    flags = _flags(session, nexts, settings, today, flag_days)
+    rows = []
+    for p in patients:
+        inst = main_instrument(p.indication)
+        course = courses.get(p.id)
+        rows.append(
+            roster_row(
+                p,
+                scores.get((p.id, inst.value), []),
+                baselines.get((p.id, inst.value)),
+                course._mapping if course is not None else None,
+                statuses.get(p.id, ScreeningStatus.NOT_STARTED),
+                nexts.get(p.id),
+                flags.get(p.id, ()),
+                settings,
+            )
+        )
+    return rows
+
+
+@dataclass(frozen=True, slots=True)
+class RosterFilters:
+    """The roster page's filters; an empty one matches everyone (CLINICAL.md has no say: page design)."""
+
+    providers: tuple[str, ...] = ()
+    indications: tuple[str, ...] = ()
+    course_statuses: tuple[str, ...] = ()  # course statuses, or NO_COURSE
+    screening: tuple[str, ...] = ()
+    search: str = ""
+    urgent_only: bool = False
+
+
+#: The course-status filter's value for a patient without any course.
+NO_COURSE = "no course"
+
+
+def _current_status() -> Any:
+    newest = aliased(Course)
+    return (
+        select(newest.status)
+        .where(newest.patient_id == Patient.id)
+        .order_by(newest.number.desc())
+        .limit(1)
+        .correlate(Patient)
+        .scalar_subquery()
+    )
+
+
+def _lowered(session: Session, column: Any) -> Any:
+    """Lower case as Python's ``str.lower`` does it: SQLite's own ``lower`` folds ASCII only, so kdash
+    registers ``kdash_lower`` on its SQLite connections (:mod:`kdash.db`)."""
+    if session.get_bind().dialect.name == "sqlite":
+        return func.kdash_lower(column)
+    return func.lower(column)
+
+
+def matching_clause(session: Session, filters: RosterFilters) -> ColumnElement[bool]:
+    """SQL for every filter but ``urgent_only`` (which needs the rules), over active patients."""
+    clauses: list[ColumnElement[bool]] = [_ACTIVE]
+    if filters.providers:
+        clauses.append(Patient.provider.in_(filters.providers))
+    if filters.indications:
+        clauses.append(Patient.indication.in_(filters.indications))
+    if filters.screening:
+        clauses.append(
+            select(ScreeningSummary.patient_id)
+            .where(ScreeningSummary.patient_id == Patient.id, ScreeningSummary.status.in_(filters.screening))
+            .exists()
+        )
+    if filters.course_statuses:
+        current = _current_status()
+        wanted = [s for s in filters.course_statuses if s != NO_COURSE]
+        either: list[ColumnElement[bool]] = [current.in_(wanted)] if wanted else []
+        if NO_COURSE in filters.course_statuses:
+            either.append(current.is_(None))
+        clauses.append(or_(*either))
+    needle = filters.search.strip().lower()
+    if needle:
+        name = _lowered(session, Patient.last_name + ", " + Patient.first_name)
+        clauses.append(
+            or_(
+                name.contains(needle, autoescape=True),
+                _lowered(session, Patient.mrn).contains(needle, autoescape=True),
+            )
+        )
+    return and_(*clauses)
+
+
+def roster(
+    db: Database,
+    settings: ClinicSettings,
+    today: date,
+    *,
+    flag_days: int = 14,
+    filters: RosterFilters | None = None,
+) -> list[RosterRow]:
+    """Every active patient matching ``filters`` (default: all), one row each, ordered by name.
+
+    Flags are the huddle's for the patient's next booked infusion when that is within ``flag_days`` (the
+    days the team plans for); later bookings show no flags yet. For the whole list (clinic rates, the
+    CSV download); the page itself asks :func:`roster_page` for the rows it shows.
+    """
+    chosen = filters or RosterFilters()
+    screening_summary.ensure_current(db, settings)
+    with db.read() as session:
+        where = matching_clause(session, chosen)
+        rows = _rows(session, _patients(session, where), where, settings, today, flag_days)
+    return [r for r in rows if r.urgent] if chosen.urgent_only else rows
+
+
+@dataclass(frozen=True, slots=True)
+class RosterPage:
+    """One page of the roster and the counts the page shows around it."""
+
+    rows: tuple[RosterRow, ...]
+    matching: int
+    total: int
+    page: int
+    pages: int
+    page_size: int
+    providers: tuple[str, ...]
+
+
+#: Rows per page: enough to scan, few enough that a clinic of thousands stays quick to draw.
+PAGE_SIZE = 100
+
+
+def _urgent_ids(
+    session: Session, where: ColumnElement[bool], settings: ClinicSettings, today: date, flag_days: int
+) -> list[int]:
+    """Matching patients with an urgent flag, in roster order: only those booked within ``flag_days`` can
+    carry flags, so only their records are read and judged."""
+    start = datetime.combine(today, time.min)
+    nexts = {
+        pid: at
+        for pid, at in session.connection().execute(
+            select(Course.patient_id, func.min(Infusion.scheduled_at))
+            .join(Course, Course.id == Infusion.course_id)
+            .join(Patient, Patient.id == Course.patient_id)
+            .where(
+                where,
+                Infusion.status == InfusionStatus.SCHEDULED.value,
+                Infusion.scheduled_at >= start,
+                Infusion.scheduled_at < start + timedelta(days=flag_days + 1),
+            )
+            .group_by(Course.patient_id)
+        )
+    }
+    flagged = {
+        pid for pid, flags in _flags(session, nexts, settings, today, flag_days).items() if any_urgent(flags)
+    }
+    if not flagged:
+        return []
+    return [p.id for p in _patients(session, and_(where, Patient.id.in_(sorted(flagged))))]
+
+
+def any_urgent(flags: Sequence[Flag]) -> bool:
+    return any(f.severity is Severity.URGENT for f in flags)
+
+
+def roster_page(
+    db: Database,
+    settings: ClinicSettings,
+    today: date,
+    filters: RosterFilters | None = None,
+    *,
+    page: int = 1,
+    page_size: int = PAGE_SIZE,
+    flag_days: int = 14,
+) -> RosterPage:
+    """The page of the roster the page shows: filtered, ordered and cut in SQL, so only its rows leave
+    the database and only they run the rules (a clinic of 50,000 still draws 100 rows).
+
+    The screening-status filter reads the stored summary (:mod:`kdash.storage.screening_summary`); the
+    urgent-flag filter judges only the patients booked within ``flag_days``. ``page`` is clamped to the
+    pages there are.
+    """
+    chosen = filters or RosterFilters()
+    size = max(1, page_size)
+    screening_summary.ensure_current(db, settings)
+    with db.read() as session:
+        conn = session.connection()
+        where = matching_clause(session, chosen)
+        total = conn.execute(select(func.count()).select_from(Patient).where(_ACTIVE)).scalar_one()
+        providers = tuple(
+            conn.execute(
+                select(Patient.provider).where(_ACTIVE).distinct().order_by(Patient.provider)
+            ).scalars()
+        )
+        if chosen.urgent_only:
+            ids = _urgent_ids(session, where, settings, today, flag_days)
+            matching = len(ids)
+        else:
+            matching = conn.execute(select(func.count()).select_from(Patient).where(where)).scalar_one()
+        pages = max(1, -(-matching // size))
+        number = min(max(1, page), pages)
+        offset = (number - 1) * size
+        if chosen.urgent_only:
+            shown = _patients(session, Patient.id.in_(ids[offset : offset + size])) if ids else []
+        else:
+            shown = [
+                patient_rec(r)
+                for r in conn.execute(
+                    select(*PATIENT_COLUMNS)
+                    .where(where)
+                    .order_by(Patient.last_name, Patient.first_name, Patient.mrn)
+                    .limit(size)
+                    .offset(offset)
+                )
+            ]
+        page_filter = Patient.id.in_([p.id for p in shown])
+        rows = _rows(session, shown, page_filter, settings, today, flag_days) if shown else []
+    return RosterPage(tuple(rows), matching, total, number, pages, size, providers)
+
+
+def roster_row(
+    patient: PatientRec,
+    series_desc: Sequence[tuple[date, int]],
+    baseline: int | None,
+    course: Mapping[str, Any] | None,
+    screening_status: ScreeningStatus,
+    next_infusion: datetime | None,
+    flags: tuple[Flag, ...],
+    settings: ClinicSettings,
+) -> RosterRow:
+    """One roster row from its gathered pieces: the main score's series (newest first), its baseline,
+    the current course (number, status, trial_outcome, live, completed). Pure, so the service and the
+    benchmark's hand-written queries lay rows out with the same code."""
+    inst = main_instrument(patient.indication)
+    latest = series_desc[0] if series_desc else None
+    band = change = response = remission = None
+    if latest is not None:
+        band = severity_band(inst, latest[1], settings)
+        remission = is_remission(inst, latest[1], settings)
+        if baseline is not None:
+            change = change_from_baseline(baseline, latest[1])
+            response = is_response(inst, baseline, latest[1], settings)
+    return RosterRow(
+        patient_id=patient.id,
+        mrn=patient.mrn,
+        name=patient.name,
+        indication=patient.indication.value,
+        provider=patient.provider,
+        status=patient.status.value,
+        screening_status=screening_status.value,
+        course_number=course["number"] if course else None,
+        course_status=course["status"] if course else None,
+        trial_outcome=course["trial_outcome"] if course else None,
+        live=int(course["live"] or 0) if course else 0,
+        completed=int(course["completed"] or 0) if course else 0,
+        instrument=inst.value,
+        baseline=baseline,
+        latest=latest[1] if latest else None,
+        latest_on=latest[0] if latest else None,
+        band=band,
+        change_points=change.points if change else None,
+        change_pct=change.pct if change else None,
+        response=response,
+        remission=remission,
+        series=tuple(score for _, score in reversed(series_desc)),
+        next_infusion=next_infusion,
+        flags=flags,
+    )

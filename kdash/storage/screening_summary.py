@@ -1,0 +1,299 @@
+"""Each patient's screening status, stored and kept current in the same transaction as each write.
+
+Judging a screening means reading every answer and decision of the patient and running
+:func:`kdash.rules.screening.screening_status`: at 50,000 patients that is some 700,000 answers, far too
+many for a roster that filters by status or a huddle of hundreds of patients. So the judgement is stored
+in ``screening_summary`` (one row per patient) and the write path keeps it current:
+
+- :func:`install` hooks a session factory: a flush that adds or changes a screening answer, a provider
+  decision or a patient notes the patient; just before the transaction commits, those patients' rows are
+  judged again from the database (which then holds the new rows) and written in that same transaction.
+  A change of the item classes setting re-judges every patient. So no service, import or command can
+  write an answer without its summary, and a rolled-back write leaves both untouched.
+- Bulk loads that bypass the ORM (the demo loader) call :func:`refresh_all`.
+- :func:`ensure_current` repairs what is missing or was judged under other item classes (a backup
+  restored from before the table existed, settings changed outside kdash) and is cheap when nothing is.
+
+A row is only ever a cache of the rules: :func:`judge` is the on-the-fly answer, and the tests hold the
+stored rows equal to it after every kind of write.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session, sessionmaker
+
+from kdash.db import Database
+from kdash.models import Patient, ScreeningDecisionRow, ScreeningItem, ScreeningSummary, Setting
+from kdash.records import ScreeningDecisionRec, ScreeningItemRec
+from kdash.rules.screening import ScreeningAssessment, screening_status
+from kdash.settings import ClinicSettings
+from kdash.storage.settings_repo import load_settings
+from kdash.vocab import SCREENING_ITEMS, ScreeningDecision, ScreeningResult, ScreeningStatus
+
+#: Ids per ``IN`` list: well under SQLite's and PostgreSQL's bound-parameter limits.
+CHUNK = 900
+_TOUCHED = "kdash_screening_touched"
+_JUDGED_COLUMNS = ("status", "reasons_json", "screened_on", "through", "classes_key")
+_ALL = "kdash_screening_all"
+_CLASSES_SETTING = "screening_item_classes"
+_RESULTS = {r.value: r for r in ScreeningResult}
+_DECISIONS = {d.value: d for d in ScreeningDecision}
+_STATUSES = {s.value: s for s in ScreeningStatus}
+
+
+def classes_key(settings: ClinicSettings) -> str:
+    """A short fingerprint of the item classes a status was judged under (the only setting it reads)."""
+    classes = {code: settings.item_class(code).value for code in sorted(SCREENING_ITEMS)}
+    return hashlib.sha256(json.dumps(classes, sort_keys=True).encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True, slots=True)
+class Judged:
+    """A patient's screening judged over every answer and decision, and the latest date it covers."""
+
+    assessment: ScreeningAssessment
+    through: date | None
+
+
+def _chunks(ids: Sequence[int]) -> Iterable[list[int]]:
+    for start in range(0, len(ids), CHUNK):
+        yield list(ids[start : start + CHUNK])
+
+
+def judge(session: Session, patient_ids: Iterable[int], settings: ClinicSettings) -> dict[int, Judged]:
+    """The on-the-fly judgement of each patient's screening from every answer and decision."""
+    ids = sorted(set(patient_ids))
+    items: dict[int, list[ScreeningItemRec]] = defaultdict(list)
+    decisions: dict[int, list[ScreeningDecisionRec]] = defaultdict(list)
+    conn = session.connection()
+    for chunk in _chunks(ids):
+        for pid, item, result, on in conn.execute(
+            select(
+                ScreeningItem.patient_id, ScreeningItem.item, ScreeningItem.result, ScreeningItem.recorded_on
+            )
+            .where(ScreeningItem.patient_id.in_(chunk))
+            .order_by(ScreeningItem.patient_id, ScreeningItem.recorded_on, ScreeningItem.id)
+        ):
+            items[pid].append(ScreeningItemRec(item, _RESULTS[result], on))
+        for pid, decision, on, by in conn.execute(
+            select(
+                ScreeningDecisionRow.patient_id,
+                ScreeningDecisionRow.decision,
+                ScreeningDecisionRow.decided_on,
+                ScreeningDecisionRow.decided_by,
+            )
+            .where(ScreeningDecisionRow.patient_id.in_(chunk))
+            .order_by(
+                ScreeningDecisionRow.patient_id, ScreeningDecisionRow.decided_on, ScreeningDecisionRow.id
+            )
+        ):
+            decisions[pid].append(ScreeningDecisionRec(_DECISIONS[decision], on, by))
+    out: dict[int, Judged] = {}
+    for pid in ids:
+        its, decs = items.get(pid, []), decisions.get(pid, [])
+        dates = [r.recorded_on for r in its] + [d.decided_on for d in decs]
+        out[pid] = Judged(screening_status(its, decs, settings), max(dates) if dates else None)
+    return out
+
+
+def _upsert(session: Session, rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        return
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    stmt = insert(ScreeningSummary)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[ScreeningSummary.patient_id],
+        set_={
+            c: stmt.excluded[c] for c in ("status", "reasons_json", "screened_on", "through", "classes_key")
+        },
+    )
+    session.execute(stmt, rows)
+
+
+def _lock(session: Session, ids: Sequence[int]) -> None:
+    """On PostgreSQL, lock the patients' rows so two writers of one patient's answers judge one after the
+    other (the second then reads the first's answers); SQLite writers are serialised at BEGIN already."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    for chunk in _chunks(sorted(ids)):
+        session.execute(select(Patient.id).where(Patient.id.in_(chunk)).with_for_update())
+
+
+def refresh(session: Session, patient_ids: Iterable[int], settings: ClinicSettings | None = None) -> int:
+    """Judge these patients again and store the result, in the session's transaction; returns how many."""
+    ids = sorted(set(patient_ids))
+    if not ids:
+        return 0
+    chosen = settings if settings is not None else load_settings(session)
+    key = classes_key(chosen)
+    _lock(session, ids)
+    existing: set[int] = set()
+    for chunk in _chunks(ids):
+        existing.update(session.scalars(select(Patient.id).where(Patient.id.in_(chunk))))
+    judged = judge(session, [i for i in ids if i in existing], chosen)
+    rows = [
+        {
+            "patient_id": pid,
+            "status": j.assessment.status.value,
+            "reasons_json": json.dumps(list(j.assessment.reasons)),
+            "screened_on": j.assessment.screened_on,
+            "through": j.through,
+            "classes_key": key,
+        }
+        for pid, j in judged.items()
+    ]
+    for start in range(0, len(rows), CHUNK):
+        _upsert(session, rows[start : start + CHUNK])
+    return len(rows)
+
+
+def refresh_all(session: Session, settings: ClinicSettings | None = None, *, batch: int = 5000) -> int:
+    """Judge every patient again (after a bulk load, or when the item classes change)."""
+    chosen = settings if settings is not None else load_settings(session)
+    ids = list(session.scalars(select(Patient.id).order_by(Patient.id)))
+    done = 0
+    for start in range(0, len(ids), batch):
+        done += refresh(session, ids[start : start + batch], chosen)
+    return done
+
+
+def stale_ids(session: Session, settings: ClinicSettings) -> list[int]:
+    """Patients whose row is missing or was judged under other item classes."""
+    key = classes_key(settings)
+    missing = select(Patient.id).where(
+        ~select(ScreeningSummary.patient_id).where(ScreeningSummary.patient_id == Patient.id).exists()
+    )
+    other = select(ScreeningSummary.patient_id).where(ScreeningSummary.classes_key != key)
+    return sorted(set(session.scalars(missing)) | set(session.scalars(other)))
+
+
+def is_current(session: Session, settings: ClinicSettings) -> bool:
+    """Cheap check: every patient has a row, all judged under these item classes."""
+    key = classes_key(settings)
+    patients = session.scalar(select(func.count()).select_from(Patient)) or 0
+    rows = session.scalar(select(func.count()).select_from(ScreeningSummary)) or 0
+    if patients != rows:
+        return False
+    return (
+        session.scalar(
+            select(ScreeningSummary.patient_id).where(ScreeningSummary.classes_key != key).limit(1)
+        )
+        is None
+    )
+
+
+def ensure_current(db: Database, settings: ClinicSettings) -> int:
+    """Repair missing or outdated rows (in one write transaction); returns how many were judged."""
+    with db.read() as session:
+        if is_current(session, settings):
+            return 0
+    with db.write() as session:
+        return refresh(session, stale_ids(session, settings), settings)
+
+
+def stored(
+    session: Session, patient_ids: Sequence[int], settings: ClinicSettings, day: date
+) -> dict[int, ScreeningAssessment]:
+    """The stored judgement of each patient that holds on ``day``: judged under these item classes and
+    covering nothing dated after ``day`` (an earlier day's huddle must not see later answers)."""
+    key = classes_key(settings)
+    out: dict[int, ScreeningAssessment] = {}
+    conn = session.connection()
+    for chunk in _chunks(list(patient_ids)):
+        for pid, status, reasons, screened_on, through, row_key in conn.execute(
+            select(
+                ScreeningSummary.patient_id,
+                ScreeningSummary.status,
+                ScreeningSummary.reasons_json,
+                ScreeningSummary.screened_on,
+                ScreeningSummary.through,
+                ScreeningSummary.classes_key,
+            ).where(ScreeningSummary.patient_id.in_(chunk))
+        ):
+            if row_key == key and (through is None or through <= day):
+                out[pid] = ScreeningAssessment(_STATUSES[status], tuple(json.loads(reasons)), screened_on)
+    return out
+
+
+def statuses(session: Session, patient_filter: Any) -> dict[int, ScreeningStatus]:
+    """The stored status of each patient matching ``patient_filter`` (call :func:`ensure_current` first)."""
+    rows = session.connection().execute(
+        select(ScreeningSummary.patient_id, ScreeningSummary.status)
+        .join(Patient, Patient.id == ScreeningSummary.patient_id)
+        .where(patient_filter)
+    )
+    return {pid: _STATUSES[status] for pid, status in rows}
+
+
+def assessments(session: Session, patient_filter: Any) -> dict[int, ScreeningAssessment]:
+    """The stored judgement (status, reasons, date) of each patient matching ``patient_filter``."""
+    rows = session.connection().execute(
+        select(
+            ScreeningSummary.patient_id,
+            ScreeningSummary.status,
+            ScreeningSummary.reasons_json,
+            ScreeningSummary.screened_on,
+        )
+        .join(Patient, Patient.id == ScreeningSummary.patient_id)
+        .where(patient_filter)
+    )
+    return {
+        pid: ScreeningAssessment(_STATUSES[status], tuple(json.loads(reasons)), screened_on)
+        for pid, status, reasons, screened_on in rows
+    }
+
+
+def clear(session: Session) -> None:
+    """Drop every row (before a bulk delete of the patients)."""
+    session.execute(delete(ScreeningSummary))
+
+
+# --- keeping it current -------------------------------------------------------------------------------
+
+
+def _note_changes(session: Session, _flush_context: Any) -> None:
+    touched: set[int] = session.info.setdefault(_TOUCHED, set())
+    touched.update(obj.id for obj in session.new if isinstance(obj, Patient))
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(obj, ScreeningItem | ScreeningDecisionRow):
+            touched.add(obj.patient_id)
+        elif isinstance(obj, Setting) and obj.key == _CLASSES_SETTING:
+            session.info[_ALL] = True
+
+
+def _judge_before_commit(session: Session) -> None:
+    session.flush()  # first: the flush itself may note more patients
+    touched: set[int] = session.info.pop(_TOUCHED, set())
+    everyone = session.info.pop(_ALL, False)
+    if not touched and not everyone:
+        return
+    if everyone:
+        refresh_all(session)
+    else:
+        refresh(session, touched)
+
+
+def _forget(session: Session, *_args: Any) -> None:
+    session.info.pop(_TOUCHED, None)
+    session.info.pop(_ALL, None)
+
+
+def install(factory: sessionmaker[Session]) -> None:
+    """Keep the summary current in every write transaction of sessions made by ``factory``."""
+    from sqlalchemy import event
+
+    event.listen(factory, "after_flush", _note_changes)
+    event.listen(factory, "before_commit", _judge_before_commit)
+    event.listen(factory, "after_rollback", _forget)
