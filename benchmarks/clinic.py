@@ -115,9 +115,14 @@ def _meta_path(scale: str, db: str) -> Path:
 
 
 def fingerprint(patients: int) -> str:
-    """Changes whenever the generator, the loader or the parameters change."""
+    """Changes whenever the generator, the loader, the schema or the parameters change."""
     digest = hashlib.sha256()
-    for source in sorted((ROOT / "kdash").glob("demo*.py")):
+    sources = [
+        *sorted((ROOT / "kdash").glob("demo*.py")),
+        *sorted((ROOT / "kdash" / "migrations" / "versions").glob("*.py")),
+        ROOT / "kdash" / "storage" / "screening_summary.py",
+    ]
+    for source in sources:
         digest.update(source.read_bytes())
     params = [patients, SEED, TODAY.isoformat(), DAY2.isoformat(), DAY2_INFUSIONS, DAY_SHARE, DAY_SEARCH]
     params.append(sorted(bench_overrides(patients).items()))

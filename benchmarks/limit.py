@@ -43,8 +43,37 @@ def _bounds(db: RawDb, day: date) -> list[Any]:
     return _day_bounds(day)
 
 
-def contexts(db: RawDb, ids: list[int], until: date | None = None) -> list[Any]:
-    """Each patient's full context (scores up to ``until`` when given), in seven queries."""
+def _stored_screenings(db: RawDb, ids: list[int], settings: ClinicSettings, until: date) -> dict[int, Any]:
+    """The stored screening judgements that hold on ``until`` (same item classes, nothing later)."""
+    import json
+
+    from kdash.rules.screening import ScreeningAssessment
+    from kdash.storage.screening_summary import classes_key
+    from kdash.vocab import ScreeningStatus
+
+    key = classes_key(settings)
+    where, params = db.in_ids("patient_id", ids)
+    out = {}
+    for r in db.rows(
+        f"SELECT patient_id, status, reasons_json, screened_on, through, classes_key FROM screening_summary "
+        f"WHERE {where}",
+        params,
+    ):
+        through = convert.as_date(r["through"])
+        if r["classes_key"] == key and (through is None or through <= until):
+            out[r["patient_id"]] = ScreeningAssessment(
+                ScreeningStatus(r["status"]),
+                tuple(json.loads(r["reasons_json"])),
+                convert.as_date(r["screened_on"]),
+            )
+    return out
+
+
+def contexts(
+    db: RawDb, ids: list[int], until: date | None = None, *, settings: ClinicSettings | None = None
+) -> list[Any]:
+    """Each patient's full context (scores up to ``until`` when given), in seven queries; with
+    ``settings``, the stored screening judgement instead of the answers where it holds."""
     from kdash.rules.huddle import PatientContext
 
     if not ids:
@@ -52,21 +81,25 @@ def contexts(db: RawDb, ids: list[int], until: date | None = None) -> list[Any]:
     cols = ", ".join(convert.PATIENT_COLUMNS)
     where, params = db.in_ids("id", ids)
     patients = db.rows(f"SELECT {cols} FROM patient WHERE {where} AND deleted_at IS NULL ORDER BY id", params)
-    where, params = db.in_ids("patient_id", ids)
+    judged = _stored_screenings(db, ids, settings, until or date.max) if settings is not None else {}
+    unjudged = [i for i in ids if i not in judged]
     items: dict[int, list[Any]] = defaultdict(list)
-    for r in db.rows(
-        "SELECT patient_id, item, result, recorded_on, note FROM screening_item "
-        f"WHERE {where} ORDER BY recorded_on, id",
-        params,
-    ):
-        items[r["patient_id"]].append(convert.screening_item(r))
     decisions: dict[int, list[Any]] = defaultdict(list)
-    for r in db.rows(
-        "SELECT patient_id, decision, decided_on, decided_by FROM screening_decision "
-        f"WHERE {where} ORDER BY decided_on, id",
-        params,
-    ):
-        decisions[r["patient_id"]].append(convert.screening_decision(r))
+    if unjudged:
+        where_u, params_u = db.in_ids("patient_id", unjudged)
+        for r in db.rows(
+            "SELECT patient_id, item, result, recorded_on, note FROM screening_item "
+            f"WHERE {where_u} ORDER BY recorded_on, id",
+            params_u,
+        ):
+            items[r["patient_id"]].append(convert.screening_item(r))
+        for r in db.rows(
+            "SELECT patient_id, decision, decided_on, decided_by FROM screening_decision "
+            f"WHERE {where_u} ORDER BY decided_on, id",
+            params_u,
+        ):
+            decisions[r["patient_id"]].append(convert.screening_decision(r))
+    where, params = db.in_ids("patient_id", ids)
     scores: dict[int, list[Any]] = defaultdict(list)
     score_sql = f"SELECT patient_id, id, instrument, score, taken_on, item9 FROM assessment WHERE {where} "
     score_sql += "AND deleted_at IS NULL"
@@ -107,21 +140,22 @@ def contexts(db: RawDb, ids: list[int], until: date | None = None) -> list[Any]:
             courses=tuple(courses.get(p["id"], ())),
             assessments=tuple(scores.get(p["id"], ())),
             suicide_reviews=tuple(reviews.get(p["id"], ())),
+            screening=judged.get(p["id"]),
         )
         for p in patients
     ]
 
 
-def huddle_contexts(db: RawDb, day: date) -> list[Any]:
+def huddle_contexts(db: RawDb, day: date, settings: ClinicSettings | None = None) -> list[Any]:
     """Every booked patient's full context for ``day``."""
-    return contexts(db, booked_ids(db, day), day)
+    return contexts(db, booked_ids(db, day), day, settings=settings)
 
 
 def huddle(db: RawDb, day: date, settings: ClinicSettings) -> dict[str, Any]:
     """The huddle of ``day`` as JSON-ready data (the shape of ``huddle_to_json``)."""
     from kdash.rules.huddle import build_huddle, huddle_to_json
 
-    return huddle_to_json(build_huddle(day, huddle_contexts(db, day), settings))
+    return huddle_to_json(build_huddle(day, huddle_contexts(db, day, settings), settings))
 
 
 # --- roster ------------------------------------------------------------------------------------------
@@ -143,7 +177,7 @@ def _date_of(db: RawDb, column: str) -> str:
     return f"CAST({column} AS DATE)" if db.dialect == "postgresql" else f"substr({column}, 1, 10)"
 
 
-def _current_courses(db: RawDb) -> dict[int, Any]:
+def _current_courses(db: RawDb, scope: str = _ACTIVE) -> dict[int, Any]:
     return {
         r["patient_id"]: r
         for r in db.rows(
@@ -153,26 +187,26 @@ def _current_courses(db: RawDb) -> dict[int, Any]:
             f"MIN(CASE WHEN i.status IN {_LIVE_SQL} THEN i.scheduled_at END) AS first_at "
             "FROM patient p JOIN course c ON c.patient_id = p.id "
             "AND c.number = (SELECT max(c2.number) FROM course c2 WHERE c2.patient_id = p.id) "
-            f"LEFT JOIN infusion i ON i.course_id = c.id WHERE {_ACTIVE} "
+            f"LEFT JOIN infusion i ON i.course_id = c.id WHERE {scope} "
             "GROUP BY c.id, c.patient_id, c.number, c.status, c.trial_outcome"
         )
     }
 
 
-def _next_infusions(db: RawDb, today: date) -> dict[int, Any]:
+def _next_infusions(db: RawDb, today: date, scope: str = _ACTIVE) -> dict[int, Any]:
     start: Any = today if db.dialect == "postgresql" else today.isoformat()
     return {
         r["patient_id"]: convert.as_datetime(r["next_at"])
         for r in db.rows(
             "SELECT c.patient_id, MIN(i.scheduled_at) AS next_at FROM infusion i "
             "JOIN course c ON c.id = i.course_id JOIN patient p ON p.id = c.patient_id "
-            f"WHERE {_ACTIVE} AND i.status = 'scheduled' AND i.scheduled_at >= ? GROUP BY c.patient_id",
+            f"WHERE {scope} AND i.status = 'scheduled' AND i.scheduled_at >= ? GROUP BY c.patient_id",
             [start],
         )
     }
 
 
-def series_window(db: RawDb, points: int) -> dict[int, list[tuple[date, int]]]:
+def series_window(db: RawDb, points: int, scope: str = _ACTIVE) -> dict[int, list[tuple[date, int]]]:
     """The last ``points`` main scores per active patient, newest first: one window-function query."""
     out: dict[int, list[tuple[date, int]]] = defaultdict(list)
     for r in db.rows(
@@ -181,14 +215,14 @@ def series_window(db: RawDb, points: int) -> dict[int, list[tuple[date, int]]]:
         "PARTITION BY a.patient_id ORDER BY a.taken_on DESC, a.id DESC) AS rn "
         "FROM patient p JOIN assessment a ON a.patient_id = p.id "
         f"AND a.instrument = {_main_instrument_sql()} "
-        f"WHERE {_ACTIVE} AND a.deleted_at IS NULL) ranked WHERE rn <= ? ORDER BY patient_id, rn",
+        f"WHERE {scope} AND a.deleted_at IS NULL) ranked WHERE rn <= ? ORDER BY patient_id, rn",
         [points],
     ):
         out[r["patient_id"]].append((convert.as_date(r["taken_on"]), r["score"]))  # type: ignore[arg-type]
     return out
 
 
-def series_probe(db: RawDb, points: int) -> dict[int, list[tuple[date, int]]]:
+def series_probe(db: RawDb, points: int, scope: str = _ACTIVE) -> dict[int, list[tuple[date, int]]]:
     """The same, by probing the (patient, instrument, taken_on) index once per patient."""
     inst = _main_instrument_sql()
     if db.dialect == "postgresql":
@@ -197,14 +231,14 @@ def series_probe(db: RawDb, points: int) -> dict[int, list[tuple[date, int]]]:
             f"SELECT a2.taken_on, a2.score, a2.id FROM assessment a2 WHERE a2.patient_id = p.id "
             f"AND a2.instrument = {inst} AND a2.deleted_at IS NULL "
             "ORDER BY a2.taken_on DESC, a2.id DESC LIMIT ?) a "
-            f"WHERE {_ACTIVE} ORDER BY p.id, a.taken_on DESC, a.id DESC"
+            f"WHERE {scope} ORDER BY p.id, a.taken_on DESC, a.id DESC"
         )
     else:
         sql = (
             "SELECT p.id AS patient_id, a.taken_on, a.score FROM patient p JOIN assessment a ON a.id IN ("
             f"SELECT a2.id FROM assessment a2 WHERE a2.patient_id = p.id AND a2.instrument = {inst} "
             "AND a2.deleted_at IS NULL ORDER BY a2.taken_on DESC, a2.id DESC LIMIT ?) "
-            f"WHERE {_ACTIVE} ORDER BY p.id, a.taken_on DESC, a.id DESC"
+            f"WHERE {scope} ORDER BY p.id, a.taken_on DESC, a.id DESC"
         )
     out: dict[int, list[tuple[date, int]]] = defaultdict(list)
     for r in db.rows(sql, [points]):
@@ -212,23 +246,23 @@ def series_probe(db: RawDb, points: int) -> dict[int, list[tuple[date, int]]]:
     return out
 
 
-def _baselines(db: RawDb) -> dict[int, int]:
+def _baselines(db: RawDb, scope: str = _ACTIVE) -> dict[int, int]:
     """Per active patient with a main score: the last score on or before the current course's first live
     infusion, else the first score (two index probes per patient)."""
     inst = _main_instrument_sql()
     first_day = _date_of(db, "cur.first_at")
     rows = db.rows(
-        "WITH cur AS (SELECT c.patient_id, MIN(i.scheduled_at) AS first_at FROM course c "
-        "JOIN infusion i ON i.course_id = c.id "
+        "WITH cur AS (SELECT c.patient_id, MIN(i.scheduled_at) AS first_at FROM patient p "
+        "JOIN course c ON c.patient_id = p.id JOIN infusion i ON i.course_id = c.id "
         "WHERE c.number = (SELECT max(c2.number) FROM course c2 WHERE c2.patient_id = c.patient_id) "
-        f"AND i.status IN {_LIVE_SQL} GROUP BY c.patient_id) "
+        f"AND i.status IN {_LIVE_SQL} AND {scope} GROUP BY c.patient_id) "
         "SELECT p.id AS patient_id, "
         f"(SELECT a.score FROM assessment a WHERE a.patient_id = p.id AND a.instrument = {inst} "
         "AND a.deleted_at IS NULL ORDER BY a.taken_on, a.id LIMIT 1) AS first_score, "
         f"(SELECT a.score FROM assessment a WHERE a.patient_id = p.id AND a.instrument = {inst} "
         f"AND a.deleted_at IS NULL AND a.taken_on <= {first_day} "
         "ORDER BY a.taken_on DESC, a.id DESC LIMIT 1) AS before_score "
-        f"FROM patient p LEFT JOIN cur ON cur.patient_id = p.id WHERE {_ACTIVE}"
+        f"FROM patient p LEFT JOIN cur ON cur.patient_id = p.id WHERE {scope}"
     )
     return {
         r["patient_id"]: (r["before_score"] if r["before_score"] is not None else r["first_score"])
@@ -237,57 +271,79 @@ def _baselines(db: RawDb) -> dict[int, int]:
     }
 
 
-def _screenings(db: RawDb, settings: ClinicSettings) -> dict[int, Any]:
-    from kdash.records import ScreeningDecisionRec, ScreeningItemRec
-    from kdash.rules.screening import screening_status
-    from kdash.vocab import ScreeningDecision, ScreeningResult
+def _screenings(db: RawDb, scope: str = _ACTIVE) -> dict[int, Any]:
+    """Each patient's stored screening status (``screening_summary``, kept current by kdash's writes)."""
+    from kdash.vocab import ScreeningStatus
 
-    items: dict[int, list[Any]] = defaultdict(list)
-    for r in db.rows(
-        "SELECT s.patient_id, s.item, s.result, s.recorded_on FROM screening_item s "
-        f"JOIN patient p ON p.id = s.patient_id WHERE {_ACTIVE} ORDER BY s.recorded_on, s.id"
-    ):
-        items[r["patient_id"]].append(
-            ScreeningItemRec(r["item"], ScreeningResult(r["result"]), convert.as_date(r["recorded_on"]))  # type: ignore[arg-type]
-        )
-    decisions: dict[int, list[Any]] = defaultdict(list)
-    for r in db.rows(
-        "SELECT d.patient_id, d.decision, d.decided_on, d.decided_by FROM screening_decision d "
-        f"JOIN patient p ON p.id = d.patient_id WHERE {_ACTIVE} ORDER BY d.decided_on, d.id"
-    ):
-        decisions[r["patient_id"]].append(
-            ScreeningDecisionRec(
-                ScreeningDecision(r["decision"]),
-                convert.as_date(r["decided_on"]),
-                r["decided_by"],  # type: ignore[arg-type]
-            )
-        )
     return {
-        pid: screening_status(items.get(pid, []), decisions.get(pid, []), settings)
-        for pid in set(items) | set(decisions)
+        r["patient_id"]: ScreeningStatus(r["status"])
+        for r in db.rows(
+            f"SELECT s.patient_id, s.status FROM screening_summary s JOIN patient p ON p.id = s.patient_id "
+            f"WHERE {scope}"
+        )
     }
 
 
 def roster(
     db: RawDb, settings: ClinicSettings, today: date, *, flag_days: int = 14, series: str = "best"
 ) -> list[Any]:
-    """The roster rows (kdash's ``RosterRow``) from hand-written queries.
+    """The roster rows (kdash's ``RosterRow``) of every active patient from hand-written queries.
 
     ``series`` picks the query for the score sparkline: ``window``, ``probe``, or ``best`` (the faster
     of the two on this database, measured once per process).
     """
-    from kdash.services.views import SPARK_POINTS
-
     cols = ", ".join(f"p.{c}" for c in convert.PATIENT_COLUMNS)
     patients = [convert.patient(r) for r in db.rows(f"SELECT {cols} FROM patient p WHERE {_ACTIVE}")]
-    courses = _current_courses(db)
-    nexts = _next_infusions(db, today)
-    scores = _series(db, series)(db, SPARK_POINTS)
-    baselines = _baselines(db)
-    screenings = _screenings(db, settings)
+    return _roster_rows(db, patients, _ACTIVE, settings, today, flag_days, series)
+
+
+def _roster_rows(
+    db: RawDb,
+    patients: list[Any],
+    scope: str,
+    settings: ClinicSettings,
+    today: date,
+    flag_days: int,
+    series: str,
+) -> list[Any]:
+    from kdash.services.views import SPARK_POINTS
+
+    courses = _current_courses(db, scope)
+    nexts = _next_infusions(db, today, scope)
+    scores = _series(db, series)(db, SPARK_POINTS, scope)
+    baselines = _baselines(db, scope)
+    screenings = _screenings(db, scope)
     soon = sorted(pid for pid, at in nexts.items() if at.date() <= today + timedelta(days=flag_days))
-    flags = _flags(contexts(db, soon), nexts, settings)
+    flags = _flags(contexts(db, soon, settings=settings), nexts, settings)
     return assemble_roster(patients, courses, nexts, scores, baselines, screenings, flags, settings)
+
+
+def roster_page(
+    db: RawDb, settings: ClinicSettings, today: date, *, page_size: int = 100, series: str = "best"
+) -> Any:
+    """The roster page's first page (kdash's ``RosterPage``, no filter): the counts and the providers,
+    then the page's patients by name with ``LIMIT``, and their rows from the same queries scoped to
+    them."""
+    from kdash.services.roster import RosterPage
+
+    total = db.rows(f"SELECT count(*) AS n FROM patient p WHERE {_ACTIVE}")[0]["n"]
+    providers = tuple(
+        r["provider"]
+        for r in db.rows(f"SELECT DISTINCT provider FROM patient p WHERE {_ACTIVE} ORDER BY provider")
+    )
+    cols = ", ".join(f"p.{c}" for c in convert.PATIENT_COLUMNS)
+    patients = [
+        convert.patient(r)
+        for r in db.rows(
+            f"SELECT {cols} FROM patient p WHERE {_ACTIVE} ORDER BY p.last_name, p.first_name, p.mrn LIMIT ?",
+            [page_size],
+        )
+    ]
+    if not patients:
+        return RosterPage((), 0, 0, 1, 1, page_size, providers)
+    scope = f"{_ACTIVE} AND p.id IN ({', '.join(str(int(p.id)) for p in patients)})"
+    rows = _roster_rows(db, patients, scope, settings, today, 14, series)
+    return RosterPage(tuple(rows), total, total, 1, max(1, -(-total // page_size)), page_size, providers)
 
 
 _SERIES_CHOICE: dict[int, Any] = {}
@@ -306,9 +362,9 @@ def _series(db: RawDb, how: str) -> Any:
 
         best = None
         for fn in (series_window, series_probe):
-            fn(db, SPARK_POINTS)  # warm
+            fn(db, SPARK_POINTS, _ACTIVE)  # warm
             start = time.perf_counter()
-            fn(db, SPARK_POINTS)
+            fn(db, SPARK_POINTS, _ACTIVE)
             took = time.perf_counter() - start
             if best is None or took < best[0]:
                 best = (took, fn)
@@ -344,14 +400,13 @@ def assemble_roster(
 
     rows = []
     for p in sorted(patients, key=lambda p: (p.last_name, p.first_name, p.mrn)):
-        screening = screenings.get(p.id)
         rows.append(
             roster_row(
                 p,
                 scores.get(p.id, []),
                 baselines.get(p.id),
                 courses.get(p.id),
-                screening.status if screening else ScreeningStatus.NOT_STARTED,
+                screenings.get(p.id, ScreeningStatus.NOT_STARTED),
                 nexts.get(p.id),
                 flags.get(p.id, ()),
                 settings,

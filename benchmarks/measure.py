@@ -88,11 +88,31 @@ def _huddle(clinic: Clinic, day_attr: str) -> Spec:
 
 
 def _roster(clinic: Clinic) -> Spec:
+    """The roster as the page gets it: its first page of 100 with the counts around it."""
     from benchmarks import limit, naive
     from benchmarks.rawdb import RawDb
     from kdash.db import Database
 
-    roster = _need("kdash.services.views", "roster")
+    roster_page = _need("kdash.services.roster", "roster_page")
+    db = Database(clinic.url)
+    raw = RawDb(clinic.url)
+    settings = _settings(db)
+    today = clinic.today
+    return Spec(
+        kdash=lambda: roster_page(db, settings, today),
+        naive=lambda: naive.roster_page(db.engine, settings, today),
+        limit=lambda: limit.roster_page(raw, settings, today),
+        rows=lambda p: len(p.rows),
+    )
+
+
+def _roster_all(clinic: Clinic) -> Spec:
+    """Every active patient's roster row: the CSV download of an unfiltered roster, the clinic's rates."""
+    from benchmarks import limit, naive
+    from benchmarks.rawdb import RawDb
+    from kdash.db import Database
+
+    roster = _need("kdash.services.roster", "roster")
     db = Database(clinic.url)
     raw = RawDb(clinic.url)
     settings = _settings(db)
@@ -224,6 +244,7 @@ MEASURES: dict[str, Callable[[Clinic], Spec]] = {
     "huddle": lambda c: _huddle(c, "day"),
     "huddle_fixed": lambda c: _huddle(c, "day2"),
     "roster": _roster,
+    "roster_all": _roster_all,
     "patient_trend": _trend,
     "replan": _replan,
 }

@@ -189,7 +189,7 @@ def roster(engine: Engine, settings: ClinicSettings, today: date, *, flag_days: 
             [convert.screening_item(r) for r in items.get(pid, [])],
             [convert.screening_decision(r) for r in decisions.get(pid, [])],
             settings,
-        )
+        ).status
         for pid in set(items) | set(decisions)
     }
     soon = {pid for pid, at in nexts.items() if at.date() <= today + timedelta(days=flag_days)}
@@ -203,6 +203,16 @@ def roster(engine: Engine, settings: ClinicSettings, today: date, *, flag_days: 
         row["first_at"] = convert.as_datetime(row["first_at"])
         course_by_patient[pid] = row
     return assemble_roster(patients, course_by_patient, nexts, series, baselines, screenings, flags, settings)
+
+
+def roster_page(engine: Engine, settings: ClinicSettings, today: date, *, page_size: int = 100) -> Any:
+    """The roster page the way a typical page gets it: the whole roster in pandas, then the first slice."""
+    from kdash.services.roster import RosterPage
+
+    rows = roster(engine, settings, today)
+    providers = tuple(sorted({r.provider for r in rows}))
+    pages = max(1, -(-len(rows) // page_size))
+    return RosterPage(tuple(rows[:page_size]), len(rows), len(rows), 1, pages, page_size, providers)
 
 
 # --- patient trend ---------------------------------------------------------------------------------------

@@ -24,7 +24,7 @@ if str(ROOT) not in sys.path:
 from benchmarks.clinic import SCALES  # noqa: E402
 
 #: Measures timed by :mod:`benchmarks.measure` (one fresh process each), in table order.
-DATA_MEASURES = ["huddle", "huddle_fixed", "roster", "patient_trend", "replan"]
+DATA_MEASURES = ["huddle", "huddle_fixed", "roster", "roster_all", "patient_trend", "replan"]
 PAGE_MEASURES = ["page_huddle", "page_roster"]
 BROWSER_MEASURES = ["browser_huddle"]
 ALL_MEASURES = DATA_MEASURES + PAGE_MEASURES + BROWSER_MEASURES

@@ -22,7 +22,7 @@ from benchmarks.rawdb import RawDb
 from kdash.db import Database, dispose_engines, make_engine
 from kdash.models import Patient
 from kdash.rules.huddle import huddle_to_json
-from kdash.services.views import patient_trend, roster
+from kdash.services.views import patient_trend, roster, roster_page
 from kdash.settings import ClinicSettings
 from kdash.storage.huddle_query import huddle_for_day
 from kdash.storage.settings_repo import load_settings
@@ -116,6 +116,17 @@ def test_roster_same_answer_three_ways(clinic: SmallClinic) -> None:
     for how in ("window", "probe"):
         assert limit.roster(clinic.raw, clinic.settings, TODAY, series=how) == ours, how
     assert naive.roster(clinic.db.engine, clinic.settings, TODAY) == ours
+
+
+def test_roster_page_same_answer_three_ways(clinic: SmallClinic) -> None:
+    ours = roster_page(clinic.db, clinic.settings, TODAY)
+    # The first page of a clinic bigger than a page, with flags on some of its rows.
+    assert ours.matching > len(ours.rows) == 100
+    assert any(row.flags for row in ours.rows)
+    assert list(ours.rows) == roster(clinic.db, clinic.settings, TODAY)[:100]
+    for how in ("window", "probe"):
+        assert limit.roster_page(clinic.raw, clinic.settings, TODAY, series=how) == ours, how
+    assert naive.roster_page(clinic.db.engine, clinic.settings, TODAY) == ours
 
 
 def test_patient_trend_same_answer_three_ways(clinic: SmallClinic) -> None:

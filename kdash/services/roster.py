@@ -352,6 +352,7 @@ def matching_clause(session: Session, filters: RosterFilters) -> ColumnElement[b
         clauses.append(
             select(ScreeningSummary.patient_id)
             .where(ScreeningSummary.patient_id == Patient.id, ScreeningSummary.status.in_(filters.screening))
+            .correlate(Patient)
             .exists()
         )
     if filters.course_statuses:

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
@@ -122,13 +122,18 @@ def _upsert(session: Session, rows: list[dict[str, Any]]) -> None:
     session.execute(stmt, rows)
 
 
-def _lock(session: Session, ids: Sequence[int]) -> None:
-    """On PostgreSQL, lock the patients' rows so two writers of one patient's answers judge one after the
-    other (the second then reads the first's answers); SQLite writers are serialised at BEGIN already."""
-    if session.get_bind().dialect.name != "postgresql":
-        return
-    for chunk in _chunks(sorted(ids)):
-        session.execute(select(Patient.id).where(Patient.id.in_(chunk)).with_for_update())
+#: Arbitrary constant naming the summary's PostgreSQL advisory lock (serialises the judging).
+_PG_SUMMARY_LOCK = 0x6B64_5355_4D00
+
+
+def _lock(session: Session) -> None:
+    """On PostgreSQL, judge one writer after the other: the second then reads the first's answers (READ
+    COMMITTED gives each statement a fresh snapshot). A transaction-scoped advisory lock rather than a lock
+    on the patient rows: each writer already holds a key-share lock on those rows from inserting an
+    answer, and upgrading it would deadlock two writers of one patient. SQLite writers are serialised at
+    BEGIN already."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_SUMMARY_LOCK})
 
 
 def refresh(session: Session, patient_ids: Iterable[int], settings: ClinicSettings | None = None) -> int:
@@ -138,7 +143,7 @@ def refresh(session: Session, patient_ids: Iterable[int], settings: ClinicSettin
         return 0
     chosen = settings if settings is not None else load_settings(session)
     key = classes_key(chosen)
-    _lock(session, ids)
+    _lock(session)
     existing: set[int] = set()
     for chunk in _chunks(ids):
         existing.update(session.scalars(select(Patient.id).where(Patient.id.in_(chunk))))
