@@ -113,8 +113,9 @@ class Database:
     """A database handle: read and write sessions over one engine.
 
     ``write()`` is the only way to change data: one transaction, committed on success and rolled back on
-    any exception, so a form or an import writes everything or nothing. Its sessions keep the stored
-    screening summary current in that same transaction (:mod:`kdash.storage.screening_summary`).
+    any exception, so a form or an import writes everything or nothing. Its sessions keep the derived
+    per-patient rows (screening summary, version tokens) current in that same transaction
+    (:mod:`kdash.storage.write_hooks`).
     """
 
     def __init__(self, url: str | None = None, *, engine: Engine | None = None) -> None:
@@ -124,7 +125,7 @@ class Database:
         self._write = sessionmaker(
             self.engine.execution_options(**{_WRITE_OPTION: True}), expire_on_commit=False
         )
-        from kdash.storage.screening_summary import install  # the summary imports this module
+        from kdash.storage.write_hooks import install  # the hooks' modules import this one
 
         install(self._write)
 

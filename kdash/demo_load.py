@@ -26,7 +26,7 @@ from kdash.models import (
     ScreeningItem,
     SuicideReview,
 )
-from kdash.storage import screening_summary
+from kdash.storage import record_cache, screening_summary
 
 if TYPE_CHECKING:
     from kdash.demo import DemoData
@@ -121,8 +121,10 @@ def load(
             inserted[name] = len(rows)
         if session.get_bind().dialect.name == "postgresql":
             _advance_sequences(session)
-        # Bulk inserts bypass the ORM, so the screening summary is judged here, in the same transaction.
+        # Bulk inserts bypass the ORM's write hooks: judge the screening summary and give every patient
+        # a version token here, in the same transaction.
         judged = screening_summary.refresh_all(session)
+        record_cache.bump_all(session)
         if progress is not None:
             progress("screening_summary", judged, judged)
     return inserted
@@ -151,6 +153,7 @@ def _delete_clinic_rows(session: Session) -> None:
         )
     session.execute(delete(Amendment).where(Amendment.patient_id.is_not(None)))
     screening_summary.clear(session)
+    record_cache.forget_all(session)
     for name in _CLINIC_DELETE_ORDER:
         session.execute(delete(_TABLES[name]))
     session.execute(delete(Patient))

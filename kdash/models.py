@@ -187,6 +187,20 @@ class ScreeningSummary(Base):
     classes_key: Mapped[str] = mapped_column(String(16), index=True)
 
 
+class PatientVersion(Base):
+    """A token that changes in the same transaction as any write to a patient's clinical record.
+
+    A new random token on every change (never a counter): a cache holding a patient's records under a
+    token holds exactly the records of that token, even across a restore or a reloaded demo clinic, so a
+    reader may reuse them while the token is unchanged (:mod:`kdash.storage.record_cache`).
+    """
+
+    __tablename__ = "patient_version"
+
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id", ondelete="CASCADE"), primary_key=True)
+    token: Mapped[str] = mapped_column(String(32))
+
+
 class Course(Base):
     __tablename__ = "course"
     __table_args__ = (

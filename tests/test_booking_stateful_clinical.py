@@ -29,8 +29,10 @@ from kdash.auth import Actor
 from kdash.db import Database, make_engine
 from kdash.errors import Refused
 from kdash.migrate import upgrade
-from kdash.models import Infusion
+from kdash.models import Infusion, Patient
 from kdash.settings import DEFAULT_SETTINGS
+from kdash.storage import record_cache
+from kdash.storage.huddle_query import load_records
 from kdash.storage.settings_repo import save_setting
 from kdash.vocab import LIVE_INFUSION_STATUSES, MAX_INFUSIONS_PER_COURSE, Role
 from tests.helpers import seed_cleared_patient
@@ -231,6 +233,13 @@ class ClinicalBookingMachine(RuleBasedStateMachine):
         assert {r.id: (r.scheduled_at, r.chair, r.status) for r in rows} == {
             i: (m.when, m.chair, m.status) for i, m in self.model.items() if m.status in LIVE
         }
+
+    @invariant()
+    def records_kept_in_the_process_are_current(self) -> None:
+        """Every booking, session record, amendment and cancellation reaches the record cache."""
+        with self.db.read() as s:
+            ids = list(s.scalars(select(Patient.id)))
+            assert record_cache.records(s, ids, load_records) == load_records(s, ids)
 
 
 ClinicalBookingMachine.TestCase.settings = settings(

@@ -1,11 +1,13 @@
 """Load what the morning huddle needs for one day, with a fixed handful of targeted queries.
 
 Only the patients with a live infusion that day are read: one query finds their ids, then one query per
-table (patients, courses, infusions, assessments, screening answers, decisions, suicide reviews) fetches
-their rows with ``IN (...)`` over those ids — never a whole table, so the cost follows the day's list,
-not the clinic's size. Rows are read as plain tuples through the connection (Core: no ORM per-row
-work) and turned into :mod:`kdash.records` records; the pure :func:`kdash.rules.huddle.build_huddle`
-does the rest.
+table (patients, courses, infusions, assessments, suicide reviews) fetches their rows with ``IN (...)``
+over those ids — never a whole table, so the cost follows the day's list, not the clinic's size — and
+only for the patients whose records changed since this process last read them
+(:mod:`kdash.storage.record_cache`). The screening comes from the stored summary where it covers the
+day, else from the answers and decisions. Rows are read as plain tuples through the connection (Core:
+no ORM per-row work) and turned into :mod:`kdash.records` records; the pure
+:func:`kdash.rules.huddle.build_huddle` does the rest.
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ from kdash.records import (
 )
 from kdash.rules.huddle import Huddle, PatientContext, build_huddle
 from kdash.settings import ClinicSettings
-from kdash.storage import screening_summary
+from kdash.storage import record_cache, screening_summary
 from kdash.storage.settings_repo import load_settings
 from kdash.vocab import (
     CourseStatus,
@@ -142,24 +144,15 @@ def patient_rec(row: Any) -> PatientRec:
     )
 
 
-def load_contexts(
-    session: Session,
-    day: date,
-    patient_ids: Sequence[int] | None = None,
-    *,
-    settings: ClinicSettings | None = None,
-) -> list[PatientContext]:
-    """The :class:`PatientContext` of every patient booked on ``day`` (or of ``patient_ids``).
+def load_records(session: Session, ids: Sequence[int]) -> dict[int, PatientContext]:
+    """Each (not deleted) patient's record — courses with their infusions, every live score, suicide
+    reviews — without the screening, keyed by id: the part :mod:`kdash.storage.record_cache` keeps.
 
-    With ``settings``, a patient whose stored screening summary holds on ``day`` (same item classes,
-    nothing recorded after ``day``) gets it as ``screening`` and their answers are not read; the others'
-    answers are read and judged by the rules as before. Rows are unpacked by position into the records
-    (same column order), with the codes looked up in dicts: at hundreds of patients the per-row cost is
-    what the huddle's time is made of.
+    Rows are unpacked by position into the records (same column order), with the codes looked up in
+    dicts: at hundreds of patients the per-row cost is what a huddle's time is made of.
     """
-    ids = list(patient_ids) if patient_ids is not None else booked_patient_ids(session, day)
     if not ids:
-        return []
+        return {}
     conn = session.connection()
 
     patients = {
@@ -217,11 +210,56 @@ def load_contexts(
             Assessment.taken_on,
             Assessment.item9,
         )
-        .where(Assessment.patient_id.in_(ids), Assessment.deleted_at.is_(None), Assessment.taken_on <= day)
+        .where(Assessment.patient_id.in_(ids), Assessment.deleted_at.is_(None))
         .order_by(Assessment.taken_on, Assessment.id)
     ).all():
         assessments[pid].append(AssessmentRec(instrument, score, taken_on, item9, aid))
 
+    reviews: dict[int, list[SuicideReviewRec]] = defaultdict(list)
+    for pid, reviewed_on, reviewed_by, action, note in conn.execute(
+        select(
+            SuicideReview.patient_id,
+            SuicideReview.reviewed_on,
+            SuicideReview.reviewed_by,
+            SuicideReview.action,
+            SuicideReview.note,
+        )
+        .where(SuicideReview.patient_id.in_(ids))
+        .order_by(SuicideReview.reviewed_on, SuicideReview.id)
+    ).all():
+        reviews[pid].append(SuicideReviewRec(reviewed_on, reviewed_by, _REVIEW_ACTION[action], note))
+
+    return {
+        pid: PatientContext(
+            patient=patient,
+            courses=tuple(courses.get(pid, ())),
+            assessments=tuple(assessments.get(pid, ())),
+            suicide_reviews=tuple(reviews.get(pid, ())),
+        )
+        for pid, patient in patients.items()
+    }
+
+
+def load_contexts(
+    session: Session,
+    day: date,
+    patient_ids: Sequence[int] | None = None,
+    *,
+    settings: ClinicSettings | None = None,
+) -> list[PatientContext]:
+    """The :class:`PatientContext` of every patient booked on ``day`` (or of ``patient_ids``), with the
+    scores up to ``day``.
+
+    The records come through :func:`kdash.storage.record_cache.records` (reused while the patient's
+    version token is unchanged). With ``settings``, a patient whose stored screening summary holds on
+    ``day`` (same item classes, nothing recorded after ``day``) gets it as ``screening`` and their
+    answers are not read; the others' answers are read and judged by the rules as before.
+    """
+    ids = list(patient_ids) if patient_ids is not None else booked_patient_ids(session, day)
+    if not ids:
+        return []
+    records = record_cache.records(session, ids, load_records)
+    conn = session.connection()
     judged = screening_summary.stored(session, ids, settings, day) if settings is not None else {}
     unjudged = [pid for pid in ids if pid not in judged]
     items: dict[int, list[ScreeningItemRec]] = defaultdict(list)
@@ -251,33 +289,26 @@ def load_contexts(
         ).all():
             decisions[pid].append(ScreeningDecisionRec(_DECISION[decision], decided_on, decided_by))
 
-    reviews: dict[int, list[SuicideReviewRec]] = defaultdict(list)
-    for pid, reviewed_on, reviewed_by, action, note in conn.execute(
-        select(
-            SuicideReview.patient_id,
-            SuicideReview.reviewed_on,
-            SuicideReview.reviewed_by,
-            SuicideReview.action,
-            SuicideReview.note,
+    out = []
+    for pid in ids:
+        ctx = records.get(pid)
+        if ctx is None:
+            continue
+        scores = ctx.assessments
+        if day < date.max and scores and scores[-1].taken_on > day:
+            scores = tuple(a for a in scores if a.taken_on <= day)
+        out.append(
+            PatientContext(
+                patient=ctx.patient,
+                screening_items=tuple(items.get(pid, ())),
+                screening_decisions=tuple(decisions.get(pid, ())),
+                courses=ctx.courses,
+                assessments=scores,
+                suicide_reviews=ctx.suicide_reviews,
+                screening=judged.get(pid),
+            )
         )
-        .where(SuicideReview.patient_id.in_(ids))
-        .order_by(SuicideReview.reviewed_on, SuicideReview.id)
-    ).all():
-        reviews[pid].append(SuicideReviewRec(reviewed_on, reviewed_by, _REVIEW_ACTION[action], note))
-
-    return [
-        PatientContext(
-            patient=patients[pid],
-            screening_items=tuple(items.get(pid, ())),
-            screening_decisions=tuple(decisions.get(pid, ())),
-            courses=tuple(courses.get(pid, ())),
-            assessments=tuple(assessments.get(pid, ())),
-            suicide_reviews=tuple(reviews.get(pid, ())),
-            screening=judged.get(pid),
-        )
-        for pid in ids
-        if pid in patients
-    ]
+    return out
 
 
 def huddle_for_day(session: Session, day: date, settings: ClinicSettings | None = None) -> Huddle:

@@ -5,11 +5,11 @@ Judging a screening means reading every answer and decision of the patient and r
 many for a roster that filters by status or a huddle of hundreds of patients. So the judgement is stored
 in ``screening_summary`` (one row per patient) and the write path keeps it current:
 
-- :func:`install` hooks a session factory: a flush that adds or changes a screening answer, a provider
-  decision or a patient notes the patient; just before the transaction commits, those patients' rows are
-  judged again from the database (which then holds the new rows) and written in that same transaction.
-  A change of the item classes setting re-judges every patient. So no service, import or command can
-  write an answer without its summary, and a rolled-back write leaves both untouched.
+- The write sessions' hooks (:mod:`kdash.storage.write_hooks`) note the patients whose answers or
+  decisions a flush changed (and new patients); just before the transaction commits, :func:`refresh`
+  judges them again from the database (which then holds the new rows) in that same transaction. A change
+  of the item classes setting judges every patient again. So no service, import or command can write an
+  answer without its summary, and a rolled-back write leaves both untouched.
 - Bulk loads that bypass the ORM (the demo loader) call :func:`refresh_all`.
 - :func:`ensure_current` repairs what is missing or was judged under other item classes (a backup
   restored from before the table existed, settings changed outside kdash) and is cheap when nothing is.
@@ -31,10 +31,10 @@ from typing import Any
 from sqlalchemy import delete, func, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from kdash.db import Database
-from kdash.models import Patient, ScreeningDecisionRow, ScreeningItem, ScreeningSummary, Setting
+from kdash.models import Patient, ScreeningDecisionRow, ScreeningItem, ScreeningSummary
 from kdash.records import ScreeningDecisionRec, ScreeningItemRec
 from kdash.rules.screening import ScreeningAssessment, screening_status
 from kdash.settings import ClinicSettings
@@ -43,10 +43,7 @@ from kdash.vocab import SCREENING_ITEMS, ScreeningDecision, ScreeningResult, Scr
 
 #: Ids per ``IN`` list: well under SQLite's and PostgreSQL's bound-parameter limits.
 CHUNK = 900
-_TOUCHED = "kdash_screening_touched"
 _JUDGED_COLUMNS = ("status", "reasons_json", "screened_on", "through", "classes_key")
-_ALL = "kdash_screening_all"
-_CLASSES_SETTING = "screening_item_classes"
 _RESULTS = {r.value: r for r in ScreeningResult}
 _DECISIONS = {d.value: d for d in ScreeningDecision}
 _STATUSES = {s.value: s for s in ScreeningStatus}
@@ -263,42 +260,3 @@ def assessments(session: Session, patient_filter: Any) -> dict[int, ScreeningAss
 def clear(session: Session) -> None:
     """Drop every row (before a bulk delete of the patients)."""
     session.execute(delete(ScreeningSummary))
-
-
-# --- keeping it current -------------------------------------------------------------------------------
-
-
-def _note_changes(session: Session, _flush_context: Any) -> None:
-    touched: set[int] = session.info.setdefault(_TOUCHED, set())
-    touched.update(obj.id for obj in session.new if isinstance(obj, Patient))
-    for obj in (*session.new, *session.dirty, *session.deleted):
-        if isinstance(obj, ScreeningItem | ScreeningDecisionRow):
-            touched.add(obj.patient_id)
-        elif isinstance(obj, Setting) and obj.key == _CLASSES_SETTING:
-            session.info[_ALL] = True
-
-
-def _judge_before_commit(session: Session) -> None:
-    session.flush()  # first: the flush itself may note more patients
-    touched: set[int] = session.info.pop(_TOUCHED, set())
-    everyone = session.info.pop(_ALL, False)
-    if not touched and not everyone:
-        return
-    if everyone:
-        refresh_all(session)
-    else:
-        refresh(session, touched)
-
-
-def _forget(session: Session, *_args: Any) -> None:
-    session.info.pop(_TOUCHED, None)
-    session.info.pop(_ALL, None)
-
-
-def install(factory: sessionmaker[Session]) -> None:
-    """Keep the summary current in every write transaction of sessions made by ``factory``."""
-    from sqlalchemy import event
-
-    event.listen(factory, "after_flush", _note_changes)
-    event.listen(factory, "before_commit", _judge_before_commit)
-    event.listen(factory, "after_rollback", _forget)
