@@ -5,13 +5,16 @@ so every cold number is a first call in a process that has imported kdash but to
 every peak-memory number is that one measure's own high-water mark. The process prints one JSON line.
 
 Order inside the process: kdash cold, kdash warm runs, VmHWM (so the naive way's data frames never count
-against kdash), then the limit and the naive way, each after one untimed warm-up call.
+against kdash), for the huddles kdash after one write each time (``after_write_ms``: one patient's
+records changed, so kdash reads that patient again and reuses the others), then the limit and the naive
+way, each after one untimed warm-up call.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,7 +26,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from benchmarks.clinic import Clinic, load_meta  # noqa: E402
-from benchmarks.timing import time_runs, vmhwm_mb, warm_median  # noqa: E402
+from benchmarks.timing import time_call, time_runs, vmhwm_mb, warm_median  # noqa: E402
 
 
 class Missing(Exception):
@@ -39,6 +42,8 @@ class Spec:
     limit: Callable[[], Any] | None = None
     rows: Callable[[Any], int] = len
     extra: dict[str, Any] = field(default_factory=dict)
+    #: Run before each timed call of ``after_write_ms`` (untimed): a write that kdash's caches must see.
+    write: Callable[[], None] | None = None
 
 
 def _need(module: str, name: str) -> Any:
@@ -79,11 +84,21 @@ def _huddle(clinic: Clinic, day_attr: str) -> Spec:
         with db.read() as session:
             return huddle_to_json(huddle_for_day(session, day, settings))
 
+    def write() -> None:
+        # What a write to one of the day's patients does to the cached records: a new version token
+        # (kdash.storage.write_hooks), here without changing the clinical data the other runs compare.
+        from kdash.storage import record_cache
+        from kdash.storage.huddle_query import booked_patient_ids
+
+        with db.write() as session:
+            record_cache.bump(session, booked_patient_ids(session, day)[:1])
+
     return Spec(
         kdash=kdash,
         naive=lambda: naive.huddle(db.engine, day, settings),
         limit=lambda: limit.huddle(raw, day, settings),
         rows=lambda r: len(r["patients"]),
+        write=write,
     )
 
 
@@ -277,6 +292,12 @@ def run_measure(
         rss_mb=_round(vmhwm_mb()),
         rows=spec.rows(timed.result),
     )
+    if spec.write is not None:
+        after: list[float] = []
+        for _ in range(runs):
+            spec.write()
+            after.append(time_call(spec.kdash)[0])
+        row["after_write_ms"] = round(statistics.median(after), 2)
     if spec.limit is not None:
         row["limit_ms"] = round(warm_median(spec.limit, runs)[0], 2)
     if spec.naive is not None and with_naive:

@@ -228,17 +228,17 @@ def _fmt(value: float | None, digits: int = 1) -> str:
 def table(rows: list[dict[str, Any]]) -> str:
     """A Markdown table: one line per scale × measure."""
     head = (
-        "| db | scale | measure | median ms | cpu ms | cold ms | limit ms | kdash/limit | naive ms "
-        "| naive/kdash | peak MB | rows |"
+        "| db | scale | measure | median ms | cpu ms | cold ms | after write ms | limit ms | kdash/limit "
+        "| naive ms | naive/kdash | peak MB | rows |"
     )
-    lines = [head, "|" + "---|" * 12]
+    lines = [head, "|" + "---|" * 13]
     for r in rows:
         note = r.get("missing") or r.get("error")
         ratio_limit = _ratio(r.get("median_ms"), r.get("limit_ms"))
         ratio_naive = _ratio(r.get("naive_ms"), r.get("median_ms"))
         lines.append(
             f"| {r['db']} | {r['scale']} | {r['measure']} | {_fmt(r.get('median_ms'), 2)} "
-            f"| {_fmt(r.get('cpu_ms'), 1)} | {_fmt(r.get('cold_ms'))} "
+            f"| {_fmt(r.get('cpu_ms'), 1)} | {_fmt(r.get('cold_ms'))} | {_fmt(r.get('after_write_ms'), 2)} "
             f"| {_fmt(r.get('limit_ms'), 2)} | {_fmt(ratio_limit, 2)} "
             f"| {_fmt(r.get('naive_ms'))} | {_fmt(ratio_naive, 0)} | {_fmt(r.get('rss_mb'), 0)} "
             f"| {r.get('rows') if r.get('rows') is not None else '—'} |" + (f" {note}" if note else "")

@@ -30,6 +30,7 @@ from sqlalchemy import (
     UniqueConstraint,
     and_,
     func,
+    literal_column,
     or_,
     text,
 )
@@ -89,6 +90,11 @@ def _score_in_range_sql() -> str:
     return " OR ".join(parts)
 
 
+#: The active-patient condition as literal SQL: a partial index is only used by a query whose WHERE
+#: says the same thing in the same words (SQLite does not match a bound parameter against the index's).
+ACTIVE_PATIENT_SQL = f"deleted_at IS NULL AND status = '{PatientStatus.ACTIVE.value}'"
+
+
 class Patient(Base):
     __tablename__ = "patient"
     __table_args__ = (
@@ -97,6 +103,21 @@ class Patient(Base):
         _one_of("status", PatientStatus),
         CheckConstraint("length(mrn) > 0", name="mrn_not_empty"),
         Index("ix_patient_name", "last_name", "first_name"),
+        # The roster's page of active patients in name order, and its provider list (migration 0006).
+        Index(
+            "ix_patient_active_name",
+            "last_name",
+            "first_name",
+            "mrn",
+            sqlite_where=text(ACTIVE_PATIENT_SQL),
+            postgresql_where=text(ACTIVE_PATIENT_SQL),
+        ),
+        Index(
+            "ix_patient_active_provider",
+            "provider",
+            sqlite_where=text(ACTIVE_PATIENT_SQL),
+            postgresql_where=text(ACTIVE_PATIENT_SQL),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -107,7 +128,7 @@ class Patient(Base):
     sex: Mapped[str] = mapped_column(String(16))
     indication: Mapped[str] = mapped_column(String(32))
     provider: Mapped[str] = mapped_column(String(120))
-    status: Mapped[str] = mapped_column(String(16), default=PatientStatus.ACTIVE.value, index=True)
+    status: Mapped[str] = mapped_column(String(16), default=PatientStatus.ACTIVE.value)
     escort_name: Mapped[str | None] = mapped_column(String(120))
     escort_phone: Mapped[str | None] = mapped_column(String(40))
     created_at: Mapped[datetime] = mapped_column(DateTime, server_default=func.now())
@@ -474,4 +495,7 @@ def live_infusion_clause() -> object:
 
 
 def active_patient_clause() -> object:
-    return and_(Patient.deleted_at.is_(None), Patient.status == PatientStatus.ACTIVE.value)
+    """SQL expression: the patient is active and not deleted (literal, so the partial indexes apply)."""
+    return and_(
+        Patient.deleted_at.is_(None), Patient.status == literal_column(f"'{PatientStatus.ACTIVE.value}'")
+    )

@@ -194,3 +194,16 @@ def test_failed_write_leaves_nothing_behind(db: Database) -> None:
         s.flush()
     with db.read() as s:
         assert s.scalars(select(Patient)).all() == []
+
+
+def test_migrated_schema_matches_the_models(any_url: str) -> None:
+    """Every table, column and index the models declare is what the migrations build (and no more)."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    engine = make_engine(any_url)
+    upgrade(engine)
+    with engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    engine.dispose()
+    assert diff == []

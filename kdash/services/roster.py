@@ -478,6 +478,8 @@ def roster_page(
         if chosen.urgent_only:
             ids = _urgent_ids(session, where, settings, today, flag_days)
             matching = len(ids)
+        elif chosen == RosterFilters():
+            matching = total
         else:
             matching = conn.execute(select(func.count()).select_from(Patient).where(where)).scalar_one()
         pages = max(1, -(-matching // size))
