@@ -9,13 +9,25 @@ index probes) over the patients asked for, never one query per patient.
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, and_, case, func, or_, select
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Executable,
+    and_,
+    bindparam,
+    case,
+    func,
+    or_,
+    select,
+    true,
+)
 from sqlalchemy.orm import Session, aliased
 
 from kdash.db import Database
@@ -49,6 +61,8 @@ from kdash.vocab import (
     ScreeningStatus,
     Severity,
 )
+
+_STATUSES = {m.value: m for m in ScreeningStatus}
 
 #: The model's shared clauses, typed for the query builder.
 _LIVE = cast("ColumnElement[bool]", live_infusion_clause())
@@ -103,55 +117,52 @@ class RosterRow:
         return ", ".join(f.code.value for f in self.flags)
 
 
-def _current_courses(session: Session, patient_filter: Any) -> dict[int, Any]:
-    latest = (
-        select(Course.patient_id, func.max(Course.number).label("number"))
-        .join(Patient, Patient.id == Course.patient_id)
-        .where(patient_filter)
-        .group_by(Course.patient_id)
-        .subquery()
+def _courses_query(patient_filter: Any) -> Executable:
+    """Each patient's current (highest-numbered) course with its live and completed counts: the course
+    found by a correlated probe of the (patient, number) index, its infusions by an outer join."""
+    other = aliased(Course)
+    newest = (
+        select(func.max(other.number))
+        .where(other.patient_id == Patient.id)
+        .correlate(Patient)
+        .scalar_subquery()
     )
-    counts = (
-        select(
-            Infusion.course_id,
-            func.count().filter(_LIVE).label("live"),
-            func.count().filter(Infusion.status == InfusionStatus.COMPLETED.value).label("completed"),
-            func.min(Infusion.scheduled_at).filter(_LIVE).label("first_at"),
-        )
-        .join(Course, Course.id == Infusion.course_id)
-        .join(Patient, Patient.id == Course.patient_id)
-        .where(patient_filter)
-        .group_by(Infusion.course_id)
-        .subquery()
-    )
-    rows = session.connection().execute(
+    return (
         select(
             Course.id,
             Course.patient_id,
             Course.number,
             Course.status,
             Course.trial_outcome,
-            func.coalesce(counts.c.live, 0).label("live"),
-            func.coalesce(counts.c.completed, 0).label("completed"),
-            counts.c.first_at,
+            func.count(Infusion.id).filter(_LIVE).label("live"),
+            func.count(Infusion.id)
+            .filter(Infusion.status == InfusionStatus.COMPLETED.value)
+            .label("completed"),
+            func.min(Infusion.scheduled_at).filter(_LIVE).label("first_at"),
         )
-        .join(latest, and_(latest.c.patient_id == Course.patient_id, latest.c.number == Course.number))
-        .outerjoin(counts, counts.c.course_id == Course.id)
+        .select_from(Patient)
+        .join(Course, and_(Course.patient_id == Patient.id, Course.number == newest))
+        .outerjoin(Infusion, Infusion.course_id == Course.id)
+        .where(patient_filter)
+        .group_by(Course.id, Course.patient_id, Course.number, Course.status, Course.trial_outcome)
     )
-    return {r.patient_id: r for r in rows}
 
 
-def _next_infusions(session: Session, patient_filter: Any, after: datetime) -> dict[int, datetime]:
-    rows = session.connection().execute(
+#: The start of the day from which the next booking is looked for (a bound parameter of the query).
+_AFTER: BindParameter[datetime] = bindparam("after")
+
+
+def _next_query(patient_filter: Any) -> Executable:
+    """Each patient's next scheduled infusion from ``after``."""
+    return (
         select(Course.patient_id, func.min(Infusion.scheduled_at))
         .join(Course, Course.id == Infusion.course_id)
         .join(Patient, Patient.id == Course.patient_id)
         .where(
-            patient_filter, Infusion.status == InfusionStatus.SCHEDULED.value, Infusion.scheduled_at >= after
+            patient_filter, Infusion.status == InfusionStatus.SCHEDULED.value, Infusion.scheduled_at >= _AFTER
         )
         .group_by(Course.patient_id)
     )
-    return {pid: at for pid, at in rows}
 
 
 def _main_instrument_sql() -> Any:
@@ -160,9 +171,41 @@ def _main_instrument_sql() -> Any:
     return case((Patient.indication.in_(pain), Instrument.NRS.value), else_=Instrument.PHQ9.value)
 
 
-def _recent_scores(session: Session, patient_filter: Any) -> dict[tuple[int, str], list[tuple[date, int]]]:
-    """The last SPARK_POINTS main scores (:func:`main_instrument`) per patient, newest first (window
-    function)."""
+def _scores_query(patient_filter: Any, dialect: str, *, few: bool) -> Executable:
+    """The last SPARK_POINTS main scores (:func:`main_instrument`) per patient, newest first.
+
+    The query's shape is the one measured fastest for the database and the number of patients
+    (docs/performance.md): on SQLite index probes (the newest ids per patient, a correlated ``LIMIT``),
+    on PostgreSQL a ``LATERAL`` probe for a page of patients (``few``) and a window function for all.
+    """
+    newest = aliased(Assessment)
+    probe = (
+        select(newest.id, newest.instrument, newest.taken_on, newest.score)
+        .where(
+            newest.patient_id == Patient.id,
+            newest.instrument == _main_instrument_sql(),
+            newest.deleted_at.is_(None),
+        )
+        .order_by(newest.taken_on.desc(), newest.id.desc())
+        .limit(SPARK_POINTS)
+        .correlate(Patient)
+    )
+    if dialect == "sqlite":
+        return (
+            select(Patient.id, Assessment.instrument, Assessment.taken_on, Assessment.score)
+            .join(Assessment, Assessment.id.in_(probe.with_only_columns(newest.id)))
+            .where(patient_filter)
+            .order_by(Patient.id, Assessment.taken_on.desc(), Assessment.id.desc())
+        )
+    if few:
+        lateral = probe.lateral()
+        return (
+            select(Patient.id, lateral.c.instrument, lateral.c.taken_on, lateral.c.score)
+            .select_from(Patient)
+            .join(lateral, true())
+            .where(patient_filter)
+            .order_by(Patient.id, lateral.c.taken_on.desc(), lateral.c.id.desc())
+        )
     rn = (
         func.row_number()
         .over(
@@ -181,15 +224,14 @@ def _recent_scores(session: Session, patient_filter: Any) -> dict[tuple[int, str
         )
         .subquery()
     )
-    out: dict[tuple[int, str], list[tuple[date, int]]] = defaultdict(list)
-    for pid, instrument, taken_on, score, _rn in session.connection().execute(
-        select(inner).where(inner.c.rn <= SPARK_POINTS).order_by(inner.c.rn)
-    ):
-        out[(pid, instrument)].append((taken_on, score))
-    return out
+    return (
+        select(inner.c.patient_id, inner.c.instrument, inner.c.taken_on, inner.c.score)
+        .where(inner.c.rn <= SPARK_POINTS)
+        .order_by(inner.c.rn)
+    )
 
 
-def _baselines(session: Session, patient_filter: Any) -> dict[tuple[int, str], int]:
+def _baselines_query(patient_filter: Any) -> Executable:
     """Baseline per patient of the main instrument, as the huddle defines it: the last score on or before
     the current course's first live infusion, else the first score.
 
@@ -234,27 +276,63 @@ def _baselines(session: Session, patient_filter: Any) -> dict[tuple[int, str], i
         .limit(1)
         .scalar_subquery()
     )
-    rows = session.connection().execute(
-        select(Patient.id, inst.label("instrument"), first.label("first"), before.label("before")).where(
-            patient_filter
-        )
+    return select(Patient.id, inst.label("instrument"), first.label("first"), before.label("before")).where(
+        patient_filter
     )
-    return {
-        (pid, instrument): (before_score if before_score is not None else first_score)
-        for pid, instrument, first_score, before_score in rows
-        if first_score is not None
-    }
+
+
+def _statuses_query(patient_filter: Any) -> Executable:
+    """Each patient's stored screening status (read inside :func:`screening_summary.read_current`)."""
+    return (
+        select(ScreeningSummary.patient_id, ScreeningSummary.status)
+        .join(Patient, Patient.id == ScreeningSummary.patient_id)
+        .where(patient_filter)
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Queries:
+    """The column-group queries of roster rows, built for one patient filter."""
+
+    courses: Executable
+    nexts: Executable
+    scores: Executable
+    baselines: Executable
+    statuses: Executable
+
+
+def _queries(patient_filter: Any, dialect: str, *, few: bool) -> _Queries:
+    return _Queries(
+        _courses_query(patient_filter),
+        _next_query(patient_filter),
+        _scores_query(patient_filter, dialect, few=few),
+        _baselines_query(patient_filter),
+        _statuses_query(patient_filter),
+    )
+
+
+#: The ids of the page's patients (an expanding bound parameter: one statement for every page).
+_PAGE_IDS: BindParameter[list[int]] = bindparam("page_ids", expanding=True)
+
+
+@functools.cache
+def _page_queries(dialect: str) -> _Queries:
+    """The page's queries, built once per process: building a statement costs about as much as running
+    it over a page of patients, so the page binds its ids to statements made once."""
+    return _queries(Patient.id.in_(_PAGE_IDS), dialect, few=True)
 
 
 def _patients(session: Session, patient_filter: Any) -> list[PatientRec]:
     """The patients matching, in the roster's order (name, then MRN)."""
     return [
         patient_rec(r)
-        for r in session.connection().execute(
+        for r in session.connection()
+        .execute(
             select(*PATIENT_COLUMNS)
             .where(patient_filter)
             .order_by(Patient.last_name, Patient.first_name, Patient.mrn)
         )
+        .all()
     ]
 
 
@@ -274,17 +352,27 @@ def _flags(
 def _rows(
     session: Session,
     patients: Sequence[PatientRec],
-    patient_filter: Any,
+    queries: _Queries,
+    params: Mapping[str, Any],
     settings: ClinicSettings,
     today: date,
     flag_days: int,
 ) -> list[RosterRow]:
-    """The roster rows of ``patients`` (all matching ``patient_filter``), in the order given."""
-    courses = _current_courses(session, patient_filter)
-    nexts = _next_infusions(session, patient_filter, datetime.combine(today, time.min))
-    scores = _recent_scores(session, patient_filter)
-    baselines = _baselines(session, patient_filter)
-    statuses = screening_summary.statuses(session, patient_filter)
+    """The roster rows of ``patients`` (all those ``queries`` select, with ``params``), in the order
+    given."""
+    conn = session.connection()
+    courses: dict[int, Any] = {r.patient_id: r for r in conn.execute(queries.courses, dict(params)).all()}
+    after = {**params, "after": datetime.combine(today, time.min)}
+    nexts: dict[int, datetime] = {pid: at for pid, at in conn.execute(queries.nexts, after).all()}
+    scores: dict[tuple[int, str], list[tuple[date, int]]] = defaultdict(list)
+    for pid, instrument, taken_on, score in conn.execute(queries.scores, dict(params)).all():
+        scores[(pid, instrument)].append((taken_on, score))
+    baselines = {
+        (pid, instrument): (before if before is not None else first)
+        for pid, instrument, first, before in conn.execute(queries.baselines, dict(params)).all()
+        if first is not None
+    }
+    statuses = {pid: _STATUSES[s] for pid, s in conn.execute(queries.statuses, dict(params)).all()}
     flags = _flags(session, nexts, settings, today, flag_days)
     rows = []
     for p in patients:
@@ -389,10 +477,10 @@ def roster(
     CSV download); the page itself asks :func:`roster_page` for the rows it shows.
     """
     chosen = filters or RosterFilters()
-    screening_summary.ensure_current(db, settings)
-    with db.read() as session:
+    with screening_summary.read_current(db, settings) as session:
         where = matching_clause(session, chosen)
-        rows = _rows(session, _patients(session, where), where, settings, today, flag_days)
+        queries = _queries(where, session.get_bind().dialect.name, few=False)
+        rows = _rows(session, _patients(session, where), queries, {}, settings, today, flag_days)
     return [r for r in rows if r.urgent] if chosen.urgent_only else rows
 
 
@@ -408,6 +496,10 @@ class RosterPage:
     page_size: int
     providers: tuple[str, ...]
 
+
+#: Statements every page run makes, built once (both read a partial index of active patients).
+_ACTIVE_COUNT = select(func.count()).select_from(Patient).where(_ACTIVE)
+_ACTIVE_PROVIDERS = select(Patient.provider).where(_ACTIVE).distinct().order_by(Patient.provider)
 
 #: Rows per page: enough to scan, few enough that a clinic of thousands stays quick to draw.
 PAGE_SIZE = 100
@@ -465,16 +557,11 @@ def roster_page(
     """
     chosen = filters or RosterFilters()
     size = max(1, page_size)
-    screening_summary.ensure_current(db, settings)
-    with db.read() as session:
+    with screening_summary.read_current(db, settings) as session:
         conn = session.connection()
         where = matching_clause(session, chosen)
-        total = conn.execute(select(func.count()).select_from(Patient).where(_ACTIVE)).scalar_one()
-        providers = tuple(
-            conn.execute(
-                select(Patient.provider).where(_ACTIVE).distinct().order_by(Patient.provider)
-            ).scalars()
-        )
+        total = conn.execute(_ACTIVE_COUNT).scalar_one()
+        providers = tuple(conn.execute(_ACTIVE_PROVIDERS).scalars())
         if chosen.urgent_only:
             ids = _urgent_ids(session, where, settings, today, flag_days)
             matching = len(ids)
@@ -496,10 +583,11 @@ def roster_page(
                     .order_by(Patient.last_name, Patient.first_name, Patient.mrn)
                     .limit(size)
                     .offset(offset)
-                )
+                ).all()
             ]
-        page_filter = Patient.id.in_([p.id for p in shown])
-        rows = _rows(session, shown, page_filter, settings, today, flag_days) if shown else []
+        queries = _page_queries(session.get_bind().dialect.name)
+        params = {"page_ids": [p.id for p in shown]}
+        rows = _rows(session, shown, queries, params, settings, today, flag_days) if shown else []
     return RosterPage(tuple(rows), matching, total, number, pages, size, providers)
 
 

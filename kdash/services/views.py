@@ -284,8 +284,7 @@ class QueueRow:
 def screening_queue(db: Database, settings: ClinicSettings, today: date) -> list[QueueRow]:
     """Active patients whose screening is not cleared, needs review, or is due again; oldest first."""
     where = _ACTIVE
-    screening_summary.ensure_current(db, settings)
-    with db.read() as session:
+    with screening_summary.read_current(db, settings) as session:
         patients = {r.id: patient_rec(r) for r in session.execute(select(Patient.__table__).where(where))}
         screenings = screening_summary.assessments(session, where)
         first_item = dict(

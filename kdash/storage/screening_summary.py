@@ -23,12 +23,13 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import BindParameter, bindparam, delete, func, or_, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -181,19 +182,23 @@ def stale_ids(session: Session, settings: ClinicSettings) -> list[int]:
     return sorted(set(session.scalars(missing)) | set(session.scalars(other)))
 
 
+_KEY: BindParameter[str] = bindparam("key")
+#: One statement, built once: patients, rows, and whether any row was judged under other item classes
+#: ("other" asked as below-or-above the key, so both are ranges of its index, empty when all is current).
+_CURRENT = select(
+    select(func.count()).select_from(Patient).scalar_subquery(),
+    select(func.count()).select_from(ScreeningSummary).scalar_subquery(),
+    select(ScreeningSummary.patient_id)
+    .where(or_(ScreeningSummary.classes_key < _KEY, ScreeningSummary.classes_key > _KEY))
+    .exists(),
+)
+
+
 def is_current(session: Session, settings: ClinicSettings) -> bool:
-    """Cheap check: every patient has a row, all judged under these item classes."""
-    key = classes_key(settings)
-    patients = session.scalar(select(func.count()).select_from(Patient)) or 0
-    rows = session.scalar(select(func.count()).select_from(ScreeningSummary)) or 0
-    if patients != rows:
-        return False
-    return (
-        session.scalar(
-            select(ScreeningSummary.patient_id).where(ScreeningSummary.classes_key != key).limit(1)
-        )
-        is None
-    )
+    """Cheap check: as many rows as patients (rows only exist for patients, so no patient lacks one) and
+    none judged under other item classes."""
+    have_patients, have_rows, outdated = session.execute(_CURRENT, {"key": classes_key(settings)}).one()
+    return bool(have_patients == have_rows and not outdated)
 
 
 def ensure_current(db: Database, settings: ClinicSettings) -> int:
@@ -203,6 +208,19 @@ def ensure_current(db: Database, settings: ClinicSettings) -> int:
             return 0
     with db.write() as session:
         return refresh(session, stale_ids(session, settings), settings)
+
+
+@contextmanager
+def read_current(db: Database, settings: ClinicSettings) -> Iterator[Session]:
+    """A read session in which every patient's row is current: checked inside it, repaired first (in a
+    write transaction of its own) only when it is not."""
+    with db.read() as session:
+        if is_current(session, settings):
+            yield session
+            return
+    ensure_current(db, settings)
+    with db.read() as session:
+        yield session
 
 
 def stored(
@@ -227,16 +245,6 @@ def stored(
             if row_key == key and (through is None or through <= day):
                 out[pid] = ScreeningAssessment(_STATUSES[status], tuple(json.loads(reasons)), screened_on)
     return out
-
-
-def statuses(session: Session, patient_filter: Any) -> dict[int, ScreeningStatus]:
-    """The stored status of each patient matching ``patient_filter`` (call :func:`ensure_current` first)."""
-    rows = session.connection().execute(
-        select(ScreeningSummary.patient_id, ScreeningSummary.status)
-        .join(Patient, Patient.id == ScreeningSummary.patient_id)
-        .where(patient_filter)
-    )
-    return {pid: _STATUSES[status] for pid, status in rows}
 
 
 def assessments(session: Session, patient_filter: Any) -> dict[int, ScreeningAssessment]:
