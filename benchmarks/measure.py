@@ -102,41 +102,34 @@ def _huddle(clinic: Clinic, day_attr: str) -> Spec:
     )
 
 
-def _roster(clinic: Clinic) -> Spec:
-    """The roster as the page gets it: its first page of 100 with the counts around it."""
+def _roster_spec(clinic: Clinic, name: str, naive_name: str, limit_name: str, *, page: bool) -> Spec:
+    """kdash's roster function ``name`` with the naive and limit functions giving the same answer."""
     from benchmarks import limit, naive
     from benchmarks.rawdb import RawDb
     from kdash.db import Database
 
-    roster_page = _need("kdash.services.roster", "roster_page")
+    kdash_fn = _need("kdash.services.roster", name)
     db = Database(clinic.url)
     raw = RawDb(clinic.url)
     settings = _settings(db)
     today = clinic.today
+    naive_fn, limit_fn = getattr(naive, naive_name), getattr(limit, limit_name)
     return Spec(
-        kdash=lambda: roster_page(db, settings, today),
-        naive=lambda: naive.roster_page(db.engine, settings, today),
-        limit=lambda: limit.roster_page(raw, settings, today),
-        rows=lambda p: len(p.rows),
+        kdash=lambda: kdash_fn(db, settings, today),
+        naive=lambda: naive_fn(db.engine, settings, today),
+        limit=lambda: limit_fn(raw, settings, today),
+        rows=(lambda p: len(p.rows)) if page else len,
     )
+
+
+def _roster(clinic: Clinic) -> Spec:
+    """The roster as the page gets it: its first page of 100 with the counts around it."""
+    return _roster_spec(clinic, "roster_page", "roster_page", "roster_page", page=True)
 
 
 def _roster_all(clinic: Clinic) -> Spec:
     """Every active patient's roster row: the CSV download of an unfiltered roster, the clinic's rates."""
-    from benchmarks import limit, naive
-    from benchmarks.rawdb import RawDb
-    from kdash.db import Database
-
-    roster = _need("kdash.services.roster", "roster")
-    db = Database(clinic.url)
-    raw = RawDb(clinic.url)
-    settings = _settings(db)
-    today = clinic.today
-    return Spec(
-        kdash=lambda: roster(db, settings, today),
-        naive=lambda: naive.roster(db.engine, settings, today),
-        limit=lambda: limit.roster(raw, settings, today),
-    )
+    return _roster_spec(clinic, "roster", "roster", "roster", page=False)
 
 
 def _trend(clinic: Clinic) -> Spec:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -41,12 +42,12 @@ def pg_schema_url(schema: str) -> str:
     return f"{PG_URL}?options=-csearch_path%3D{schema}"
 
 
-@pytest.fixture
-def pg_url() -> Iterator[str]:
-    """URL of a fresh, empty PostgreSQL schema (dropped after the test)."""
+@contextmanager
+def pg_schema(prefix: str = "kdash_test") -> Iterator[str]:
+    """URL of a fresh, empty PostgreSQL schema, dropped afterwards (skips where no server answers)."""
     if _PG_SKIP_REASON:
         pytest.skip(_PG_SKIP_REASON)
-    schema = f"kdash_test_{uuid.uuid4().hex[:12]}"
+    schema = f"{prefix}_{uuid.uuid4().hex[:12]}"
     admin = create_engine(PG_URL)
     with admin.begin() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
@@ -59,6 +60,13 @@ def pg_url() -> Iterator[str]:
         with admin.begin() as conn:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """URL of a fresh, empty PostgreSQL schema (dropped after the test)."""
+    with pg_schema() as url:
+        yield url
 
 
 @pytest.fixture

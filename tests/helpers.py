@@ -1,9 +1,27 @@
-"""Small helpers shared by the security tests."""
+"""Small helpers shared by the tests."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
+
 from sqlalchemy import text
 from sqlalchemy.orm import Session
+
+
+def sqlite_template(path: Path, fill: Callable[[Session], object]) -> Path:
+    """A migrated SQLite file at ``path`` holding what ``fill`` writes, made once and then copied by each
+    example of a property test (migrating a fresh database per example would dominate its time)."""
+    if not path.exists():
+        from kdash.db import Database, make_engine
+        from kdash.migrate import upgrade
+
+        engine = make_engine(f"sqlite:///{path}")
+        upgrade(engine)
+        with Database(engine=engine).write() as session:
+            fill(session)
+        engine.dispose()
+    return path
 
 
 def drop_append_only_triggers(session: Session) -> None:

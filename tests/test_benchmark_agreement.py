@@ -7,26 +7,25 @@ exactly, on SQLite and on PostgreSQL.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import select
 
 from benchmarks import limit, naive
 from benchmarks.clinic import DAY2, DAY2_INFUSIONS, TODAY, populate
 from benchmarks.rawdb import RawDb
-from kdash.db import Database, dispose_engines, make_engine
+from kdash.db import Database, make_engine
 from kdash.models import Patient
 from kdash.rules.huddle import huddle_to_json
 from kdash.services.views import patient_trend, roster, roster_page
 from kdash.settings import ClinicSettings
 from kdash.storage.huddle_query import huddle_for_day
 from kdash.storage.settings_repo import load_settings
-from tests.conftest import _PG_SKIP_REASON, PG_URL, pg_schema_url
+from tests.conftest import pg_schema
 
 #: Big enough for every demo scenario and a full D2, small enough to build in about a second.
 PATIENTS = 240
@@ -60,19 +59,8 @@ def sqlite_clinic(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SmallCli
 @pytest.fixture(scope="module")
 def pg_clinic() -> Iterator[SmallClinic]:
     """The same clinic in a PostgreSQL schema of its own, dropped afterwards."""
-    if _PG_SKIP_REASON:
-        pytest.skip(_PG_SKIP_REASON)
-    schema = f"kdash_agree_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(PG_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield from _open(pg_schema_url(schema))
-    finally:
-        dispose_engines()
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with pg_schema("kdash_agree") as url:
+        yield from _open(url)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

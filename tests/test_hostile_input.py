@@ -24,15 +24,14 @@ from sqlalchemy import select
 
 from kdash.auth import Actor, LoginError, authenticate
 from kdash.cli import main
-from kdash.db import Database, dispose_engines, make_engine, open_database
+from kdash.db import dispose_engines, open_database
 from kdash.errors import Refused, ValidationError
-from kdash.migrate import upgrade
 from kdash.models import Infusion, User
 from kdash.services.clinical import book_infusion
 from kdash.services.settings_admin import update_setting
 from kdash.settings import DEFAULT_SETTINGS, describe
 from kdash.vocab import Role
-from tests.helpers import seed_cleared_patient
+from tests.helpers import seed_cleared_patient, sqlite_template
 
 HOSTILE_STRINGS = [
     "=cmd|' /C calc'!A0",
@@ -66,15 +65,8 @@ _template_dir = Path(tempfile.mkdtemp(prefix="kdash-hostile-"))
 
 
 def _template() -> Path:
-    path = _template_dir / "template.db"
-    if not path.exists():
-        engine = make_engine(f"sqlite:///{path}")
-        upgrade(engine)
-        db = Database(engine=engine)
-        with db.write() as s:
-            seed_cleared_patient(s, "MRN-HOST-1")  # course 1: cleared screening, trial not yet booked
-        engine.dispose()
-    return path
+    # Course 1: cleared screening, trial not yet booked.
+    return sqlite_template(_template_dir / "template.db", lambda s: seed_cleared_patient(s, "MRN-HOST-1"))
 
 
 @pytest.fixture

@@ -18,14 +18,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from kdash.auth import Actor, Forbidden
-from kdash.db import Database, dispose_engines, make_engine, open_database
+from kdash.db import Database, dispose_engines, open_database
 from kdash.errors import NotFound, Refused, ValidationError
-from kdash.migrate import upgrade
 from kdash.models import AuditEvent, Infusion
 from kdash.vocab import Instrument, Role, ScreeningResult
-from tests.helpers import seed_cleared_patient
+from tests.helpers import seed_cleared_patient, sqlite_template
 from tests.test_hostile_input import HOSTILE_STRINGS
 
 clinical = pytest.importorskip("kdash.services.clinical")
@@ -54,17 +54,13 @@ FAST = settings(max_examples=80, deadline=None, suppress_health_check=[HealthChe
 _template_dir = Path(tempfile.mkdtemp(prefix="kdash-hostile-svc-"))
 
 
+def _fill(s: Session) -> None:
+    course_id = seed_cleared_patient(s, "MRN-SVC-1", trial_given_on=datetime(2026, 11, 20, 9, 0))
+    s.add(Infusion(course_id=course_id, number=2, scheduled_at=datetime(2026, 11, 24, 9), chair=1))
+
+
 def _template() -> Path:
-    path = _template_dir / "template.db"
-    if not path.exists():
-        engine = make_engine(f"sqlite:///{path}")
-        upgrade(engine)
-        db = Database(engine=engine)
-        with db.write() as s:
-            course_id = seed_cleared_patient(s, "MRN-SVC-1", trial_given_on=datetime(2026, 11, 20, 9, 0))
-            s.add(Infusion(course_id=course_id, number=2, scheduled_at=datetime(2026, 11, 24, 9), chair=1))
-        engine.dispose()
-    return path
+    return sqlite_template(_template_dir / "template.db", _fill)
 
 
 @pytest.fixture

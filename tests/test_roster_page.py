@@ -8,22 +8,20 @@ screening state and course stage, and bookings in the next two weeks (so urgent 
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator, Sequence
 from datetime import date
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import create_engine, text
 
 from benchmarks.clinic import TODAY, populate
-from kdash.db import Database, dispose_engines, make_engine
+from kdash.db import Database, make_engine
 from kdash.services.roster import NO_COURSE, RosterFilters, RosterRow, roster, roster_page
 from kdash.settings import ClinicSettings
 from kdash.storage.settings_repo import load_settings
 from kdash.vocab import CourseStatus, Indication, ScreeningStatus, values
-from tests.conftest import _PG_SKIP_REASON, PG_URL, pg_schema_url
+from tests.conftest import pg_schema
 from tests.helpers import seed_patient
 
 PATIENTS = 90
@@ -70,21 +68,10 @@ def sqlite_clinic(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Clinic]:
 
 @pytest.fixture(scope="module")
 def pg_clinic() -> Iterator[Clinic]:
-    if _PG_SKIP_REASON:
-        pytest.skip(_PG_SKIP_REASON)
-    schema = f"kdash_roster_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(PG_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        clinic = Clinic(pg_schema_url(schema))
+    with pg_schema("kdash_roster") as url:
+        clinic = Clinic(url)
         yield clinic
         clinic.engine.dispose()
-    finally:
-        dispose_engines()
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

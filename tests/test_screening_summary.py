@@ -36,7 +36,7 @@ from kdash.storage import screening_summary
 from kdash.storage.huddle_query import huddle_for_day, load_contexts
 from kdash.storage.settings_repo import load_settings
 from kdash.vocab import SCREENING_ITEMS, ItemClass, Role, ScreeningStatus
-from tests.helpers import seed_cleared_patient, seed_patient
+from tests.helpers import seed_cleared_patient, seed_patient, sqlite_template
 
 NURSE = Actor("nurse.jo", Role.NURSE)
 PROVIDER = Actor("dr.demo", Role.PROVIDER)
@@ -81,16 +81,10 @@ _template_dir = Path(tempfile.mkdtemp(prefix="kdash-summary-"))
 
 
 def _template() -> Path:
-    path = _template_dir / "template.db"
-    if not path.exists():
-        engine = make_engine(f"sqlite:///{path}")
-        upgrade(engine)
-        db = Database(engine=engine)
-        with db.write() as s:
-            for n in range(3):
-                seed_patient(s, f"MRN-SUM-{n}", course=False)
-        engine.dispose()
-    return path
+    return sqlite_template(
+        _template_dir / "template.db",
+        lambda s: [seed_patient(s, f"MRN-SUM-{n}", course=False) for n in range(3)],
+    )
 
 
 class SummaryMachine(RuleBasedStateMachine):

@@ -395,7 +395,7 @@ def _rows(
 
 @dataclass(frozen=True, slots=True)
 class RosterFilters:
-    """The roster page's filters; an empty one matches everyone (CLINICAL.md has no say: page design)."""
+    """The roster page's filters: each one given narrows the list, an empty one matches everyone."""
 
     providers: tuple[str, ...] = ()
     indications: tuple[str, ...] = ()
@@ -410,6 +410,7 @@ NO_COURSE = "no course"
 
 
 def _current_status() -> Any:
+    """The status of the patient's highest-numbered course (NULL for a patient without one)."""
     newest = aliased(Course)
     return (
         select(newest.status)
