@@ -25,8 +25,6 @@ from kdash.models import (
     Course,
     Infusion,
     Patient,
-    ScreeningDecisionRow,
-    ScreeningItem,
     SuicideReview,
     live_infusion_clause,
 )
@@ -35,8 +33,6 @@ from kdash.records import (
     CourseRec,
     InfusionRec,
     PatientRec,
-    ScreeningDecisionRec,
-    ScreeningItemRec,
     SuicideReviewRec,
 )
 from kdash.rules.huddle import Huddle, PatientContext, build_huddle
@@ -48,8 +44,6 @@ from kdash.vocab import (
     Indication,
     InfusionStatus,
     PatientStatus,
-    ScreeningDecision,
-    ScreeningResult,
     Sex,
     SuicideReviewAction,
     TrialOutcome,
@@ -85,8 +79,6 @@ _INFUSION_STATUS = {m.value: m for m in InfusionStatus}
 _COURSE_STATUS = {m.value: m for m in CourseStatus}
 _TRIAL_OUTCOME = {m.value: m for m in TrialOutcome}
 _INDICATION = {m.value: m for m in Indication}
-_RESULT = {m.value: m for m in ScreeningResult}
-_DECISION = {m.value: m for m in ScreeningDecision}
 _REVIEW_ACTION = {m.value: m for m in SuicideReviewAction}
 
 
@@ -259,35 +251,9 @@ def load_contexts(
     if not ids:
         return []
     records = record_cache.records(session, ids, load_records)
-    conn = session.connection()
     judged = screening_summary.stored(session, ids, settings, day) if settings is not None else {}
     unjudged = [pid for pid in ids if pid not in judged]
-    items: dict[int, list[ScreeningItemRec]] = defaultdict(list)
-    decisions: dict[int, list[ScreeningDecisionRec]] = defaultdict(list)
-    if unjudged:
-        for pid, item, result, recorded_on, note in conn.execute(
-            select(
-                ScreeningItem.patient_id,
-                ScreeningItem.item,
-                ScreeningItem.result,
-                ScreeningItem.recorded_on,
-                ScreeningItem.note,
-            )
-            .where(ScreeningItem.patient_id.in_(unjudged))
-            .order_by(ScreeningItem.recorded_on, ScreeningItem.id)
-        ).all():
-            items[pid].append(ScreeningItemRec(item, _RESULT[result], recorded_on, note))
-        for pid, decision, decided_on, decided_by in conn.execute(
-            select(
-                ScreeningDecisionRow.patient_id,
-                ScreeningDecisionRow.decision,
-                ScreeningDecisionRow.decided_on,
-                ScreeningDecisionRow.decided_by,
-            )
-            .where(ScreeningDecisionRow.patient_id.in_(unjudged))
-            .order_by(ScreeningDecisionRow.decided_on, ScreeningDecisionRow.id)
-        ).all():
-            decisions[pid].append(ScreeningDecisionRec(_DECISION[decision], decided_on, decided_by))
+    items, decisions = screening_summary.load_answers(session, unjudged) if unjudged else ({}, {})
 
     out = []
     for pid in ids:

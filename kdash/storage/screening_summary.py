@@ -69,21 +69,27 @@ def _chunks(ids: Sequence[int]) -> Iterable[list[int]]:
         yield list(ids[start : start + CHUNK])
 
 
-def judge(session: Session, patient_ids: Iterable[int], settings: ClinicSettings) -> dict[int, Judged]:
-    """The on-the-fly judgement of each patient's screening from every answer and decision."""
+def load_answers(
+    session: Session, patient_ids: Iterable[int]
+) -> tuple[dict[int, list[ScreeningItemRec]], dict[int, list[ScreeningDecisionRec]]]:
+    """Every screening answer and provider decision of these patients, each patient's oldest first."""
     ids = sorted(set(patient_ids))
     items: dict[int, list[ScreeningItemRec]] = defaultdict(list)
     decisions: dict[int, list[ScreeningDecisionRec]] = defaultdict(list)
     conn = session.connection()
     for chunk in _chunks(ids):
-        for pid, item, result, on in conn.execute(
+        for pid, item, result, on, note in conn.execute(
             select(
-                ScreeningItem.patient_id, ScreeningItem.item, ScreeningItem.result, ScreeningItem.recorded_on
+                ScreeningItem.patient_id,
+                ScreeningItem.item,
+                ScreeningItem.result,
+                ScreeningItem.recorded_on,
+                ScreeningItem.note,
             )
             .where(ScreeningItem.patient_id.in_(chunk))
             .order_by(ScreeningItem.patient_id, ScreeningItem.recorded_on, ScreeningItem.id)
         ):
-            items[pid].append(ScreeningItemRec(item, _RESULTS[result], on))
+            items[pid].append(ScreeningItemRec(item, _RESULTS[result], on, note))
         for pid, decision, on, by in conn.execute(
             select(
                 ScreeningDecisionRow.patient_id,
@@ -97,6 +103,13 @@ def judge(session: Session, patient_ids: Iterable[int], settings: ClinicSettings
             )
         ):
             decisions[pid].append(ScreeningDecisionRec(_DECISIONS[decision], on, by))
+    return items, decisions
+
+
+def judge(session: Session, patient_ids: Iterable[int], settings: ClinicSettings) -> dict[int, Judged]:
+    """The on-the-fly judgement of each patient's screening from every answer and decision."""
+    ids = sorted(set(patient_ids))
+    items, decisions = load_answers(session, ids)
     out: dict[int, Judged] = {}
     for pid in ids:
         its, decs = items.get(pid, []), decisions.get(pid, [])
