@@ -30,6 +30,7 @@ from kdash.models import (
     ScreeningDecisionRow,
     ScreeningItem,
 )
+from kdash.storage.id_chunks import chunks
 from kdash.vocab import LIVE_INFUSION_STATUSES, MAX_INFUSIONS_PER_COURSE, InfusionStatus
 
 #: Rows per IN (...) query when loading what is already stored (well under every driver's limit).
@@ -125,14 +126,12 @@ class Stored:
 def load_stored(session: Session, mrns: Iterable[str]) -> Stored:
     stored = Stored()
     wanted = sorted(set(mrns))
-    for start in range(0, len(wanted), _CHUNK):
-        chunk = wanted[start : start + _CHUNK]
+    for chunk in chunks(wanted, _CHUNK):
         for patient in session.scalars(select(Patient).where(Patient.mrn.in_(chunk))):
             stored.patients[patient.mrn] = patient
     by_id = {p.id: p.mrn for p in stored.patients.values()}
     ids = sorted(by_id)
-    for start in range(0, len(ids), _CHUNK):
-        chunk_ids = ids[start : start + _CHUNK]
+    for chunk_ids in chunks(ids, _CHUNK):
         for course in session.scalars(select(Course).where(Course.patient_id.in_(chunk_ids))):
             stored.courses[(by_id[course.patient_id], course.number)] = course
         for item in session.scalars(select(ScreeningItem).where(ScreeningItem.patient_id.in_(chunk_ids))):
@@ -147,8 +146,7 @@ def load_stored(session: Session, mrns: Iterable[str]) -> Stored:
             stored.assessments[(by_id[score.patient_id], score.instrument, score.taken_on)] = score
     course_key = {c.id: key for key, c in stored.courses.items()}
     course_ids = sorted(course_key)
-    for start in range(0, len(course_ids), _CHUNK):
-        chunk_ids = course_ids[start : start + _CHUNK]
+    for chunk_ids in chunks(course_ids, _CHUNK):
         for inf in session.scalars(select(Infusion).where(Infusion.course_id.in_(chunk_ids))):
             stored.infusions.setdefault(course_key[inf.course_id], []).append(inf)
     return stored

@@ -7,7 +7,7 @@ clinic of thousands stays under the databases' bound-parameter limits.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import date
 
 from sqlalchemy.orm import Session
@@ -15,14 +15,7 @@ from sqlalchemy.orm import Session
 from kdash.rules.huddle import PatientContext
 from kdash.settings import ClinicSettings
 from kdash.storage import huddle_query
-
-#: Ids per IN list: well under SQLite's 32,766 and PostgreSQL's 65,535 bound parameters.
-_CHUNK = 900
-
-
-def _chunks(ids: Sequence[int]) -> Iterable[list[int]]:
-    for start in range(0, len(ids), _CHUNK):
-        yield list(ids[start : start + _CHUNK])
+from kdash.storage.id_chunks import chunks
 
 
 def load_contexts(
@@ -34,7 +27,7 @@ def load_contexts(
     then read it instead of judging the answers again); without, every answer is read.
     """
     out: dict[int, PatientContext] = {}
-    for chunk in _chunks(sorted(set(patient_ids))):
+    for chunk in chunks(sorted(set(patient_ids))):
         for ctx in huddle_query.load_contexts(session, date.max, chunk, settings=settings):
             out[ctx.patient.id] = ctx
     return out

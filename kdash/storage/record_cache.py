@@ -26,21 +26,15 @@ from sqlalchemy.orm import Session
 
 from kdash.models import Patient, PatientVersion
 from kdash.rules.huddle import PatientContext
+from kdash.storage.id_chunks import chunks
 
 #: Patients kept per process (least recently used go first): a few megabytes.
 MAX_PATIENTS = 5_000
-#: Ids per ``IN`` list: well under SQLite's and PostgreSQL's bound-parameter limits.
-CHUNK = 900
 
 _cache: OrderedDict[tuple[str, int], tuple[str, PatientContext]] = OrderedDict()
 _lock = threading.Lock()
 
 Loader = Callable[[Session, Sequence[int]], dict[int, PatientContext]]
-
-
-def _chunks(ids: Sequence[int]) -> Iterable[list[int]]:
-    for start in range(0, len(ids), CHUNK):
-        yield list(ids[start : start + CHUNK])
 
 
 def _where(session: Session) -> str:
@@ -52,7 +46,7 @@ def tokens(session: Session, ids: Sequence[int]) -> dict[int, str]:
     """Each patient's current version token (none for a patient written outside kdash)."""
     conn = session.connection()
     out: dict[int, str] = {}
-    for chunk in _chunks(ids):
+    for chunk in chunks(ids):
         rows = conn.execute(
             select(PatientVersion.patient_id, PatientVersion.token).where(
                 PatientVersion.patient_id.in_(chunk)
@@ -103,7 +97,7 @@ def bump(session: Session, patient_ids: Iterable[int]) -> None:
     if not ids:
         return
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    for chunk in _chunks(ids):
+    for chunk in chunks(ids):
         existing = session.scalars(select(Patient.id).where(Patient.id.in_(chunk))).all()
         if not existing:
             continue

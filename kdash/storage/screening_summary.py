@@ -39,11 +39,10 @@ from kdash.models import Patient, ScreeningDecisionRow, ScreeningItem, Screening
 from kdash.records import ScreeningDecisionRec, ScreeningItemRec
 from kdash.rules.screening import ScreeningAssessment, screening_status
 from kdash.settings import ClinicSettings
+from kdash.storage.id_chunks import ID_CHUNK, chunks
 from kdash.storage.settings_repo import load_settings
 from kdash.vocab import SCREENING_ITEMS, ScreeningDecision, ScreeningResult, ScreeningStatus
 
-#: Ids per ``IN`` list: well under SQLite's and PostgreSQL's bound-parameter limits.
-CHUNK = 900
 _JUDGED_COLUMNS = ("status", "reasons_json", "screened_on", "through", "classes_key")
 _RESULTS = {r.value: r for r in ScreeningResult}
 _DECISIONS = {d.value: d for d in ScreeningDecision}
@@ -64,11 +63,6 @@ class Judged:
     through: date | None
 
 
-def _chunks(ids: Sequence[int]) -> Iterable[list[int]]:
-    for start in range(0, len(ids), CHUNK):
-        yield list(ids[start : start + CHUNK])
-
-
 def load_answers(
     session: Session, patient_ids: Iterable[int]
 ) -> tuple[dict[int, list[ScreeningItemRec]], dict[int, list[ScreeningDecisionRec]]]:
@@ -77,7 +71,7 @@ def load_answers(
     items: dict[int, list[ScreeningItemRec]] = defaultdict(list)
     decisions: dict[int, list[ScreeningDecisionRec]] = defaultdict(list)
     conn = session.connection()
-    for chunk in _chunks(ids):
+    for chunk in chunks(ids):
         for pid, item, result, on, note in conn.execute(
             select(
                 ScreeningItem.patient_id,
@@ -156,7 +150,7 @@ def refresh(session: Session, patient_ids: Iterable[int], settings: ClinicSettin
     key = classes_key(chosen)
     _lock(session)
     existing: set[int] = set()
-    for chunk in _chunks(ids):
+    for chunk in chunks(ids):
         existing.update(session.scalars(select(Patient.id).where(Patient.id.in_(chunk))))
     judged = judge(session, [i for i in ids if i in existing], chosen)
     rows = [
@@ -170,8 +164,8 @@ def refresh(session: Session, patient_ids: Iterable[int], settings: ClinicSettin
         }
         for pid, j in judged.items()
     ]
-    for start in range(0, len(rows), CHUNK):
-        _upsert(session, rows[start : start + CHUNK])
+    for start in range(0, len(rows), ID_CHUNK):
+        _upsert(session, rows[start : start + ID_CHUNK])
     return len(rows)
 
 
@@ -244,7 +238,7 @@ def stored(
     key = classes_key(settings)
     out: dict[int, ScreeningAssessment] = {}
     conn = session.connection()
-    for chunk in _chunks(list(patient_ids)):
+    for chunk in chunks(list(patient_ids)):
         for pid, status, reasons, screened_on, through, row_key in conn.execute(
             select(
                 ScreeningSummary.patient_id,

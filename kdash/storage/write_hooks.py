@@ -28,6 +28,7 @@ from kdash.models import (
     SuicideReview,
 )
 from kdash.storage import record_cache, screening_summary
+from kdash.storage.id_chunks import chunks
 
 _KEY = "kdash_touched"
 _CLASSES_SETTING = "screening_item_classes"
@@ -70,9 +71,7 @@ def _before_commit(session: Session) -> None:
         return
     records = set(touched.records)
     if touched.courses:
-        courses = sorted(touched.courses)
-        for start in range(0, len(courses), record_cache.CHUNK):
-            chunk = courses[start : start + record_cache.CHUNK]
+        for chunk in chunks(sorted(touched.courses)):
             records.update(session.scalars(select(Course.patient_id).where(Course.id.in_(chunk))))
     if touched.item_classes:
         screening_summary.refresh_all(session)
