@@ -19,6 +19,7 @@ from kdash.services.views import (  # noqa: E402
     RosterFilters,
     RosterPage,
     roster,
+    roster_overview,
     roster_page,
 )
 from kdash.vocab import MAX_INFUSIONS_PER_COURSE, CourseStatus, Indication, ScreeningStatus, values  # noqa: E402
@@ -33,6 +34,11 @@ def _page(_url: str, today: date, filters: RosterFilters, page_no: int) -> Roste
     return roster_page(ui.get_db(), ui.settings(), today, filters, page=page_no)
 
 
+@st.cache_data(ttl=60, max_entries=2, show_spinner=False)
+def _overview(_url: str) -> tuple[int, tuple[str, ...]]:
+    return roster_overview(ui.get_db())
+
+
 def _csv(filters: RosterFilters, today: date) -> bytes:
     """Every matching patient as CSV, built only when the download is asked for."""
     rows = roster(ui.get_db(), ui.settings(), today, filters=filters)
@@ -42,14 +48,14 @@ def _csv(filters: RosterFilters, today: date) -> bytes:
 st.title("Roster")
 today = date.today()
 url = ui.get_db().url
-everyone = _page(url, today, RosterFilters(), 1)
-if not everyone.total:
+total, all_providers = _overview(url)
+if not total:
     st.info("No active patients yet. Import patients under Import / export, or load the demo clinic.")
     st.stop()
 
 with st.container(border=True):
     f1, f2, f3 = st.columns(3)
-    providers = f1.multiselect("Provider", list(everyone.providers), key="roster_provider")
+    providers = f1.multiselect("Provider", list(all_providers), key="roster_provider")
     indications = f2.multiselect(
         "Indication", values(Indication), format_func=indication_label, key="roster_indication"
     )

@@ -539,6 +539,18 @@ def any_urgent(flags: Sequence[Flag]) -> bool:
     return any(f.severity is Severity.URGENT for f in flags)
 
 
+def _overview(session: Session) -> tuple[int, tuple[str, ...]]:
+    conn = session.connection()
+    return conn.execute(_ACTIVE_COUNT).scalar_one(), tuple(conn.execute(_ACTIVE_PROVIDERS).scalars())
+
+
+def roster_overview(db: Database) -> tuple[int, tuple[str, ...]]:
+    """How many patients are active and their providers: what the page shows before any filter (two
+    reads of the active-patient indexes, no rows and no rules)."""
+    with db.read() as session:
+        return _overview(session)
+
+
 def roster_page(
     db: Database,
     settings: ClinicSettings,
@@ -561,8 +573,7 @@ def roster_page(
     with screening_summary.read_current(db, settings) as session:
         conn = session.connection()
         where = matching_clause(session, chosen)
-        total = conn.execute(_ACTIVE_COUNT).scalar_one()
-        providers = tuple(conn.execute(_ACTIVE_PROVIDERS).scalars())
+        total, providers = _overview(session)
         if chosen.urgent_only:
             ids = _urgent_ids(session, where, settings, today, flag_days)
             matching = len(ids)

@@ -58,6 +58,7 @@ from kdash.services.roster import (
     RosterRow,
     main_instrument,
     roster,
+    roster_overview,
     roster_page,
     roster_row,
 )
@@ -90,6 +91,7 @@ __all__ = [
     "RosterRow",
     "main_instrument",
     "roster",
+    "roster_overview",
     "roster_page",
     "roster_row",
 ]

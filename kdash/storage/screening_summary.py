@@ -230,6 +230,11 @@ def read_current(db: Database, settings: ClinicSettings) -> Iterator[Session]:
         yield session
 
 
+def _assessment(status: str, reasons_json: str, screened_on: date | None) -> ScreeningAssessment:
+    """A stored row back as the rules' :class:`ScreeningAssessment` (the inverse of :func:`refresh`)."""
+    return ScreeningAssessment(_STATUSES[status], tuple(json.loads(reasons_json)), screened_on)
+
+
 def stored(
     session: Session, patient_ids: Sequence[int], settings: ClinicSettings, day: date
 ) -> dict[int, ScreeningAssessment]:
@@ -250,7 +255,7 @@ def stored(
             ).where(ScreeningSummary.patient_id.in_(chunk))
         ):
             if row_key == key and (through is None or through <= day):
-                out[pid] = ScreeningAssessment(_STATUSES[status], tuple(json.loads(reasons)), screened_on)
+                out[pid] = _assessment(status, reasons, screened_on)
     return out
 
 
@@ -266,10 +271,7 @@ def assessments(session: Session, patient_filter: Any) -> dict[int, ScreeningAss
         .join(Patient, Patient.id == ScreeningSummary.patient_id)
         .where(patient_filter)
     )
-    return {
-        pid: ScreeningAssessment(_STATUSES[status], tuple(json.loads(reasons)), screened_on)
-        for pid, status, reasons, screened_on in rows
-    }
+    return {pid: _assessment(status, reasons, screened_on) for pid, status, reasons, screened_on in rows}
 
 
 def clear(session: Session) -> None:
