@@ -27,6 +27,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from benchmarks.clinic import Clinic, load_meta  # noqa: E402
+from benchmarks.timing import empty_row  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -127,15 +128,7 @@ def _navigate(page: Any, clinic: Clinic) -> tuple[float, bool]:
 def measure(clinic: Clinic, runs: int) -> dict[str, Any]:
     from playwright.sync_api import sync_playwright
 
-    row: dict[str, Any] = {
-        "measure": "browser_huddle",
-        "median_ms": None,
-        "cold_ms": None,
-        "naive_ms": None,
-        "limit_ms": None,
-        "rss_mb": None,
-        "rows": None,
-    }
+    row = empty_row("browser_huddle")
     proc, base = start_server(clinic.url)
     try:
         with sync_playwright() as pw:

@@ -26,7 +26,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from benchmarks.clinic import Clinic, load_meta  # noqa: E402
-from benchmarks.timing import time_call, time_runs, vmhwm_mb, warm_median  # noqa: E402
+from benchmarks.timing import empty_row, time_call, time_runs, vmhwm_mb, warm_median  # noqa: E402
 
 
 class Missing(Exception):
@@ -262,15 +262,7 @@ def run_measure(
     name: str, clinic: Clinic, runs: int, naive_runs: int, *, with_naive: bool = True
 ) -> dict[str, Any]:
     """Time one measure in this process and return its result row (without scale and db)."""
-    row: dict[str, Any] = {
-        "measure": name,
-        "median_ms": None,
-        "cold_ms": None,
-        "naive_ms": None,
-        "limit_ms": None,
-        "rss_mb": None,
-        "rows": None,
-    }
+    row = empty_row(name)
     try:
         spec = MEASURES[name](clinic)
     except Missing as exc:

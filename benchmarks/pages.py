@@ -22,7 +22,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from benchmarks.clinic import Clinic, load_meta  # noqa: E402
-from benchmarks.timing import vmhwm_mb  # noqa: E402
+from benchmarks.timing import empty_row, vmhwm_mb  # noqa: E402
 
 PAGES_DIR = ROOT / "pages"
 #: What each page measure opens, and the session state it starts with (the huddle on D2).
@@ -71,15 +71,7 @@ def _rows(measure: str, at: Any) -> int | None:
 
 def measure(name: str, clinic: Clinic, runs: int) -> dict[str, Any]:
     file = PAGE_FILES[name]
-    row: dict[str, Any] = {
-        "measure": name,
-        "median_ms": None,
-        "cold_ms": None,
-        "naive_ms": None,
-        "limit_ms": None,
-        "rss_mb": None,
-        "rows": None,
-    }
+    row = empty_row(name)
     if not (PAGES_DIR / file).exists():
         row["missing"] = f"pages/{file} is not in the code base"
         return row

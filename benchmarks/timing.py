@@ -75,3 +75,16 @@ def warm_median(fn: Callable[[], Any], runs: int) -> tuple[float, Any]:
     result = fn()
     times = [time_call(fn)[0] for _ in range(runs)]
     return statistics.median(times), result
+
+
+def empty_row(measure: str) -> dict[str, Any]:
+    """A measure's result row before anything is timed: every field the JSON promises, ``None``."""
+    return {
+        "measure": measure,
+        "median_ms": None,
+        "cold_ms": None,
+        "naive_ms": None,
+        "limit_ms": None,
+        "rss_mb": None,
+        "rows": None,
+    }
