@@ -108,43 +108,33 @@ def add_user(
         return _row(user)
 
 
-def disable_user(db: Database, actor: Actor, username: str) -> UserRow:
-    """Disable an account (kept for the audit trail: users are never deleted)."""
+def _set_active(db: Database, actor: Actor, username: str, active: bool) -> UserRow:
     authorize(db, actor, Action.MANAGE_USERS)
     with db.write() as session:
         user = _get(session, username)
-        if user.username == actor.username:
+        if not active and user.username == actor.username:
             raise ValueError("You cannot disable your own account; ask another administrator.")
         before = bool(user.active)
-        user.active = False
+        user.active = active
         record(
             session,
             actor,
-            "disable_user",
+            "enable_user" if active else "disable_user",
             entity="user",
             entity_id=user.id,
             before={"username": user.username, "active": before},
-            after={"active": False},
+            after={"active": active},
         )
         return _row(user)
+
+
+def disable_user(db: Database, actor: Actor, username: str) -> UserRow:
+    """Disable an account (kept for the audit trail: users are never deleted)."""
+    return _set_active(db, actor, username, False)
 
 
 def enable_user(db: Database, actor: Actor, username: str) -> UserRow:
-    authorize(db, actor, Action.MANAGE_USERS)
-    with db.write() as session:
-        user = _get(session, username)
-        before = bool(user.active)
-        user.active = True
-        record(
-            session,
-            actor,
-            "enable_user",
-            entity="user",
-            entity_id=user.id,
-            before={"username": user.username, "active": before},
-            after={"active": True},
-        )
-        return _row(user)
+    return _set_active(db, actor, username, True)
 
 
 def unlock_user(db: Database, actor: Actor, username: str) -> UserRow:
