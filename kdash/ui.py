@@ -22,7 +22,7 @@ from kdash.auth import ROLE_LABELS, Action, Actor, LoginError, authenticate, req
 from kdash.db import Database, open_database
 from kdash.settings import ClinicSettings
 from kdash.storage.settings_repo import load_settings
-from kdash.vocab import Severity
+from kdash.vocab import MAX_INFUSIONS_PER_COURSE, Severity
 
 log = logging.getLogger("kdash.ui")
 
@@ -104,6 +104,17 @@ def severity_badge(severity: Severity | str, text: str | None = None) -> str:
     colour, icon, word = SEVERITY_STYLE[sev]
     label = f"{icon} {word}" + (f": {md_escape(text)}" if text else "")
     return f":{colour}-badge[{label}]"
+
+
+def progress_of_ten(help_text: str) -> Any:
+    """The "n / 10" column of a course's infusions, as the roster and the courses tables show it."""
+    return st.column_config.ProgressColumn(
+        "Progress",
+        help=help_text,
+        min_value=0,
+        max_value=MAX_INFUSIONS_PER_COURSE,
+        format=f"%d / {MAX_INFUSIONS_PER_COURSE}",
+    )
 
 
 def current_actor() -> Actor | None:

@@ -55,13 +55,7 @@ st.dataframe(
     hide_index=True,
     key="courses_table",
     column_config={
-        "Progress": st.column_config.ProgressColumn(
-            "Progress",
-            help=f"Infusions booked or done, of {MAX_INFUSIONS_PER_COURSE}",
-            min_value=0,
-            max_value=MAX_INFUSIONS_PER_COURSE,
-            format=f"%d / {MAX_INFUSIONS_PER_COURSE}",
-        ),
+        "Progress": ui.progress_of_ten(f"Infusions booked or done, of {MAX_INFUSIONS_PER_COURSE}"),
         "Next booking": st.column_config.DatetimeColumn("Next booking", format="ddd D MMM HH:mm"),
         "Expected end": st.column_config.DateColumn(
             "Expected end", help="Date of the course's last booked or done infusion", format="YYYY-MM-DD"

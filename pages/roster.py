@@ -97,12 +97,8 @@ st.dataframe(
     hide_index=True,
     key="roster_table",
     column_config={
-        "Progress": st.column_config.ProgressColumn(
-            "Progress",
-            help=f"Infusions booked or done in the current course, of {MAX_INFUSIONS_PER_COURSE}",
-            min_value=0,
-            max_value=MAX_INFUSIONS_PER_COURSE,
-            format=f"%d / {MAX_INFUSIONS_PER_COURSE}",
+        "Progress": ui.progress_of_ten(
+            f"Infusions booked or done in the current course, of {MAX_INFUSIONS_PER_COURSE}"
         ),
         "Trend": st.column_config.LineChartColumn("Trend", help="Main score, last ten (oldest left)"),
         "Change %": st.column_config.NumberColumn(
