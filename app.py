@@ -7,7 +7,7 @@ from pathlib import Path
 import streamlit as st
 
 from kdash import ui
-from kdash.auth import Action
+from kdash.domain.access import Action
 
 HERE = Path(__file__).parent
 

@@ -13,14 +13,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from kdash.planner import ClinicCalendar, clinic_utilisation, plan_course
-from kdash.settings import ClinicSettings
-from kdash.vocab import InfusionStatus, ScreeningStatus
+from kdash.domain.policy import ClinicPolicy
+from kdash.domain.vocab import InfusionStatus, ScreeningStatus
+from kdash.planner.plan import ClinicCalendar, clinic_utilisation, plan_course
 from tests.planner_support import course, random_bookings
 
 
 def main(runs: int = 15) -> dict[str, float]:
-    settings = ClinicSettings()
+    settings = ClinicPolicy()
     bookings = random_bookings(10_000, seed=7)
     trial = course((datetime(2025, 3, 3, 9), InfusionStatus.COMPLETED))
     build, plan, util = [], [], []

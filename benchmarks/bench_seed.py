@@ -14,9 +14,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from kdash.db import open_database
-from kdash.demo import generate
-from kdash.demo_load import load
+from kdash.demo.clinic import generate
+from kdash.demo.load import load
+from kdash.storage.database import open_database
 
 
 def main() -> int:

@@ -39,7 +39,7 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
-#: A demo login (kdash.storage.first_run): the benchmark clinic is synthetic like the demo clinic.
+#: A demo login (kdash.demo.first_run): the benchmark clinic is synthetic like the demo clinic.
 USER, PASSWORD = "provider", "demo-provider-pass"
 HUDDLE_LINK = "Morning huddle"
 #: The page visited between two huddle navigations: a light one (its sidebar link and its heading).

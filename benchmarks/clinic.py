@@ -131,7 +131,7 @@ def fingerprint(patients: int) -> str:
 
 
 def bench_settings(patients: int) -> Any:
-    from kdash.settings import DEFAULT_SETTINGS
+    from kdash.domain.policy import DEFAULT_SETTINGS
 
     return DEFAULT_SETTINGS.with_overrides(bench_overrides(patients))
 
@@ -188,9 +188,9 @@ def _pick_ids(url: str, day: date) -> tuple[int, int, dict[str, int]]:
     """The trend patient (most scores: the chart's worst case) and a course the planner can extend."""
     from sqlalchemy import func, select
 
-    from kdash.db import Database
-    from kdash.models import Assessment, Course, Infusion, Patient, SuicideReview
-    from kdash.vocab import TrialOutcome
+    from kdash.domain.vocab import TrialOutcome
+    from kdash.storage.database import Database
+    from kdash.storage.models import Assessment, Course, Infusion, Patient, SuicideReview
 
     db = Database(url)
     with db.read() as session:
@@ -223,8 +223,8 @@ def _pick_ids(url: str, day: date) -> tuple[int, int, dict[str, int]]:
 
 def build(scale: str, db: str = "sqlite", *, force: bool = False) -> Clinic:
     """The clinic of ``scale`` on ``db``: reused when its fingerprint matches, else generated and loaded."""
-    from kdash.db import Database, dispose_engines
-    from kdash.migrate import upgrade
+    from kdash.storage.database import Database, dispose_engines
+    from kdash.storage.migrate import upgrade
 
     OUT.mkdir(parents=True, exist_ok=True)
     patients = SCALES[scale]
@@ -268,10 +268,10 @@ def populate(url: str, patients: int, *, label: str = "clinic") -> tuple[float, 
     Returns (seconds generating, seconds loading, D). The benchmark settings (chairs, chair time) and
     the demo logins are stored too, so the app served from this database is the benchmark clinic.
     """
-    from kdash import demo
-    from kdash.db import Database
-    from kdash.migrate import upgrade
-    from kdash.storage.first_run import create_demo_users
+    from kdash.demo import clinic as demo
+    from kdash.demo.first_run import create_demo_users
+    from kdash.storage.database import Database
+    from kdash.storage.migrate import upgrade
 
     settings = bench_settings(patients)
     t0 = time.perf_counter()
@@ -304,7 +304,7 @@ def populate(url: str, patients: int, *, label: str = "clinic") -> tuple[float, 
 
 def _store_settings(database: Any, overrides: dict[str, Any]) -> None:
     """The benchmark clinic's chairs and chair time, stored as its own settings (the app reads them)."""
-    from kdash.storage.settings_repo import save_setting
+    from kdash.storage.policy_repo import save_setting
 
     with database.write() as session:
         for key, value in overrides.items():

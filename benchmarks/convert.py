@@ -13,8 +13,7 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
-from kdash.models import INFUSION_SESSION_FIELDS
-from kdash.records import (
+from kdash.domain.records import (
     AssessmentRec,
     CourseRec,
     InfusionRec,
@@ -23,7 +22,7 @@ from kdash.records import (
     ScreeningItemRec,
     SuicideReviewRec,
 )
-from kdash.vocab import (
+from kdash.domain.vocab import (
     CourseStatus,
     Indication,
     InfusionStatus,
@@ -34,6 +33,7 @@ from kdash.vocab import (
     SuicideReviewAction,
     TrialOutcome,
 )
+from kdash.storage.models import INFUSION_SESSION_FIELDS
 
 
 def missing(value: Any) -> bool:

@@ -13,8 +13,8 @@ from typing import Any
 
 from benchmarks import convert
 from benchmarks.rawdb import RawDb
-from kdash.settings import ClinicSettings
-from kdash.vocab import LIVE_INFUSION_STATUSES
+from kdash.domain.policy import ClinicPolicy
+from kdash.domain.vocab import LIVE_INFUSION_STATUSES
 
 LIVE = tuple(s.value for s in LIVE_INFUSION_STATUSES)
 _LIVE_SQL = "(" + ", ".join(f"'{s}'" for s in LIVE) + ")"
@@ -43,13 +43,13 @@ def _bounds(db: RawDb, day: date) -> list[Any]:
     return _day_bounds(day)
 
 
-def _stored_screenings(db: RawDb, ids: list[int], settings: ClinicSettings, until: date) -> dict[int, Any]:
+def _stored_screenings(db: RawDb, ids: list[int], settings: ClinicPolicy, until: date) -> dict[int, Any]:
     """The stored screening judgements that hold on ``until`` (same item classes, nothing later)."""
     import json
 
+    from kdash.domain.vocab import ScreeningStatus
     from kdash.rules.screening import ScreeningAssessment
     from kdash.storage.screening_summary import classes_key
-    from kdash.vocab import ScreeningStatus
 
     key = classes_key(settings)
     where, params = db.in_ids("patient_id", ids)
@@ -70,7 +70,7 @@ def _stored_screenings(db: RawDb, ids: list[int], settings: ClinicSettings, unti
 
 
 def contexts(
-    db: RawDb, ids: list[int], until: date | None = None, *, settings: ClinicSettings | None = None
+    db: RawDb, ids: list[int], until: date | None = None, *, settings: ClinicPolicy | None = None
 ) -> list[Any]:
     """Each patient's full context (scores up to ``until`` when given), in seven queries; with
     ``settings``, the stored screening judgement instead of the answers where it holds."""
@@ -146,12 +146,12 @@ def contexts(
     ]
 
 
-def huddle_contexts(db: RawDb, day: date, settings: ClinicSettings | None = None) -> list[Any]:
+def huddle_contexts(db: RawDb, day: date, settings: ClinicPolicy | None = None) -> list[Any]:
     """Every booked patient's full context for ``day``."""
     return contexts(db, booked_ids(db, day), day, settings=settings)
 
 
-def huddle(db: RawDb, day: date, settings: ClinicSettings) -> dict[str, Any]:
+def huddle(db: RawDb, day: date, settings: ClinicPolicy) -> dict[str, Any]:
     """The huddle of ``day`` as JSON-ready data (the shape of ``huddle_to_json``)."""
     from kdash.rules.huddle import build_huddle, huddle_to_json
 
@@ -165,7 +165,7 @@ _ACTIVE = "p.deleted_at IS NULL AND p.status = 'active'"
 
 def _main_instrument_sql() -> str:
     """The roster's score per patient in SQL: pain NRS for pain indications, PHQ-9 otherwise."""
-    from kdash.vocab import PAIN_INDICATIONS, Instrument
+    from kdash.domain.vocab import PAIN_INDICATIONS, Instrument
 
     pain = ", ".join(f"'{i.value}'" for i in sorted(PAIN_INDICATIONS))
     return (
@@ -273,7 +273,7 @@ def _baselines(db: RawDb, scope: str = _ACTIVE) -> dict[int, int]:
 
 def _screenings(db: RawDb, scope: str = _ACTIVE) -> dict[int, Any]:
     """Each patient's stored screening status (``screening_summary``, kept current by kdash's writes)."""
-    from kdash.vocab import ScreeningStatus
+    from kdash.domain.vocab import ScreeningStatus
 
     return {
         r["patient_id"]: ScreeningStatus(r["status"])
@@ -285,7 +285,7 @@ def _screenings(db: RawDb, scope: str = _ACTIVE) -> dict[int, Any]:
 
 
 def roster(
-    db: RawDb, settings: ClinicSettings, today: date, *, flag_days: int = 14, series: str = "best"
+    db: RawDb, settings: ClinicPolicy, today: date, *, flag_days: int = 14, series: str = "best"
 ) -> list[Any]:
     """The roster rows (kdash's ``RosterRow``) of every active patient from hand-written queries.
 
@@ -301,7 +301,7 @@ def _roster_rows(
     db: RawDb,
     patients: list[Any],
     scope: str,
-    settings: ClinicSettings,
+    settings: ClinicPolicy,
     today: date,
     flag_days: int,
     series: str,
@@ -319,7 +319,7 @@ def _roster_rows(
 
 
 def roster_page(
-    db: RawDb, settings: ClinicSettings, today: date, *, page_size: int = 100, series: str = "best"
+    db: RawDb, settings: ClinicPolicy, today: date, *, page_size: int = 100, series: str = "best"
 ) -> Any:
     """The roster page's first page (kdash's ``RosterPage``, no filter): the counts and the providers,
     then the page's patients by name with ``LIMIT``, and their rows from the same queries scoped to
@@ -373,7 +373,7 @@ def _series(db: RawDb, how: str) -> Any:
     return _SERIES_CHOICE[key]
 
 
-def _flags(ctxs: list[Any], nexts: dict[int, Any], settings: ClinicSettings) -> dict[int, tuple[Any, ...]]:
+def _flags(ctxs: list[Any], nexts: dict[int, Any], settings: ClinicPolicy) -> dict[int, tuple[Any, ...]]:
     from kdash.rules.huddle import build_entry
 
     out: dict[int, tuple[Any, ...]] = {}
@@ -392,11 +392,11 @@ def assemble_roster(
     baselines: dict[int, int],
     screenings: dict[int, Any],
     flags: dict[int, tuple[Any, ...]],
-    settings: ClinicSettings,
+    settings: ClinicPolicy,
 ) -> list[Any]:
     """Roster rows from the gathered pieces, laid out by kdash's own ``roster_row``."""
+    from kdash.domain.vocab import ScreeningStatus
     from kdash.services.views import roster_row
-    from kdash.vocab import ScreeningStatus
 
     rows = []
     for p in sorted(patients, key=lambda p: (p.last_name, p.first_name, p.mrn)):
@@ -418,7 +418,7 @@ def assemble_roster(
 # --- patient trend -----------------------------------------------------------------------------------
 
 
-def patient_trend(db: RawDb, settings: ClinicSettings, patient_id: int) -> Any:
+def patient_trend(db: RawDb, settings: ClinicPolicy, patient_id: int) -> Any:
     """One patient's trend data (kdash's ``PatientTrend``) in three queries."""
     cols = ", ".join(convert.PATIENT_COLUMNS)
     found = db.rows(f"SELECT {cols} FROM patient WHERE id = ? AND deleted_at IS NULL", [patient_id])
@@ -437,7 +437,7 @@ def patient_trend(db: RawDb, settings: ClinicSettings, patient_id: int) -> Any:
     return trend_from_rows(convert.patient(found[0]), scores, infusions, settings)
 
 
-def trend_from_rows(patient: Any, scores: list[Any], infusions: list[Any], settings: ClinicSettings) -> Any:
+def trend_from_rows(patient: Any, scores: list[Any], infusions: list[Any], settings: ClinicPolicy) -> Any:
     """``PatientTrend`` from the patient, their scores (oldest first) and their live infusions."""
     from kdash.services.views import assemble_trend
 

@@ -58,10 +58,10 @@ def _need(module: str, name: str) -> Any:
 
 def _settings(db: Any) -> Any:
     """The clinic's stored settings, read once outside the timing (naive and limit take them as given)."""
-    from kdash.storage.settings_repo import load_settings
+    from kdash.storage.policy_repo import load_policy
 
     with db.read() as session:
-        return load_settings(session)
+        return load_policy(session)
 
 
 # --- the measures --------------------------------------------------------------------------------------
@@ -70,9 +70,9 @@ def _settings(db: Any) -> Any:
 def _huddle(clinic: Clinic, day_attr: str) -> Spec:
     from benchmarks import limit, naive
     from benchmarks.rawdb import RawDb
-    from kdash.db import Database
+    from kdash.storage.database import Database
 
-    huddle_for_day = _need("kdash.storage.huddle_query", "huddle_for_day")
+    huddle_for_day = _need("kdash.storage.patient_records", "huddle_for_day")
     huddle_to_json = _need("kdash.rules.huddle", "huddle_to_json")
     day = getattr(clinic, day_attr)
     db = Database(clinic.url)
@@ -88,7 +88,7 @@ def _huddle(clinic: Clinic, day_attr: str) -> Spec:
         # What a write to one of the day's patients does to the cached records: a new version token
         # (kdash.storage.write_hooks), here without changing the clinical data the other runs compare.
         from kdash.storage import record_cache
-        from kdash.storage.huddle_query import booked_patient_ids
+        from kdash.storage.patient_records import booked_patient_ids
 
         with db.write() as session:
             record_cache.bump(session, booked_patient_ids(session, day)[:1])
@@ -106,7 +106,7 @@ def _roster_spec(clinic: Clinic, name: str, naive_name: str, limit_name: str, *,
     """kdash's roster function ``name`` with the naive and limit functions giving the same answer."""
     from benchmarks import limit, naive
     from benchmarks.rawdb import RawDb
-    from kdash.db import Database
+    from kdash.storage.database import Database
 
     kdash_fn = _need("kdash.services.roster", name)
     db = Database(clinic.url)
@@ -135,7 +135,7 @@ def _roster_all(clinic: Clinic) -> Spec:
 def _trend(clinic: Clinic) -> Spec:
     from benchmarks import limit, naive
     from benchmarks.rawdb import RawDb
-    from kdash.db import Database
+    from kdash.storage.database import Database
 
     patient_trend = _need("kdash.services.views", "patient_trend")
     db = Database(clinic.url)
@@ -165,7 +165,7 @@ def _replan_start(db: Any) -> Any:
 
     from sqlalchemy import select
 
-    from kdash.models import Infusion, live_infusion_clause
+    from kdash.storage.models import Infusion, live_infusion_clause
 
     with db.read() as session:
         at = session.scalar(
@@ -188,10 +188,10 @@ def _replan_target(db: Any, earliest: Any) -> tuple[str, Any]:
 
     from sqlalchemy import func, select
 
-    from kdash.models import Course, Infusion, Patient, live_infusion_clause
-    from kdash.planner import plan_course
+    from kdash.domain.vocab import MAX_INFUSIONS_PER_COURSE, CourseStatus, TrialOutcome
+    from kdash.planner.plan import plan_course
+    from kdash.storage.models import Course, Infusion, Patient, live_infusion_clause
     from kdash.storage.planning_repo import load_planner_inputs
-    from kdash.vocab import MAX_INFUSIONS_PER_COURSE, CourseStatus, TrialOutcome
 
     last_live = func.max(Infusion.scheduled_at)
     with db.read() as session:
@@ -228,9 +228,9 @@ def _replan_target(db: Any, earliest: Any) -> tuple[str, Any]:
 
 
 def _replan(clinic: Clinic) -> Spec:
-    from kdash.auth import Actor
-    from kdash.db import Database
-    from kdash.vocab import Role
+    from kdash.domain.access import Actor
+    from kdash.domain.vocab import Role
+    from kdash.storage.database import Database
 
     plan_for_mrn = _need("kdash.services.booking", "plan_for_mrn")
     db = Database(clinic.url)

@@ -14,8 +14,8 @@ import pandas as pd
 from sqlalchemy import Engine
 
 from benchmarks import convert
-from kdash.settings import ClinicSettings
-from kdash.vocab import LIVE_INFUSION_STATUSES, PAIN_INDICATIONS, Instrument
+from kdash.domain.policy import ClinicPolicy
+from kdash.domain.vocab import LIVE_INFUSION_STATUSES, PAIN_INDICATIONS, Instrument
 
 LIVE = [s.value for s in LIVE_INFUSION_STATUSES]
 _DATES = {
@@ -106,7 +106,7 @@ _ALL = (
 # --- huddle ------------------------------------------------------------------------------------------
 
 
-def huddle(engine: Engine, day: date, settings: ClinicSettings) -> dict[str, Any]:
+def huddle(engine: Engine, day: date, settings: ClinicPolicy) -> dict[str, Any]:
     from kdash.rules.huddle import build_huddle, huddle_to_json
 
     t = _tables(engine, *_ALL)
@@ -124,7 +124,7 @@ def huddle(engine: Engine, day: date, settings: ClinicSettings) -> dict[str, Any
 # --- roster ------------------------------------------------------------------------------------------
 
 
-def roster(engine: Engine, settings: ClinicSettings, today: date, *, flag_days: int = 14) -> list[Any]:
+def roster(engine: Engine, settings: ClinicPolicy, today: date, *, flag_days: int = 14) -> list[Any]:
     from benchmarks.limit import assemble_roster
     from kdash.rules.huddle import build_entry
     from kdash.rules.screening import screening_status
@@ -205,7 +205,7 @@ def roster(engine: Engine, settings: ClinicSettings, today: date, *, flag_days: 
     return assemble_roster(patients, course_by_patient, nexts, series, baselines, screenings, flags, settings)
 
 
-def roster_page(engine: Engine, settings: ClinicSettings, today: date, *, page_size: int = 100) -> Any:
+def roster_page(engine: Engine, settings: ClinicPolicy, today: date, *, page_size: int = 100) -> Any:
     """The roster page the way a typical page gets it: the whole roster in pandas, then the first slice."""
     from kdash.services.roster import RosterPage
 
@@ -218,7 +218,7 @@ def roster_page(engine: Engine, settings: ClinicSettings, today: date, *, page_s
 # --- patient trend ---------------------------------------------------------------------------------------
 
 
-def patient_trend(engine: Engine, settings: ClinicSettings, patient_id: int) -> Any:
+def patient_trend(engine: Engine, settings: ClinicPolicy, patient_id: int) -> Any:
     from benchmarks.limit import trend_from_rows
 
     t = _tables(engine, "patient", "course", "infusion", "assessment")

@@ -40,10 +40,10 @@ def run_page(file: str, state: dict[str, Any]) -> tuple[float, Any]:
     from streamlit.logger import set_log_level
     from streamlit.testing.v1 import AppTest
 
-    from kdash.auth import Actor
+    from kdash.domain.access import Actor
 
     set_log_level("error")  # bare-mode warnings, one per cached call, would drown the progress lines
-    from kdash.vocab import Role
+    from kdash.domain.vocab import Role
 
     at = AppTest.from_file(str(PAGES_DIR / file), default_timeout=300)
     at.session_state["kdash_actor"] = Actor("provider", Role.PROVIDER, "Dr A. Demo")

@@ -19,9 +19,9 @@ sys.path.insert(0, str(ROOT))
 
 from playwright.sync_api import sync_playwright  # noqa: E402
 
-from kdash.db import open_database  # noqa: E402
-from kdash.demo import generate, load  # noqa: E402
-from kdash.storage.first_run import create_demo_users  # noqa: E402
+from kdash.demo.clinic import generate, load  # noqa: E402
+from kdash.demo.first_run import create_demo_users  # noqa: E402
+from kdash.storage.database import open_database  # noqa: E402
 from tests.browser_support import CHROMIUM, CHROMIUM_ARGS, login, start_server, stop_server, wait_idle  # noqa: E402
 
 

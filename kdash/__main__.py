@@ -1,5 +1,5 @@
 """``python -m kdash``: the command-line interface."""
 
-from kdash.cli import main
+from kdash.cli.main import main
 
 raise SystemExit(main())

@@ -8,9 +8,9 @@ from datetime import date, timedelta
 import streamlit as st
 
 from kdash import ui
-from kdash.audit import verify_chain
-from kdash.auth import Action
+from kdash.domain.access import Action
 from kdash.services.audit_log import AuditFilter, distinct_values, export_events, query_events
+from kdash.storage.audit_chain import verify_chain
 
 actor = ui.guard(Action.VIEW_AUDIT)
 db = ui.get_db()

@@ -8,14 +8,14 @@ from pathlib import Path
 import streamlit as st
 
 from kdash import ui
-from kdash.auth import Action
+from kdash.domain.access import Action
 
 actor = ui.guard(Action.VIEW_CLINICAL)
 
-from kdash import charts  # noqa: E402
-from kdash.presentation import courses_frame, indication_label, words  # noqa: E402
+from kdash.domain.vocab import MAX_INFUSIONS_PER_COURSE, TrialOutcome, values  # noqa: E402
 from kdash.services.views import CourseRow, active_courses  # noqa: E402
-from kdash.vocab import MAX_INFUSIONS_PER_COURSE, TrialOutcome, values  # noqa: E402
+from kdash.ui import charts  # noqa: E402
+from kdash.ui.presentation import courses_frame, indication_label, words  # noqa: E402
 
 PATIENT_PAGE = str(Path(__file__).with_name("patient.py"))
 

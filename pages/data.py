@@ -11,9 +11,9 @@ import pandas as pd
 import streamlit as st
 
 from kdash import ui
-from kdash.auth import Action
+from kdash.domain.access import Action
 from kdash.interchange.rows import FILES, ImportRefused
-from kdash.interchange.service import export_csv, export_fhir, import_path
+from kdash.services.interchange import export_csv, export_fhir, import_path
 
 actor = ui.guard(Action.EXPORT)
 

@@ -8,15 +8,15 @@ from pathlib import Path
 import streamlit as st
 
 from kdash import ui
-from kdash.auth import Action
+from kdash.domain.access import Action
 
 actor = ui.guard(Action.VIEW_CLINICAL)
 
-from kdash import charts  # noqa: E402  (after the guard: nothing loads before the login check)
-from kdash.presentation import flag_label, progress_text  # noqa: E402
+from kdash.domain.vocab import FLAG_SEVERITY, SEVERITY_RANK  # noqa: E402
 from kdash.rules.huddle import Huddle  # noqa: E402
-from kdash.storage.huddle_query import huddle_for_day  # noqa: E402
-from kdash.vocab import FLAG_SEVERITY, SEVERITY_RANK  # noqa: E402
+from kdash.storage.patient_records import huddle_for_day  # noqa: E402
+from kdash.ui import charts  # noqa: E402  (after the guard: nothing loads before the login check)
+from kdash.ui.presentation import flag_label, progress_text  # noqa: E402
 
 #: The patient page by absolute path: found the same way whichever script started the app.
 PATIENT_PAGE = str(Path(__file__).with_name("patient.py"))
@@ -25,7 +25,7 @@ PATIENT_PAGE = str(Path(__file__).with_name("patient.py"))
 @st.cache_data(ttl=60, max_entries=30, show_spinner=False)
 def _sheet(_url: str, day: date) -> bytes | None:
     """The printable huddle sheet (PDF), or None where its fonts are not installed."""
-    from kdash.interchange.huddle_pdf import huddle_pdf
+    from kdash.interchange.pdf.huddle_sheet import huddle_pdf
 
     try:
         return huddle_pdf(_huddle(_url, day), clinic_name=ui.settings().clinic_name)

@@ -9,18 +9,15 @@ from typing import Any
 import streamlit as st
 
 from kdash import ui
-from kdash.auth import Action
+from kdash.domain.access import Action
 
 actor = ui.guard(Action.VIEW_CLINICAL)
 
 import pandas as pd  # noqa: E402
 
-from kdash import charts  # noqa: E402
-from kdash.auth import Forbidden  # noqa: E402
-from kdash.errors import NotFound, Refused, ValidationError  # noqa: E402
-from kdash.presentation import flag_label, progress_text, when, words  # noqa: E402
-from kdash.services import clinical, views  # noqa: E402
-from kdash.vocab import (  # noqa: E402
+from kdash.domain.access import Forbidden  # noqa: E402
+from kdash.domain.errors import NotFound, Refused, ValidationError  # noqa: E402
+from kdash.domain.vocab import (  # noqa: E402
     INSTRUMENT_RANGES,
     MAX_INFUSIONS_PER_COURSE,
     SCREENING_ITEMS,
@@ -34,6 +31,9 @@ from kdash.vocab import (  # noqa: E402
     TrialOutcome,
     values,
 )
+from kdash.services import clinical, views  # noqa: E402
+from kdash.ui import charts  # noqa: E402
+from kdash.ui.presentation import flag_label, progress_text, when, words  # noqa: E402
 
 _FLASH = "patient_flash"
 _VIEWED = "patient_viewed"

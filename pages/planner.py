@@ -1,7 +1,7 @@
 """What-if planner: plan the rest of a course as scenarios, compare up to three, book one, see the chairs.
 
 UI only. Planning and booking are kdash.services.booking; the data shaped for this page comes from
-kdash.services.planning_view; every rule is kdash.planner's (docs/planner.md).
+kdash.services.planning_view; every rule is kdash.planner.plan's (docs/planner.md).
 """
 
 from __future__ import annotations
@@ -15,9 +15,10 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from kdash import ui
-from kdash.auth import Action, Actor
-from kdash.errors import NotFound, Refused
-from kdash.planner import MAX_COMPARED, Plan, compare
+from kdash.domain.access import Action, Actor
+from kdash.domain.errors import NotFound, Refused
+from kdash.domain.vocab import MAX_INFUSIONS_PER_COURSE, Severity
+from kdash.planner.plan import MAX_COMPARED, Plan, compare
 from kdash.services.booking import PlanResult, SlotTaken, book_plan, plan_for_mrn
 from kdash.services.planning_view import (
     CADENCE_CHOICES,
@@ -36,7 +37,6 @@ from kdash.services.planning_view import (
     timeline_rows,
     weeks_after,
 )
-from kdash.vocab import MAX_INFUSIONS_PER_COURSE, Severity
 
 actor = ui.guard(Action.PLAN)
 

@@ -8,11 +8,11 @@ from pathlib import Path
 import streamlit as st
 
 from kdash import ui
-from kdash.auth import Action
+from kdash.domain.access import Action
 
 actor = ui.guard(Action.VIEW_CLINICAL)
 
-from kdash.presentation import csv_bytes, indication_label, roster_frame, words  # noqa: E402
+from kdash.domain.vocab import MAX_INFUSIONS_PER_COURSE, CourseStatus, Indication, ScreeningStatus, values  # noqa: E402
 from kdash.services.views import (  # noqa: E402
     NO_COURSE,
     PAGE_SIZE,
@@ -22,7 +22,7 @@ from kdash.services.views import (  # noqa: E402
     roster_overview,
     roster_page,
 )
-from kdash.vocab import MAX_INFUSIONS_PER_COURSE, CourseStatus, Indication, ScreeningStatus, values  # noqa: E402
+from kdash.ui.presentation import csv_bytes, indication_label, roster_frame, words  # noqa: E402
 
 PATIENT_PAGE = str(Path(__file__).with_name("patient.py"))
 COURSE_STATES = [*values(CourseStatus), NO_COURSE]

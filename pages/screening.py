@@ -8,12 +8,12 @@ from pathlib import Path
 import streamlit as st
 
 from kdash import ui
-from kdash.auth import Action
+from kdash.domain.access import Action
 
 actor = ui.guard(Action.VIEW_CLINICAL)
 
-from kdash.presentation import queue_frame, words  # noqa: E402
 from kdash.services.views import QueueRow, screening_queue  # noqa: E402
+from kdash.ui.presentation import queue_frame, words  # noqa: E402
 
 PATIENT_PAGE = str(Path(__file__).with_name("patient.py"))
 STATUSES = ["not_started", "incomplete", "needs_review", "not_eligible", "rescreen_due"]

@@ -8,8 +8,8 @@ from typing import Any
 import streamlit as st
 
 from kdash import ui
-from kdash.auth import Action
-from kdash.errors import Refused, ValidationError
+from kdash.domain.access import Action
+from kdash.domain.errors import Refused, ValidationError
 from kdash.services.settings_admin import setting_rows, update_setting
 
 actor = ui.guard(Action.VIEW_CLINICAL)

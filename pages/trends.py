@@ -7,16 +7,16 @@ from datetime import date
 import streamlit as st
 
 from kdash import ui
-from kdash.auth import Action
+from kdash.domain.access import Action
 
 actor = ui.guard(Action.VIEW_CLINICAL)
 
 import pandas as pd  # noqa: E402
 
-from kdash import charts  # noqa: E402
-from kdash.presentation import csv_bytes, indication_label, trend_frame  # noqa: E402
 from kdash.services import views  # noqa: E402
 from kdash.services.clinical import record_patient_view  # noqa: E402
+from kdash.ui import charts  # noqa: E402
+from kdash.ui.presentation import csv_bytes, indication_label, trend_frame  # noqa: E402
 
 
 @st.cache_data(ttl=60, max_entries=200, show_spinner=False)

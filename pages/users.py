@@ -7,10 +7,10 @@ from datetime import datetime
 import streamlit as st
 
 from kdash import ui
-from kdash.auth import ROLE_LABELS, Action
-from kdash.errors import NotFound
+from kdash.domain.access import ROLE_LABELS, Action
+from kdash.domain.errors import NotFound
+from kdash.domain.vocab import Role
 from kdash.services import users as svc
-from kdash.vocab import Role
 
 actor = ui.guard(Action.MANAGE_USERS)
 db = ui.get_db()

@@ -11,10 +11,11 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from kdash import ui
-from kdash.auth import Actor, create_user
-from kdash.db import Database, dispose_engines, open_database
-from kdash.settings import DEFAULT_SETTINGS
-from kdash.vocab import Role
+from kdash.domain.access import Actor
+from kdash.domain.policy import DEFAULT_SETTINGS
+from kdash.domain.vocab import Role
+from kdash.services.users import create_user
+from kdash.storage.database import Database, dispose_engines, open_database
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES_DIR = ROOT / "pages"

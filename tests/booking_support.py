@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from kdash.db import Database
-from kdash.models import Course, Infusion, Patient, ScreeningDecisionRow, ScreeningItem
-from kdash.vocab import (
+from kdash.domain.vocab import (
     SCREENING_ITEMS,
     CourseStatus,
     Indication,
@@ -18,6 +16,8 @@ from kdash.vocab import (
     Sex,
     TrialOutcome,
 )
+from kdash.storage.database import Database
+from kdash.storage.models import Course, Infusion, Patient, ScreeningDecisionRow, ScreeningItem
 
 TODAY = date(2026, 11, 23)  # a Monday
 

@@ -98,9 +98,9 @@ def seed_clinic(db_url: str) -> dict[str, object]:
     """Migrate the database, build the synthetic test clinic around today, and add the demo logins."""
     from datetime import date
 
-    from kdash.db import Database, make_engine
-    from kdash.migrate import upgrade
-    from kdash.storage.first_run import create_demo_users
+    from kdash.demo.first_run import create_demo_users
+    from kdash.storage.database import Database, make_engine
+    from kdash.storage.migrate import upgrade
     from tests.clinic_support import build_clinic
 
     engine = make_engine(db_url)

@@ -9,16 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from kdash.db import Database
-from kdash.models import (
-    Assessment,
-    Course,
-    Infusion,
-    Patient,
-    ScreeningDecisionRow,
-    ScreeningItem,
-)
-from kdash.vocab import (
+from kdash.domain.vocab import (
     SCREENING_ITEMS,
     CourseStatus,
     Indication,
@@ -28,6 +19,15 @@ from kdash.vocab import (
     ScreeningDecision,
     ScreeningResult,
     TrialOutcome,
+)
+from kdash.storage.database import Database
+from kdash.storage.models import (
+    Assessment,
+    Course,
+    Infusion,
+    Patient,
+    ScreeningDecisionRow,
+    ScreeningItem,
 )
 
 #: A Wednesday: every test runs "today" on this day unless it says otherwise.

@@ -17,8 +17,8 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from kdash.db import Database, make_engine
-from kdash.migrate import upgrade
+from kdash.storage.database import Database, make_engine
+from kdash.storage.migrate import upgrade
 
 PG_URL = os.environ.get("KDASH_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
@@ -54,7 +54,7 @@ def pg_schema(prefix: str = "kdash_test") -> Iterator[str]:
     try:
         yield pg_schema_url(schema)
     finally:
-        from kdash.db import dispose_engines
+        from kdash.storage.database import dispose_engines
 
         dispose_engines()
         with admin.begin() as conn:

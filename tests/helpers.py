@@ -13,8 +13,8 @@ def sqlite_template(path: Path, fill: Callable[[Session], object]) -> Path:
     """A migrated SQLite file at ``path`` holding what ``fill`` writes, made once and then copied by each
     example of a property test (migrating a fresh database per example would dominate its time)."""
     if not path.exists():
-        from kdash.db import Database, make_engine
-        from kdash.migrate import upgrade
+        from kdash.storage.database import Database, make_engine
+        from kdash.storage.migrate import upgrade
 
         engine = make_engine(f"sqlite:///{path}")
         upgrade(engine)
@@ -45,8 +45,8 @@ def seed_patient(
     """A synthetic patient (with one course unless told not to); returns (patient id, course id)."""
     from datetime import date
 
-    from kdash.models import Course, Patient
-    from kdash.vocab import CourseStatus, Indication, Sex, TrialOutcome
+    from kdash.domain.vocab import CourseStatus, Indication, Sex, TrialOutcome
+    from kdash.storage.models import Course, Patient
 
     patient = Patient(
         mrn=mrn,
@@ -93,9 +93,9 @@ def seed_cleared_patient(
     """
     from datetime import date, datetime
 
-    from kdash.models import Course as CourseRow
-    from kdash.models import Infusion, ScreeningDecisionRow, ScreeningItem
-    from kdash.vocab import SCREENING_ITEMS, InfusionStatus, ItemClass, ScreeningDecision, TrialOutcome
+    from kdash.domain.vocab import SCREENING_ITEMS, InfusionStatus, ItemClass, ScreeningDecision, TrialOutcome
+    from kdash.storage.models import Course as CourseRow
+    from kdash.storage.models import Infusion, ScreeningDecisionRow, ScreeningItem
 
     patient_id, course_id = seed_patient(session, mrn, first, last, escort=escort)
     assert course_id is not None

@@ -9,8 +9,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from kdash.db import Database
-from kdash.models import Assessment, Course, Infusion, Patient, ScreeningDecisionRow, ScreeningItem
+from kdash.storage.database import Database
+from kdash.storage.models import Assessment, Course, Infusion, Patient, ScreeningDecisionRow, ScreeningItem
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "data" / "example"
 # `source` says which importer wrote a score (csv or fhir), so it differs by design between the copies.

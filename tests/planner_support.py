@@ -5,10 +5,10 @@ from __future__ import annotations
 import random
 from datetime import date, datetime, timedelta
 
-from kdash.planning.calendar import Booking
-from kdash.records import CourseRec, InfusionRec
-from kdash.settings import ClinicSettings
-from kdash.vocab import CourseStatus, Indication, InfusionStatus, TrialOutcome
+from kdash.domain.policy import ClinicPolicy
+from kdash.domain.records import CourseRec, InfusionRec
+from kdash.domain.vocab import CourseStatus, Indication, InfusionStatus, TrialOutcome
+from kdash.planner.calendar import Booking
 
 MONDAY = date(2025, 3, 3)
 
@@ -19,7 +19,7 @@ def random_bookings(
     *,
     first_day: date = MONDAY,
     days: int | None = None,
-    settings: ClinicSettings | None = None,
+    settings: ClinicPolicy | None = None,
 ) -> list[Booking]:
     """``n`` bookings on open days, each inside opening hours on a chair free at that time.
 
@@ -27,7 +27,7 @@ def random_bookings(
     per open day (about 60% of chair-hours). Attempts that would overlap are skipped, so a very full
     calendar can return fewer than ``n``.
     """
-    settings = settings or ClinicSettings()
+    settings = settings or ClinicPolicy()
     if days is None:
         per_week = 3 * settings.chairs * len(settings.open_weekdays)
         days = max(7, -(-n // per_week) * 7)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
-from kdash.records import (
+from kdash.domain.records import (
     AssessmentRec,
     CourseRec,
     InfusionRec,
@@ -13,8 +13,7 @@ from kdash.records import (
     ScreeningItemRec,
     SuicideReviewRec,
 )
-from kdash.rules.huddle import PatientContext
-from kdash.vocab import (
+from kdash.domain.vocab import (
     SCREENING_ITEMS,
     CourseStatus,
     Indication,
@@ -27,6 +26,7 @@ from kdash.vocab import (
     SuicideReviewAction,
     TrialOutcome,
 )
+from kdash.rules.huddle import PatientContext
 
 DAY = date(2025, 3, 3)  # a Monday: the huddle day of most tests
 

@@ -14,10 +14,10 @@ from datetime import date, datetime, tzinfo
 from enum import StrEnum
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from kdash.vocab import values
+from kdash.domain.vocab import values
 
 # --- Plausibility limits --------------------------------------------------------------------------
-# These are not clinical thresholds (those live in ClinicSettings): they only catch values that cannot
+# These are not clinical thresholds (those live in ClinicPolicy): they only catch values that cannot
 # be a real reading of an adult in an infusion chair, such as a typing error (1200 for 120) or a value
 # in the wrong column. A value outside is refused so the file can be corrected. See docs/import-format.md.
 #: Systolic pressure, mmHg. Below 50 is not a measurable seated patient; above 300 exceeds cuff ranges.
@@ -123,7 +123,7 @@ def mrn(raw: str) -> str:
 
 
 def code(raw: str, enum: type[StrEnum], *, what: str) -> str:
-    """A value from one of kdash's vocabularies (exact, lower-case codes as in kdash.vocab)."""
+    """A value from one of kdash's vocabularies (exact, lower-case codes as in kdash.domain.vocab)."""
     value = raw.strip()
     if value not in values(enum):
         allowed = ", ".join(values(enum))

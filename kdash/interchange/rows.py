@@ -14,9 +14,7 @@ from datetime import date, datetime, tzinfo
 from enum import StrEnum
 from typing import Any
 
-from kdash.interchange import cells as c
-from kdash.models import INFUSION_SESSION_FIELDS
-from kdash.vocab import (
+from kdash.domain.vocab import (
     INSTRUMENT_RANGES,
     MAX_INFUSIONS_PER_COURSE,
     PHQ9_ITEM9_RANGE,
@@ -32,6 +30,8 @@ from kdash.vocab import (
     Sex,
     TrialOutcome,
 )
+from kdash.interchange import cells as c
+from kdash.storage.models import INFUSION_SESSION_FIELDS
 
 
 class Kind(StrEnum):

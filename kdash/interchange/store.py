@@ -18,10 +18,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kdash.audit import record
-from kdash.auth import Actor
+from kdash.domain.access import Actor
+from kdash.domain.vocab import LIVE_INFUSION_STATUSES, MAX_INFUSIONS_PER_COURSE, InfusionStatus
 from kdash.interchange.rows import ImportRefused, Kind, Problem, Row
-from kdash.models import (
+from kdash.storage.audit_chain import record
+from kdash.storage.id_chunks import chunks
+from kdash.storage.models import (
     Amendment,
     Assessment,
     Course,
@@ -30,8 +32,6 @@ from kdash.models import (
     ScreeningDecisionRow,
     ScreeningItem,
 )
-from kdash.storage.id_chunks import chunks
-from kdash.vocab import LIVE_INFUSION_STATUSES, MAX_INFUSIONS_PER_COURSE, InfusionStatus
 
 #: Rows per IN (...) query when loading what is already stored (well under every driver's limit).
 _CHUNK = 500

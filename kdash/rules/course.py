@@ -11,11 +11,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from kdash.records import AssessmentRec, CourseRec, InfusionRec
-from kdash.rules.flags import Flag
-from kdash.rules.screening import RescreenDecision, ScreeningAssessment
-from kdash.settings import ClinicSettings
-from kdash.vocab import (
+from kdash.domain.policy import ClinicPolicy
+from kdash.domain.records import AssessmentRec, CourseRec, InfusionRec
+from kdash.domain.vocab import (
     MAX_INFUSIONS_PER_COURSE,
     CourseStatus,
     FlagCode,
@@ -25,6 +23,8 @@ from kdash.vocab import (
     Severity,
     TrialOutcome,
 )
+from kdash.rules.flags import Flag
+from kdash.rules.screening import RescreenDecision, ScreeningAssessment
 
 TRIAL_NUMBER = 1
 
@@ -147,7 +147,7 @@ class TrialSuggestion:
     reasons: tuple[str, ...]
 
 
-def _judge(inst: Instrument, baseline: int, after: int, settings: ClinicSettings) -> tuple[TrialOutcome, str]:
+def _judge(inst: Instrument, baseline: int, after: int, settings: ClinicPolicy) -> tuple[TrialOutcome, str]:
     text = f"{inst.value} {baseline} before the trial, {after} after"
     if inst is Instrument.PHQ9:
         # Keith et al.: benefit when PHQ-9 drops ≥50% from baseline or ends below 10.
@@ -187,7 +187,7 @@ def trial_window(course: CourseRec) -> tuple[date, date | None] | None:
 
 
 def suggest_trial_outcome(
-    course: CourseRec, assessments: Sequence[AssessmentRec], settings: ClinicSettings
+    course: CourseRec, assessments: Sequence[AssessmentRec], settings: ClinicPolicy
 ) -> TrialSuggestion:
     """Suggest ``benefit``/``no_benefit``/``pending`` for the trial (CLINICAL.md "Suggested trial outcome").
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from kdash.vocab import FLAG_SEVERITY, SEVERITY_RANK, FlagCode, Severity
+from kdash.domain.vocab import FLAG_SEVERITY, SEVERITY_RANK, FlagCode, Severity
 
 _CODE_ORDER: dict[FlagCode, int] = {code: n for n, code in enumerate(FlagCode)}
 

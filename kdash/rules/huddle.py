@@ -3,7 +3,7 @@
 Pure: it takes plain records (one :class:`PatientContext` per patient with an infusion that day) and the
 settings, and reads nothing else. Records dated after the huddle's day are ignored, so a huddle can be
 rebuilt for any past day and gives the same answer. Flag codes and severities come from
-:mod:`kdash.vocab`; every threshold from :class:`ClinicSettings`.
+:mod:`kdash.domain.vocab`; every threshold from :class:`ClinicPolicy`.
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from kdash.records import (
+from kdash.domain.policy import ClinicPolicy
+from kdash.domain.records import (
     AssessmentRec,
     CourseRec,
     InfusionRec,
@@ -22,6 +23,13 @@ from kdash.records import (
     ScreeningDecisionRec,
     ScreeningItemRec,
     SuicideReviewRec,
+)
+from kdash.domain.vocab import (
+    MAX_INFUSIONS_PER_COURSE,
+    FlagCode,
+    InfusionStatus,
+    Instrument,
+    TrialOutcome,
 )
 from kdash.rules.course import (
     Readiness,
@@ -41,14 +49,6 @@ from kdash.rules.instruments import (
     worsening_threshold,
 )
 from kdash.rules.screening import ScreeningAssessment, rescreen_due, screening_status
-from kdash.settings import ClinicSettings
-from kdash.vocab import (
-    MAX_INFUSIONS_PER_COURSE,
-    FlagCode,
-    InfusionStatus,
-    Instrument,
-    TrialOutcome,
-)
 
 #: C-SSRS screener code for high risk (CLINICAL.md decisions: yes to question 4 or 5, or behaviour in the
 #: past 3 months); it raises SUICIDE_RISK. A code of the screener, not a tunable threshold.
@@ -135,7 +135,7 @@ class Huddle:
 # --- helpers -----------------------------------------------------------------------------------------
 
 
-def _zone(settings: ClinicSettings) -> ZoneInfo | None:
+def _zone(settings: ClinicPolicy) -> ZoneInfo | None:
     return ZoneInfo(settings.timezone) if settings.timezone else None
 
 
@@ -213,7 +213,7 @@ def _suicide_flag(
     )
 
 
-def _bp_flags(ctx: PatientContext, today: InfusionRec, settings: ClinicSettings) -> list[Flag]:
+def _bp_flags(ctx: PatientContext, today: InfusionRec, settings: ClinicPolicy) -> list[Flag]:
     earlier = [
         i for c in ctx.courses for i in c.infusions if i.scheduled_at <= today.scheduled_at and i.has_vitals
     ]
@@ -263,7 +263,7 @@ def _course_flags(
     today: InfusionRec,
     position: int,
     assessments: Sequence[AssessmentRec],
-    settings: ClinicSettings,
+    settings: ClinicPolicy,
 ) -> list[Flag]:
     flags: list[Flag] = []
     cap = MAX_INFUSIONS_PER_COURSE  # clinic rule: the trial plus up to nine further
@@ -328,7 +328,7 @@ def _score_flags(
     course: CourseRec,
     today: InfusionRec,
     day: date,
-    settings: ClinicSettings,
+    settings: ClinicPolicy,
 ) -> list[Flag]:
     flags: list[Flag] = []
     rises: list[str] = []
@@ -401,7 +401,7 @@ def _score_flags(
 
 
 def _scores(
-    groups: dict[str, list[AssessmentRec]], course: CourseRec, settings: ClinicSettings
+    groups: dict[str, list[AssessmentRec]], course: CourseRec, settings: ClinicPolicy
 ) -> dict[str, ScoreSummary]:
     live = [i.scheduled_at for i in course.infusions if i.is_live]
     first_day = min(live).date() if live else None
@@ -433,7 +433,7 @@ def _scores(
 
 
 def build_entry(
-    ctx: PatientContext, day: date, settings: ClinicSettings, zone: ZoneInfo | None = None
+    ctx: PatientContext, day: date, settings: ClinicPolicy, zone: ZoneInfo | None = None
 ) -> HuddleEntry | None:
     """The huddle line of one patient, or None when the patient has no live infusion on ``day``."""
     found = _todays_infusion(ctx, day, zone)
@@ -494,7 +494,7 @@ def sort_entries(entries: Iterable[HuddleEntry]) -> list[HuddleEntry]:
     return sorted(entries, key=_urgency_key)
 
 
-def chairs_per_hour(entries: Sequence[HuddleEntry], settings: ClinicSettings) -> tuple[HourLoad, ...]:
+def chairs_per_hour(entries: Sequence[HuddleEntry], settings: ClinicPolicy) -> tuple[HourLoad, ...]:
     """Chairs in use during each opening hour; a booking holds one chair for ``settings.chair_minutes``."""
     spans = []
     for e in entries:
@@ -507,7 +507,7 @@ def chairs_per_hour(entries: Sequence[HuddleEntry], settings: ClinicSettings) ->
     return tuple(loads)
 
 
-def build_huddle(day: date, contexts: Iterable[PatientContext], settings: ClinicSettings) -> Huddle:
+def build_huddle(day: date, contexts: Iterable[PatientContext], settings: ClinicPolicy) -> Huddle:
     """The huddle of ``day``: one entry per patient with a live infusion that day, most urgent first."""
     zone = _zone(settings)
     entries = [e for ctx in contexts if (e := build_entry(ctx, day, settings, zone)) is not None]

@@ -3,15 +3,15 @@
 Band cut-points of PHQ-9, GAD-7 and MADRS are the instruments' published scoring (CLINICAL.md
 "Instruments"), not clinic policy, so they live here beside their source; every threshold the clinic may
 tune (the pain NRS bands, response, remission, worsening, the PCL-5 cut-off) comes from
-:class:`ClinicSettings`.
+:class:`ClinicPolicy`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from kdash.settings import ClinicSettings
-from kdash.vocab import INSTRUMENT_RANGES, PHQ9_ITEM9_RANGE, Instrument
+from kdash.domain.policy import ClinicPolicy
+from kdash.domain.vocab import INSTRUMENT_RANGES, PHQ9_ITEM9_RANGE, Instrument
 
 #: Instruments whose scores the huddle tabulates (the C-SSRS screener is a risk code, not a symptom score).
 SYMPTOM_INSTRUMENTS: tuple[Instrument, ...] = (
@@ -79,7 +79,7 @@ def check_item9(value: int) -> int:
     return value
 
 
-def severity_band(instrument: Instrument | str, score: int, settings: ClinicSettings) -> str:
+def severity_band(instrument: Instrument | str, score: int, settings: ClinicPolicy) -> str:
     """The band name of a score (lowercase, as CLINICAL.md spells it)."""
     inst = _instrument(instrument)
     check_score(inst, score)
@@ -93,7 +93,7 @@ def severity_band(instrument: Instrument | str, score: int, settings: ClinicSett
     return band
 
 
-def band_table(instrument: Instrument | str, settings: ClinicSettings) -> list[tuple[int, int, str]]:
+def band_table(instrument: Instrument | str, settings: ClinicPolicy) -> list[tuple[int, int, str]]:
     """The instrument's bands as (lowest, highest, name), ascending — for band look-up and chart shading.
 
     The pain NRS cut-points are clinic policy (CLINICAL.md) and come from ``settings.nrs_band_starts``;
@@ -137,7 +137,7 @@ def _dropped_by_pct(baseline: int, latest: int, pct: float) -> bool | None:
 
 
 def is_response(
-    instrument: Instrument | str, baseline: int, latest: int, settings: ClinicSettings
+    instrument: Instrument | str, baseline: int, latest: int, settings: ClinicPolicy
 ) -> bool | None:
     """Response against baseline, or None where the instrument defines none (GAD-7, C-SSRS).
 
@@ -157,7 +157,7 @@ def is_response(
     return None  # GAD-7 has bands only; the C-SSRS is a risk code (CLINICAL.md decisions)
 
 
-def is_remission(instrument: Instrument | str, latest: int, settings: ClinicSettings) -> bool | None:
+def is_remission(instrument: Instrument | str, latest: int, settings: ClinicPolicy) -> bool | None:
     """Remission of the latest score, or None where the instrument defines none (GAD-7, PCL-5, NRS)."""
     inst = _instrument(instrument)
     check_score(inst, latest)
@@ -168,7 +168,7 @@ def is_remission(instrument: Instrument | str, latest: int, settings: ClinicSett
     return None
 
 
-def worsening_threshold(instrument: Instrument | str, settings: ClinicSettings) -> int | None:
+def worsening_threshold(instrument: Instrument | str, settings: ClinicPolicy) -> int | None:
     """Points of rise that count as clinically meaningful worsening; None where no figure is agreed."""
     inst = _instrument(instrument)
     if inst is Instrument.PHQ9:
@@ -184,7 +184,7 @@ def worsening_threshold(instrument: Instrument | str, settings: ClinicSettings) 
     return None
 
 
-def is_worsening(instrument: Instrument | str, previous: int, latest: int, settings: ClinicSettings) -> bool:
+def is_worsening(instrument: Instrument | str, previous: int, latest: int, settings: ClinicPolicy) -> bool:
     """Clinically meaningful rise since the previous score; never for an instrument with no threshold."""
     threshold = worsening_threshold(instrument, settings)
     if threshold is None:

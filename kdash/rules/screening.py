@@ -12,9 +12,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from kdash.records import CourseRec, ScreeningDecisionRec, ScreeningItemRec
-from kdash.settings import ClinicSettings
-from kdash.vocab import (
+from kdash.domain.policy import ClinicPolicy
+from kdash.domain.records import CourseRec, ScreeningDecisionRec, ScreeningItemRec
+from kdash.domain.vocab import (
     SCREENING_ITEMS,
     CourseStatus,
     ItemClass,
@@ -48,7 +48,7 @@ _CODES: tuple[str, ...] = tuple(SCREENING_ITEMS)
 _classes_cache: list[tuple[dict[str, str], dict[str, ItemClass]]] = []
 
 
-def item_classes(settings: ClinicSettings) -> dict[str, ItemClass]:
+def item_classes(settings: ClinicPolicy) -> dict[str, ItemClass]:
     """Each item's class under ``settings`` (policy: the clinic may move an item), computed once per
     settings object's mapping since the huddle asks for every patient."""
     mapping = settings.screening_item_classes
@@ -83,7 +83,7 @@ def latest_decision(decisions: Sequence[ScreeningDecisionRec]) -> ScreeningDecis
 def screening_status(
     items: Sequence[ScreeningItemRec],
     decisions: Sequence[ScreeningDecisionRec],
-    settings: ClinicSettings,
+    settings: ClinicPolicy,
 ) -> ScreeningAssessment:
     """Status by CLINICAL.md "Decisions — Screening status", first match wins.
 
@@ -176,7 +176,7 @@ def rescreen_due(
     screened_on: date | None,
     courses: Sequence[CourseRec],
     on: date,
-    settings: ClinicSettings,
+    settings: ClinicPolicy,
     current_course: CourseRec | None = None,
 ) -> RescreenDecision:
     """Whether re-screening is due on ``on`` (CLINICAL.md "Re-screening due").

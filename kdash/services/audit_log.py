@@ -16,12 +16,12 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kdash.audit import record
-from kdash.auth import Action, Actor
-from kdash.db import Database
+from kdash.domain.access import Action, Actor
 from kdash.interchange.cells import escape_formula
-from kdash.models import AuditEvent, Patient
 from kdash.services.guard import authorize
+from kdash.storage.audit_chain import record
+from kdash.storage.database import Database
+from kdash.storage.models import AuditEvent, Patient
 
 
 def neutralise_cell(value: object) -> str:

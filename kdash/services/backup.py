@@ -18,8 +18,8 @@ from pathlib import Path
 from alembic.script import ScriptDirectory
 from sqlalchemy import make_url
 
-from kdash.db import SQLITE_BUSY_TIMEOUT_MS, database_url
-from kdash.migrate import alembic_config, head_revision
+from kdash.storage.database import SQLITE_BUSY_TIMEOUT_MS, database_url
+from kdash.storage.migrate import alembic_config, head_revision
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 #: Tables without which a file is not a kdash database.
@@ -124,7 +124,7 @@ def restore(url: str | None, source: Path, *, now: datetime | None = None) -> tu
     The database being replaced is first copied beside it (``*.before-restore-<time>.db``) so a wrong
     restore can be undone. Engines of this process are disposed; other app servers must be restarted.
     """
-    from kdash.db import dispose_engines
+    from kdash.storage.database import dispose_engines
 
     target = sqlite_file(url)
     info = inspect_file(source)

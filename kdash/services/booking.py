@@ -22,27 +22,27 @@ from datetime import date, time
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from kdash import audit
-from kdash.auth import Action, Actor
-from kdash.db import Database
-from kdash.errors import NotFound, Refused
-from kdash.models import Course, Infusion
-from kdash.planner import Plan, PlannedSlot, plan_course
-from kdash.planning.cadence import WEEKDAY_NAMES, Cadence
+from kdash.domain.access import Action, Actor
+from kdash.domain.errors import NotFound, Refused
+from kdash.domain.policy import ClinicPolicy
+from kdash.domain.vocab import MAX_INFUSIONS_PER_COURSE, InfusionStatus
+from kdash.planner.cadence import WEEKDAY_NAMES, Cadence
+from kdash.planner.plan import Plan, PlannedSlot, plan_course
 from kdash.rules.course import TRIAL_NUMBER, can_add_infusion, next_free_number
 from kdash.rules.screening import rescreen_due
 from kdash.services.guard import authorize
 from kdash.services.locks import LostRace, is_lost_race, lock_course, lock_days, retry_lost_race
 from kdash.services.slots import SlotCheck
-from kdash.settings import ClinicSettings
+from kdash.storage import audit_chain as audit
+from kdash.storage.database import Database
+from kdash.storage.models import Course, Infusion
 from kdash.storage.planning_repo import (
     PlannerInputs,
     load_courses,
     load_planner_inputs,
     load_screening,
 )
-from kdash.storage.settings_repo import load_settings
-from kdash.vocab import MAX_INFUSIONS_PER_COURSE, InfusionStatus
+from kdash.storage.policy_repo import load_policy
 
 __all__ = [
     "PlanResult",
@@ -118,7 +118,7 @@ def _describe(slot: PlannedSlot) -> str:
 
 
 def _slot_problems(
-    slots: Sequence[PlannedSlot], check: SlotCheck, held_numbers: set[int], settings: ClinicSettings
+    slots: Sequence[PlannedSlot], check: SlotCheck, held_numbers: set[int], settings: ClinicPolicy
 ) -> list[str]:
     """Every reason a slot cannot be booked now, each naming the slot.
 
@@ -200,7 +200,7 @@ def _book_locked(
     session: Session, actor: Actor, row: Course, slots: tuple[PlannedSlot, ...], days: set[date], today: date
 ) -> list[int]:
     """The checks and inserts of :func:`book_plan`, inside its transaction and locks."""
-    settings: ClinicSettings = load_settings(session)
+    settings: ClinicPolicy = load_policy(session)
     courses = load_courses(session, row.patient_id)
     course = next(c for c in courses if c.id == row.id)
     screening, screened_on = load_screening(session, row.patient_id, settings)

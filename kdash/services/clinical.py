@@ -4,7 +4,7 @@ Each function checks the role (:func:`kdash.services.guard.authorize`, which aud
 every field and lists every problem at once (:class:`ValidationError`), applies the clinic's rules from
 :mod:`kdash.rules` (refusing with :class:`Refused` in words), and writes in one transaction together
 with its audit event. A clinical value already on record is never overwritten silently: changing it
-needs a reason and leaves an :class:`~kdash.models.Amendment` row with the old value, who and when.
+needs a reason and leaves an :class:`~kdash.storage.models.Amendment` row with the old value, who and when.
 """
 
 from __future__ import annotations
@@ -17,33 +17,11 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from kdash import audit
-from kdash.auth import Action, Actor
-from kdash.db import Database
-from kdash.errors import NotFound, Problem, Refused, ValidationError
-from kdash.models import (
-    INFUSION_SESSION_FIELDS,
-    Amendment,
-    Assessment,
-    Course,
-    Infusion,
-    Patient,
-    ScreeningDecisionRow,
-    ScreeningItem,
-    SuicideReview,
-    live_infusion_clause,
-)
-from kdash.records import CourseRec
-from kdash.rules.course import TrialSuggestion, can_add_infusion, can_start_course, suggest_trial_outcome
-from kdash.rules.instruments import ScoreOutOfRange, check_item9, check_score
-from kdash.rules.screening import rescreen_due, screening_status
-from kdash.services.guard import authorize
-from kdash.services.locks import lock_course, lock_days, retry_lost_race
-from kdash.services.slots import SlotCheck
-from kdash.settings import ClinicSettings
-from kdash.storage.context import load_context
-from kdash.storage.settings_repo import load_settings
-from kdash.vocab import (
+from kdash.domain.access import Action, Actor
+from kdash.domain.errors import NotFound, Problem, Refused, ValidationError
+from kdash.domain.policy import ClinicPolicy
+from kdash.domain.records import CourseRec
+from kdash.domain.vocab import (
     INSTRUMENT_RANGES,
     MAX_INFUSIONS_PER_COURSE,
     PHQ9_ITEM9_RANGE,
@@ -59,6 +37,28 @@ from kdash.vocab import (
     TrialOutcome,
     values,
 )
+from kdash.rules.course import TrialSuggestion, can_add_infusion, can_start_course, suggest_trial_outcome
+from kdash.rules.instruments import ScoreOutOfRange, check_item9, check_score
+from kdash.rules.screening import rescreen_due, screening_status
+from kdash.services.guard import authorize
+from kdash.services.locks import lock_course, lock_days, retry_lost_race
+from kdash.services.slots import SlotCheck
+from kdash.storage import audit_chain as audit
+from kdash.storage.context import load_context
+from kdash.storage.database import Database
+from kdash.storage.models import (
+    INFUSION_SESSION_FIELDS,
+    Amendment,
+    Assessment,
+    Course,
+    Infusion,
+    Patient,
+    ScreeningDecisionRow,
+    ScreeningItem,
+    SuicideReview,
+    live_infusion_clause,
+)
+from kdash.storage.policy_repo import load_policy
 
 #: Longest free text kept in a note, reason or adverse-event field (a paragraph, not a document).
 MAX_TEXT = 2000
@@ -523,9 +523,9 @@ def record_suicide_review(
 # --- courses and infusions -----------------------------------------------------------------------------
 
 
-def _settings(db: Database) -> ClinicSettings:
+def _settings(db: Database) -> ClinicPolicy:
     with db.read() as session:
-        return load_settings(session)
+        return load_policy(session)
 
 
 def _course_context(session: Session, course_id: int) -> tuple[Course, Any, Any]:
@@ -589,7 +589,7 @@ def _book_one(
     start: datetime,
     chair: int | None,
     escort_confirmed: bool | None,
-    settings: ClinicSettings,
+    settings: ClinicPolicy,
     moment: datetime,
 ) -> Booking:
     """One attempt of :func:`book_infusion`: its whole write transaction."""

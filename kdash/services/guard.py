@@ -16,9 +16,9 @@ from datetime import datetime
 from sqlalchemy import Connection, Engine, event
 from sqlalchemy.orm import Session, SessionTransaction
 
-from kdash.audit import record
-from kdash.auth import Action, Actor, Forbidden, require
-from kdash.db import Database
+from kdash.domain.access import Action, Actor, Forbidden, require
+from kdash.storage.audit_chain import record
+from kdash.storage.database import Database
 
 log = logging.getLogger("kdash.guard")
 

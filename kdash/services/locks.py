@@ -1,11 +1,11 @@
 """Locks that make the ten-per-course cap and chair bookings hold under simultaneous writers.
 
-On SQLite every write transaction starts with ``BEGIN IMMEDIATE`` (see :mod:`kdash.db`): writers are
-serialised at BEGIN, so a count-then-insert inside one write cannot race. On PostgreSQL writers run in
-parallel, so a booking first locks the course row (``SELECT … FOR UPDATE``) and the clinic day
-(a transaction-scoped advisory lock keyed by the date); whoever comes second waits, then sees the first
-writer's rows. The partial unique indexes of the schema remain the last line of defence: a writer that
-still loses the race is retried once (:func:`retry_lost_race`), then refused in words.
+On SQLite every write transaction starts with ``BEGIN IMMEDIATE`` (see :mod:`kdash.storage.database`):
+writers are serialised at BEGIN, so a count-then-insert inside one write cannot race. On PostgreSQL
+writers run in parallel, so a booking first locks the course row (``SELECT … FOR UPDATE``) and the clinic
+day (a transaction-scoped advisory lock keyed by the date); whoever comes second waits, then sees the
+first writer's rows. The partial unique indexes of the schema remain the last line of defence: a writer
+that still loses the race is retried once (:func:`retry_lost_race`), then refused in words.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from kdash.errors import Refused
-from kdash.models import Course
+from kdash.domain.errors import Refused
+from kdash.storage.models import Course
 
 T = TypeVar("T")
 

@@ -2,7 +2,7 @@
 
 Plain data only (dataclasses, tuples), so the page stays widgets and the tests can assert on the data.
 Planning and booking themselves are :func:`kdash.services.booking.plan_for_mrn` and
-:func:`~kdash.services.booking.book_plan`; the rules are :mod:`kdash.planner`.
+:func:`~kdash.services.booking.book_plan`; the rules are :mod:`kdash.planner.plan`.
 """
 
 from __future__ import annotations
@@ -13,15 +13,16 @@ from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import func, or_, select
 
-from kdash.auth import Action, Actor
-from kdash.db import Database
-from kdash.errors import NotFound
-from kdash.models import Patient
-from kdash.planner import Plan, PlannedSlot, clinic_utilisation
-from kdash.planning.cadence import PRESET_NAMES, WEEKDAY_NAMES
-from kdash.planning.utilisation import Utilisation
+from kdash.domain.access import Action, Actor
+from kdash.domain.errors import NotFound
+from kdash.domain.vocab import MAX_INFUSIONS_PER_COURSE, InfusionStatus, ScreeningStatus, TrialOutcome
+from kdash.planner.cadence import PRESET_NAMES, WEEKDAY_NAMES
+from kdash.planner.plan import Plan, PlannedSlot, clinic_utilisation
+from kdash.planner.utilisation import Utilisation
 from kdash.rules.course import can_add_infusion
 from kdash.services.guard import authorize
+from kdash.storage.database import Database
+from kdash.storage.models import Patient
 from kdash.storage.planning_repo import (
     closures_between,
     current_course,
@@ -29,8 +30,7 @@ from kdash.storage.planning_repo import (
     load_courses,
     load_screening,
 )
-from kdash.storage.settings_repo import load_settings
-from kdash.vocab import MAX_INFUSIONS_PER_COURSE, InfusionStatus, ScreeningStatus, TrialOutcome
+from kdash.storage.policy_repo import load_policy
 
 __all__ = [
     "CADENCE_CHOICES",
@@ -141,7 +141,7 @@ def course_state(db: Database, actor: Actor, patient_id: int) -> CourseState:
     with db.read() as session:
         if session.get(Patient, patient_id) is None:
             raise NotFound("No such patient.")
-        settings = load_settings(session)
+        settings = load_policy(session)
         courses = load_courses(session, patient_id)
         course = current_course(courses)
         screening, _ = load_screening(session, patient_id, settings)
@@ -212,7 +212,7 @@ def clinic_load(
     """Chair use per open day and hour from ``start`` to ``end``, existing bookings plus ``extra``."""
     authorize(db, actor, Action.PLAN)
     with db.read() as session:
-        settings = load_settings(session)
+        settings = load_policy(session)
         bookings = live_bookings(session, start, end)
         closures = closures_between(session, start, end)
     return clinic_utilisation(bookings, settings, closures, start, end, extra=list(extra))

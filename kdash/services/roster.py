@@ -30,17 +30,16 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session, aliased
 
-from kdash.db import Database
-from kdash.models import (
-    Assessment,
-    Course,
-    Infusion,
-    Patient,
-    ScreeningSummary,
-    active_patient_clause,
-    live_infusion_clause,
+from kdash.domain.policy import ClinicPolicy
+from kdash.domain.records import PatientRec
+from kdash.domain.vocab import (
+    CourseStatus,
+    Indication,
+    InfusionStatus,
+    Instrument,
+    ScreeningStatus,
+    Severity,
 )
-from kdash.records import PatientRec
 from kdash.rules.flags import Flag
 from kdash.rules.huddle import build_entry
 from kdash.rules.instruments import (
@@ -49,18 +48,19 @@ from kdash.rules.instruments import (
     is_response,
     severity_band,
 )
-from kdash.settings import ClinicSettings
 from kdash.storage import screening_summary
 from kdash.storage.context import load_contexts
-from kdash.storage.huddle_query import PATIENT_COLUMNS, patient_rec
-from kdash.vocab import (
-    CourseStatus,
-    Indication,
-    InfusionStatus,
-    Instrument,
-    ScreeningStatus,
-    Severity,
+from kdash.storage.database import Database
+from kdash.storage.models import (
+    Assessment,
+    Course,
+    Infusion,
+    Patient,
+    ScreeningSummary,
+    active_patient_clause,
+    live_infusion_clause,
 )
+from kdash.storage.patient_records import PATIENT_COLUMNS, patient_rec
 
 _STATUSES = {m.value: m for m in ScreeningStatus}
 
@@ -337,7 +337,7 @@ def _patients(session: Session, patient_filter: Any) -> list[PatientRec]:
 
 
 def _flags(
-    session: Session, nexts: Mapping[int, datetime], settings: ClinicSettings, today: date, flag_days: int
+    session: Session, nexts: Mapping[int, datetime], settings: ClinicPolicy, today: date, flag_days: int
 ) -> dict[int, tuple[Flag, ...]]:
     """The huddle's flags of each patient whose next booking is within ``flag_days`` of ``today``."""
     soon = sorted(pid for pid, at in nexts.items() if at.date() <= today + timedelta(days=flag_days))
@@ -354,7 +354,7 @@ def _rows(
     patients: Sequence[PatientRec],
     queries: _Queries,
     params: Mapping[str, Any],
-    settings: ClinicSettings,
+    settings: ClinicPolicy,
     today: date,
     flag_days: int,
 ) -> list[RosterRow]:
@@ -424,7 +424,7 @@ def _current_status() -> Any:
 
 def _lowered(session: Session, column: Any) -> Any:
     """Lower case as Python's ``str.lower`` does it: SQLite's own ``lower`` folds ASCII only, so kdash
-    registers ``kdash_lower`` on its SQLite connections (:mod:`kdash.db`)."""
+    registers ``kdash_lower`` on its SQLite connections (:mod:`kdash.storage.database`)."""
     if session.get_bind().dialect.name == "sqlite":
         return func.kdash_lower(column)
     return func.lower(column)
@@ -465,7 +465,7 @@ def matching_clause(session: Session, filters: RosterFilters) -> ColumnElement[b
 
 def roster(
     db: Database,
-    settings: ClinicSettings,
+    settings: ClinicPolicy,
     today: date,
     *,
     flag_days: int = 14,
@@ -507,7 +507,7 @@ PAGE_SIZE = 100
 
 
 def _urgent_ids(
-    session: Session, where: ColumnElement[bool], settings: ClinicSettings, today: date, flag_days: int
+    session: Session, where: ColumnElement[bool], settings: ClinicPolicy, today: date, flag_days: int
 ) -> list[int]:
     """Matching patients with an urgent flag, in roster order: only those booked within ``flag_days`` can
     carry flags, so only their records are read and judged."""
@@ -553,7 +553,7 @@ def roster_overview(db: Database) -> tuple[int, tuple[str, ...]]:
 
 def roster_page(
     db: Database,
-    settings: ClinicSettings,
+    settings: ClinicPolicy,
     today: date,
     filters: RosterFilters | None = None,
     *,
@@ -611,7 +611,7 @@ def roster_row(
     screening_status: ScreeningStatus,
     next_infusion: datetime | None,
     flags: tuple[Flag, ...],
-    settings: ClinicSettings,
+    settings: ClinicPolicy,
 ) -> RosterRow:
     """One roster row from its gathered pieces: the main score's series (newest first), its baseline,
     the current course (number, status, trial_outcome, live, completed). Pure, so the service and the

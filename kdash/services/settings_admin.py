@@ -1,6 +1,6 @@
 """Reading and changing the clinic's policy settings, with validation and an audit event per change.
 
-Only values marked *policy* in :mod:`kdash.settings` may be changed here: the others come from a
+Only values marked *policy* in :mod:`kdash.domain.policy` may be changed here: the others come from a
 published source (a label, a guideline, an instrument's authors) and change only with the code that
 cites them. Every value is checked for type and a sensible range before it is stored, and values that
 depend on each other (opening hours and chair time, warning windows) are checked together, so a typo
@@ -19,15 +19,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import select
 
-from kdash.audit import record
-from kdash.auth import Action, Actor
-from kdash.db import Database
-from kdash.errors import Problem, Refused, ValidationError
-from kdash.models import Setting
+from kdash.domain.access import Action, Actor
+from kdash.domain.errors import Problem, Refused, ValidationError
+from kdash.domain.policy import DEFAULT_SETTINGS, ClinicPolicy, describe
+from kdash.domain.vocab import SCREENING_ITEMS, ItemClass
 from kdash.services.guard import authorize
-from kdash.settings import DEFAULT_SETTINGS, ClinicSettings, describe
-from kdash.storage.settings_repo import load_settings, save_setting
-from kdash.vocab import SCREENING_ITEMS, ItemClass
+from kdash.storage.audit_chain import record
+from kdash.storage.database import Database
+from kdash.storage.models import Setting
+from kdash.storage.policy_repo import load_policy, save_setting
 
 #: Ranges (inclusive) a value must lie in. Where a source sets a floor it is cited; otherwise the range
 #: only refuses values no clinic could mean (a typo), and the clinic's own choice lies inside it.
@@ -73,7 +73,7 @@ class SettingView:
 def setting_rows(db: Database) -> list[SettingView]:
     """Every setting with its current value, default, source and whether it is clinic policy."""
     with db.read() as session:
-        current = load_settings(session)
+        current = load_policy(session)
         who = {row.key: row.updated_by for row in session.scalars(select(Setting))}
     rows = []
     for meta in describe():
@@ -96,7 +96,7 @@ def setting_rows(db: Database) -> list[SettingView]:
 
 
 def _types() -> dict[str, Any]:
-    return typing.get_type_hints(ClinicSettings)
+    return typing.get_type_hints(ClinicPolicy)
 
 
 def _bad(key: str, message: str) -> ValidationError:
@@ -188,7 +188,7 @@ def parse_setting_value(key: str, raw: Any) -> Any:
     raise _bad(key, "This setting cannot be changed here.")
 
 
-def check_consistency(s: ClinicSettings) -> list[Problem]:
+def check_consistency(s: ClinicPolicy) -> list[Problem]:
     """Values that make sense alone but not together."""
     problems = []
     if s.open_hour * 60 + s.chair_minutes > s.close_hour * 60:
@@ -210,7 +210,7 @@ def check_consistency(s: ClinicSettings) -> list[Problem]:
 
 def update_setting(
     db: Database, actor: Actor, key: str, raw: Any, *, now: datetime | None = None
-) -> ClinicSettings:
+) -> ClinicPolicy:
     """Validate and store one policy value; returns the settings now in force. Audited with before/after."""
     authorize(db, actor, Action.EDIT_SETTINGS, entity="setting")
     meta = {m["key"]: m for m in describe()}.get(key)
@@ -224,7 +224,7 @@ def update_setting(
     value = parse_setting_value(key, raw)
     moment = now or datetime.now()
     with db.write() as session:
-        current = load_settings(session)
+        current = load_policy(session)
         candidate = dataclasses.replace(current, **{key: value})
         problems = check_consistency(candidate)
         if problems:

@@ -18,9 +18,9 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
-from kdash.models import Closure, Course, Infusion, live_infusion_clause
-from kdash.planning.calendar import Booking, ClinicCalendar
-from kdash.settings import ClinicSettings
+from kdash.domain.policy import ClinicPolicy
+from kdash.planner.calendar import Booking, ClinicCalendar
+from kdash.storage.models import Closure, Course, Infusion, live_infusion_clause
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +48,7 @@ def _day_windows(days: Collection[date], pad: int) -> object:
 class SlotCheck:
     """The clinic around some days, read once inside a booking's locked transaction."""
 
-    settings: ClinicSettings
+    settings: ClinicPolicy
     patient_id: int
     calendar: ClinicCalendar
     closure_reasons: dict[date, str]
@@ -56,7 +56,7 @@ class SlotCheck:
 
     @classmethod
     def load(
-        cls, session: Session, settings: ClinicSettings, patient_id: int, days: Collection[date]
+        cls, session: Session, settings: ClinicPolicy, patient_id: int, days: Collection[date]
     ) -> SlotCheck:
         """Read the live bookings near ``days`` (wide enough for the spacing rule) and their closures.
 

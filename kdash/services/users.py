@@ -10,17 +10,49 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from kdash.audit import record
-from kdash.auth import Action, Actor, check_password_policy, create_user, hash_password
-from kdash.db import Database
-from kdash.errors import NotFound
-from kdash.models import User
+from kdash.domain.access import Action, Actor
+from kdash.domain.errors import NotFound
+from kdash.domain.passwords import check_password_policy, hash_password, validate_username
+from kdash.domain.policy import ClinicPolicy
+from kdash.domain.vocab import Role
 from kdash.services.guard import authorize
-from kdash.settings import ClinicSettings
-from kdash.vocab import Role
+from kdash.storage.audit_chain import record
+from kdash.storage.database import Database
+from kdash.storage.models import User
+
+
+def create_user(
+    session: Session,
+    username: str,
+    role: Role,
+    password: str | None,
+    settings: ClinicPolicy,
+    *,
+    display_name: str | None = None,
+    email: str | None = None,
+    oidc_subject: str | None = None,
+) -> User:
+    name = validate_username(username)
+    if session.scalar(select(func.count()).select_from(User).where(User.username == name)):
+        raise ValueError(f"A user named {name!r} already exists.")
+    if password is not None:
+        check_password_policy(password, settings)
+    user = User(
+        username=name,
+        display_name=display_name or name,
+        role=Role(role).value,
+        password_hash=hash_password(password) if password is not None else None,
+        email=email,
+        oidc_subject=oidc_subject,
+        active=True,
+        failed_logins=0,
+    )
+    session.add(user)
+    session.flush()
+    return user
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +106,7 @@ def add_user(
     username: str,
     role: Role | str,
     password: str | None,
-    settings: ClinicSettings,
+    settings: ClinicPolicy,
     *,
     display_name: str | None = None,
     email: str | None = None,
@@ -178,7 +210,7 @@ def change_role(db: Database, actor: Actor, username: str, role: Role | str) -> 
         return _row(user)
 
 
-def set_password(db: Database, actor: Actor, username: str, password: str, settings: ClinicSettings) -> None:
+def set_password(db: Database, actor: Actor, username: str, password: str, settings: ClinicPolicy) -> None:
     """Set a new password (policy checked) and clear any lockout; the audit event holds no password."""
     authorize(db, actor, Action.MANAGE_USERS)
     check_password_policy(password, settings)

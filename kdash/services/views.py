@@ -16,23 +16,21 @@ from typing import Any, cast
 
 from sqlalchemy import ColumnElement, func, select
 
-from kdash.db import Database
-from kdash.models import (
-    Amendment,
-    Assessment,
-    Course,
-    Infusion,
-    Patient,
-    ScreeningItem,
-    SuicideReview,
-    active_patient_clause,
-    live_infusion_clause,
-)
-from kdash.records import (
+from kdash.domain.policy import ClinicPolicy
+from kdash.domain.records import (
     CourseRec,
     InfusionRec,
     PatientRec,
     ScreeningItemRec,
+)
+from kdash.domain.vocab import (
+    INSTRUMENT_RANGES,
+    MAX_INFUSIONS_PER_COURSE,
+    SCREENING_ITEMS,
+    Indication,
+    InfusionStatus,
+    Instrument,
+    ScreeningStatus,
 )
 from kdash.rules.course import (
     TrialSuggestion,
@@ -62,19 +60,21 @@ from kdash.services.roster import (
     roster_page,
     roster_row,
 )
-from kdash.settings import ClinicSettings
 from kdash.storage import screening_summary
 from kdash.storage.context import load_context, load_contexts
-from kdash.storage.huddle_query import patient_rec
-from kdash.vocab import (
-    INSTRUMENT_RANGES,
-    MAX_INFUSIONS_PER_COURSE,
-    SCREENING_ITEMS,
-    Indication,
-    InfusionStatus,
-    Instrument,
-    ScreeningStatus,
+from kdash.storage.database import Database
+from kdash.storage.models import (
+    Amendment,
+    Assessment,
+    Course,
+    Infusion,
+    Patient,
+    ScreeningItem,
+    SuicideReview,
+    active_patient_clause,
+    live_infusion_clause,
 )
+from kdash.storage.patient_records import patient_rec
 
 #: The model's shared clauses, typed for the query builder.
 _LIVE = cast("ColumnElement[bool]", live_infusion_clause())
@@ -163,7 +163,7 @@ def _slots(course: CourseRec) -> tuple[Slot, ...]:
 
 
 def patient_detail(
-    db: Database, settings: ClinicSettings, patient_id: int, today: date
+    db: Database, settings: ClinicPolicy, patient_id: int, today: date
 ) -> PatientDetail | None:
     """Everything the patient page shows (no audit: the page records the view once per opening)."""
     with db.read() as session:
@@ -283,7 +283,7 @@ class QueueRow:
     what_is_missing: str
 
 
-def screening_queue(db: Database, settings: ClinicSettings, today: date) -> list[QueueRow]:
+def screening_queue(db: Database, settings: ClinicPolicy, today: date) -> list[QueueRow]:
     """Active patients whose screening is not cleared, needs review, or is due again; oldest first."""
     where = _ACTIVE
     with screening_summary.read_current(db, settings) as session:
@@ -455,7 +455,7 @@ class PatientTrend:
     infusions: tuple[tuple[datetime, int, int], ...]  # (when, course number, infusion number), completed
 
 
-def bands(instrument: Instrument | str, settings: ClinicSettings) -> tuple[Band, ...]:
+def bands(instrument: Instrument | str, settings: ClinicPolicy) -> tuple[Band, ...]:
     """Contiguous score ranges of one band name, read off the rule for every score of the range."""
     inst = Instrument(instrument)
     lo, hi = INSTRUMENT_RANGES[inst]
@@ -469,7 +469,7 @@ def bands(instrument: Instrument | str, settings: ClinicSettings) -> tuple[Band,
     return tuple(out)
 
 
-def _response_line(inst: Instrument, baseline: int, settings: ClinicSettings) -> float | None:
+def _response_line(inst: Instrument, baseline: int, settings: ClinicPolicy) -> float | None:
     """The score at which the latest would count as response, found by asking the rule."""
     lo, _ = INSTRUMENT_RANGES[inst]
     best = None
@@ -480,7 +480,7 @@ def _response_line(inst: Instrument, baseline: int, settings: ClinicSettings) ->
     return None if best is None else float(best)
 
 
-def _remission_line(inst: Instrument, settings: ClinicSettings) -> float | None:
+def _remission_line(inst: Instrument, settings: ClinicPolicy) -> float | None:
     lo, hi = INSTRUMENT_RANGES[inst]
     top = None
     for score in range(lo, hi + 1):
@@ -492,7 +492,7 @@ def _remission_line(inst: Instrument, settings: ClinicSettings) -> float | None:
     return None if top is None else float(top)
 
 
-def patient_trend(db: Database, settings: ClinicSettings, patient_id: int) -> PatientTrend | None:
+def patient_trend(db: Database, settings: ClinicPolicy, patient_id: int) -> PatientTrend | None:
     """The chart's data for one patient, from three narrow queries: the patient, their live scores and
     their live infusions. The chart needs nothing else, so the rest of the record stays in the database
     (docs/performance.md: 5 ms is the target for a patient with years of scores)."""
@@ -524,7 +524,7 @@ def assemble_trend(
     patient: PatientRec,
     scores: Sequence[tuple[str, date, int]],
     live: Sequence[tuple[datetime, str, int, int]],
-    settings: ClinicSettings,
+    settings: ClinicPolicy,
 ) -> PatientTrend:
     """The chart's data from the patient, their live scores (oldest first) and their live infusions
     (start, status, course number, infusion number). Pure: the benchmark's hand-written query feeds it

@@ -1,6 +1,6 @@
 """The rules' view of one patient or many, for the patient page, the roster and the write services.
 
-Loading is :func:`kdash.storage.huddle_query.load_contexts` (one query per table over an ``IN`` list of
+Loading is :func:`kdash.storage.patient_records.load_contexts` (one query per table over an ``IN`` list of
 ids), asked for every record up to the end of time rather than up to a huddle day, in chunks so that a
 clinic of thousands stays under the databases' bound-parameter limits.
 """
@@ -12,14 +12,14 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
+from kdash.domain.policy import ClinicPolicy
 from kdash.rules.huddle import PatientContext
-from kdash.settings import ClinicSettings
-from kdash.storage import huddle_query
+from kdash.storage import patient_records
 from kdash.storage.id_chunks import chunks
 
 
 def load_contexts(
-    session: Session, patient_ids: Sequence[int], *, settings: ClinicSettings | None = None
+    session: Session, patient_ids: Sequence[int], *, settings: ClinicPolicy | None = None
 ) -> dict[int, PatientContext]:
     """Every record of each patient (deleted scores left out), keyed by patient id.
 
@@ -28,7 +28,7 @@ def load_contexts(
     """
     out: dict[int, PatientContext] = {}
     for chunk in chunks(sorted(set(patient_ids))):
-        for ctx in huddle_query.load_contexts(session, date.max, chunk, settings=settings):
+        for ctx in patient_records.load_contexts(session, date.max, chunk, settings=settings):
             out[ctx.patient.id] = ctx
     return out
 

@@ -1,6 +1,7 @@
 """A cheap version number of the clinical data, so cached page data is never older than the database.
 
-Every write of kdash records an audit event in the same transaction (:mod:`kdash.audit`), so the id of
+Every write of kdash records an audit event in the same transaction
+(:mod:`kdash.storage.audit_chain`), so the id of
 the newest audit event that changed something is a version of the data: it moves on each committed
 write, whoever made it — this browser session, another user, another app server on the same PostgreSQL
 database, or the command line. Reading it is one backwards probe of the audit table's primary key.
@@ -13,8 +14,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from kdash.db import Database
-from kdash.models import AuditEvent
+from kdash.storage.database import Database
+from kdash.storage.models import AuditEvent
 
 #: Audit actions that record who looked at what, not a change of clinical data.
 READ_ONLY_ACTIONS: tuple[str, ...] = ("view_patient", "plan_course", "login", "logout", "export")

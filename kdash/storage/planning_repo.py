@@ -13,22 +13,10 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kdash.errors import NotFound, Refused
-from kdash.models import (
-    Closure,
-    Course,
-    Infusion,
-    Patient,
-    ScreeningDecisionRow,
-    ScreeningItem,
-    live_infusion_clause,
-)
-from kdash.planner import MAX_SEARCH_DAYS, Booking, ClinicCalendar
-from kdash.records import CourseRec, InfusionRec, ScreeningDecisionRec, ScreeningItemRec
-from kdash.rules.screening import RescreenDecision, ScreeningAssessment, rescreen_due, screening_status
-from kdash.settings import ClinicSettings
-from kdash.storage.settings_repo import load_settings
-from kdash.vocab import (
+from kdash.domain.errors import NotFound, Refused
+from kdash.domain.policy import ClinicPolicy
+from kdash.domain.records import CourseRec, InfusionRec, ScreeningDecisionRec, ScreeningItemRec
+from kdash.domain.vocab import (
     MAX_INFUSIONS_PER_COURSE,
     CourseStatus,
     Indication,
@@ -37,6 +25,18 @@ from kdash.vocab import (
     ScreeningResult,
     TrialOutcome,
 )
+from kdash.planner.plan import MAX_SEARCH_DAYS, Booking, ClinicCalendar
+from kdash.rules.screening import RescreenDecision, ScreeningAssessment, rescreen_due, screening_status
+from kdash.storage.models import (
+    Closure,
+    Course,
+    Infusion,
+    Patient,
+    ScreeningDecisionRow,
+    ScreeningItem,
+    live_infusion_clause,
+)
+from kdash.storage.policy_repo import load_policy
 
 #: Days a plan can reach after its start: every remaining infusion may be pushed up to the planner's
 #: search limit, and boosters add their interval (CLINICAL.md planning; a bound, not a policy).
@@ -45,7 +45,7 @@ _PLAN_REACH_DAYS = MAX_SEARCH_DAYS + (MAX_INFUSIONS_PER_COURSE - 1) * 7 * 6
 
 @dataclass(frozen=True)
 class PlannerInputs:
-    """Everything :func:`kdash.planner.plan_course` needs for one patient, read in one transaction."""
+    """Everything :func:`kdash.planner.plan.plan_course` needs for one patient, read in one transaction."""
 
     patient_id: int
     mrn: str
@@ -53,7 +53,7 @@ class PlannerInputs:
     courses: tuple[CourseRec, ...]
     screening: ScreeningAssessment
     rescreen: RescreenDecision
-    settings: ClinicSettings
+    settings: ClinicPolicy
     bookings: tuple[Booking, ...]
     closures: frozenset[date]
     _calendar: list[ClinicCalendar] = field(default_factory=list, repr=False, compare=False)
@@ -112,7 +112,7 @@ def load_courses(session: Session, patient_id: int) -> tuple[CourseRec, ...]:
 
 
 def load_screening(
-    session: Session, patient_id: int, settings: ClinicSettings
+    session: Session, patient_id: int, settings: ClinicPolicy
 ) -> tuple[ScreeningAssessment, date | None]:
     items = [
         ScreeningItemRec(
@@ -163,7 +163,7 @@ def current_course(courses: tuple[CourseRec, ...]) -> CourseRec:
 
 def load_planner_inputs(session: Session, mrn: str, start: date, today: date | None = None) -> PlannerInputs:
     """Read the planner's inputs for the patient with ``mrn``, for a plan from ``start``."""
-    settings = load_settings(session)
+    settings = load_policy(session)
     patient_id = patient_id_for_mrn(session, mrn)
     courses = load_courses(session, patient_id)
     course = current_course(courses)

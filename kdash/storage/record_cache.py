@@ -24,9 +24,9 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from kdash.models import Patient, PatientVersion
 from kdash.rules.huddle import PatientContext
 from kdash.storage.id_chunks import chunks
+from kdash.storage.models import Patient, PatientVersion
 
 #: Patients kept per process (least recently used go first): a few megabytes.
 MAX_PATIENTS = 5_000

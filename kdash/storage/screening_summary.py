@@ -34,14 +34,14 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from kdash.db import Database
-from kdash.models import Patient, ScreeningDecisionRow, ScreeningItem, ScreeningSummary
-from kdash.records import ScreeningDecisionRec, ScreeningItemRec
+from kdash.domain.policy import ClinicPolicy
+from kdash.domain.records import ScreeningDecisionRec, ScreeningItemRec
+from kdash.domain.vocab import SCREENING_ITEMS, ScreeningDecision, ScreeningResult, ScreeningStatus
 from kdash.rules.screening import ScreeningAssessment, screening_status
-from kdash.settings import ClinicSettings
+from kdash.storage.database import Database
 from kdash.storage.id_chunks import ID_CHUNK, chunks
-from kdash.storage.settings_repo import load_settings
-from kdash.vocab import SCREENING_ITEMS, ScreeningDecision, ScreeningResult, ScreeningStatus
+from kdash.storage.models import Patient, ScreeningDecisionRow, ScreeningItem, ScreeningSummary
+from kdash.storage.policy_repo import load_policy
 
 _JUDGED_COLUMNS = ("status", "reasons_json", "screened_on", "through", "classes_key")
 _RESULTS = {r.value: r for r in ScreeningResult}
@@ -49,7 +49,7 @@ _DECISIONS = {d.value: d for d in ScreeningDecision}
 _STATUSES = {s.value: s for s in ScreeningStatus}
 
 
-def classes_key(settings: ClinicSettings) -> str:
+def classes_key(settings: ClinicPolicy) -> str:
     """A short fingerprint of the item classes a status was judged under (the only setting it reads)."""
     classes = {code: settings.item_class(code).value for code in sorted(SCREENING_ITEMS)}
     return hashlib.sha256(json.dumps(classes, sort_keys=True).encode()).hexdigest()[:16]
@@ -100,7 +100,7 @@ def load_answers(
     return items, decisions
 
 
-def judge(session: Session, patient_ids: Iterable[int], settings: ClinicSettings) -> dict[int, Judged]:
+def judge(session: Session, patient_ids: Iterable[int], settings: ClinicPolicy) -> dict[int, Judged]:
     """The on-the-fly judgement of each patient's screening from every answer and decision."""
     ids = sorted(set(patient_ids))
     items, decisions = load_answers(session, ids)
@@ -141,12 +141,12 @@ def _lock(session: Session) -> None:
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_SUMMARY_LOCK})
 
 
-def refresh(session: Session, patient_ids: Iterable[int], settings: ClinicSettings | None = None) -> int:
+def refresh(session: Session, patient_ids: Iterable[int], settings: ClinicPolicy | None = None) -> int:
     """Judge these patients again and store the result, in the session's transaction; returns how many."""
     ids = sorted(set(patient_ids))
     if not ids:
         return 0
-    chosen = settings if settings is not None else load_settings(session)
+    chosen = settings if settings is not None else load_policy(session)
     key = classes_key(chosen)
     _lock(session)
     existing: set[int] = set()
@@ -169,9 +169,9 @@ def refresh(session: Session, patient_ids: Iterable[int], settings: ClinicSettin
     return len(rows)
 
 
-def refresh_all(session: Session, settings: ClinicSettings | None = None, *, batch: int = 5000) -> int:
+def refresh_all(session: Session, settings: ClinicPolicy | None = None, *, batch: int = 5000) -> int:
     """Judge every patient again (after a bulk load, or when the item classes change)."""
-    chosen = settings if settings is not None else load_settings(session)
+    chosen = settings if settings is not None else load_policy(session)
     ids = list(session.scalars(select(Patient.id).order_by(Patient.id)))
     done = 0
     for start in range(0, len(ids), batch):
@@ -179,7 +179,7 @@ def refresh_all(session: Session, settings: ClinicSettings | None = None, *, bat
     return done
 
 
-def stale_ids(session: Session, settings: ClinicSettings) -> list[int]:
+def stale_ids(session: Session, settings: ClinicPolicy) -> list[int]:
     """Patients whose row is missing or was judged under other item classes."""
     key = classes_key(settings)
     missing = select(Patient.id).where(
@@ -201,14 +201,14 @@ _CURRENT = select(
 )
 
 
-def is_current(session: Session, settings: ClinicSettings) -> bool:
+def is_current(session: Session, settings: ClinicPolicy) -> bool:
     """Cheap check: as many rows as patients (rows only exist for patients, so no patient lacks one) and
     none judged under other item classes."""
     have_patients, have_rows, outdated = session.execute(_CURRENT, {"key": classes_key(settings)}).one()
     return bool(have_patients == have_rows and not outdated)
 
 
-def ensure_current(db: Database, settings: ClinicSettings) -> int:
+def ensure_current(db: Database, settings: ClinicPolicy) -> int:
     """Repair missing or outdated rows (in one write transaction); returns how many were judged."""
     with db.read() as session:
         if is_current(session, settings):
@@ -218,7 +218,7 @@ def ensure_current(db: Database, settings: ClinicSettings) -> int:
 
 
 @contextmanager
-def read_current(db: Database, settings: ClinicSettings) -> Iterator[Session]:
+def read_current(db: Database, settings: ClinicPolicy) -> Iterator[Session]:
     """A read session in which every patient's row is current: checked inside it, repaired first (in a
     write transaction of its own) only when it is not."""
     with db.read() as session:
@@ -236,7 +236,7 @@ def _assessment(status: str, reasons_json: str, screened_on: date | None) -> Scr
 
 
 def stored(
-    session: Session, patient_ids: Sequence[int], settings: ClinicSettings, day: date
+    session: Session, patient_ids: Sequence[int], settings: ClinicPolicy, day: date
 ) -> dict[int, ScreeningAssessment]:
     """The stored judgement of each patient that holds on ``day``: judged under these item classes and
     covering nothing dated after ``day`` (an earlier day's huddle must not see later answers)."""

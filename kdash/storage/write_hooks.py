@@ -1,6 +1,6 @@
 """What every write transaction does just before it commits: keep the derived per-patient rows current.
 
-Hooked onto the write sessions of :class:`kdash.db.Database`: each flush notes which patients it
+Hooked onto the write sessions of :class:`kdash.storage.database.Database`: each flush notes which patients it
 touched; just before commit, in the same transaction, the patients whose screening answers or decisions
 changed (or every patient, when the item classes setting changed) are judged again
 (:mod:`kdash.storage.screening_summary`), and every patient whose record changed gets a new version
@@ -16,7 +16,9 @@ from typing import Any
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from kdash.models import (
+from kdash.storage import record_cache, screening_summary
+from kdash.storage.id_chunks import chunks
+from kdash.storage.models import (
     Amendment,
     Assessment,
     Course,
@@ -27,8 +29,6 @@ from kdash.models import (
     Setting,
     SuicideReview,
 )
-from kdash.storage import record_cache, screening_summary
-from kdash.storage.id_chunks import chunks
 
 _KEY = "kdash_touched"
 _CLASSES_SETTING = "screening_item_classes"

@@ -1,0 +1,39 @@
+"""``python -m kdash db upgrade``: bring a database to the latest schema revision."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from sqlalchemy.exc import OperationalError
+
+from kdash.cli.main import CliError, add_db_argument
+from kdash.storage.database import Database, redact
+from kdash.storage.migrate import upgrade
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser("db", help="database schema: create or upgrade")
+    actions = parser.add_subparsers(dest="db_command", metavar="ACTION", required=True)
+    up = actions.add_parser(
+        "upgrade",
+        help="create every table on an empty database, or upgrade an older one; safe to run twice",
+    )
+    add_db_argument(up)
+    up.set_defaults(handler=_upgrade)
+
+
+def _upgrade(args: argparse.Namespace) -> int:
+    db = Database(args.db)
+    try:
+        before, after = upgrade(db.engine)
+    except OperationalError as exc:
+        raise CliError(
+            f"cannot open the database {redact(db.url)}: {exc.orig}. "
+            "Check the URL (--db or KDASH_DATABASE_URL) and that the server is running."
+        ) from None
+    if before == after:
+        print(f"Database {redact(db.url)} is already at the latest revision ({after}).")
+    else:
+        print(f"Database {redact(db.url)} upgraded from {before or 'empty'} to {after}.")
+    return 0

@@ -1,0 +1,111 @@
+"""``python -m kdash huddle --date YYYY-MM-DD``: the morning huddle of a day as JSON or CSV."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import make_url
+from sqlalchemy.exc import OperationalError, ProgrammingError
+
+from kdash.cli.main import CliError, add_db_argument
+from kdash.rules.huddle import CSV_COLUMNS, huddle_to_json, huddle_to_rows
+from kdash.storage.database import database_url, open_database, redact
+from kdash.storage.patient_records import huddle_for_day
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "huddle",
+        help="the morning huddle of a day: patients by urgency with flags, readiness and scores",
+        description="Print the huddle of one day (JSON shape: docs/huddle-json.md).",
+    )
+    parser.add_argument("--date", required=True, metavar="YYYY-MM-DD", help="the clinic day")
+    parser.add_argument(
+        "--format",
+        choices=("json", "csv", "pdf"),
+        default="json",
+        help="output format (json); pdf is the printable sheet and needs --out",
+    )
+    parser.add_argument("--out", metavar="FILE", help="write to FILE instead of standard output")
+    add_db_argument(parser)
+    parser.set_defaults(handler=_huddle)
+
+
+def _parse_day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise CliError(
+            f"--date must be a calendar date as YYYY-MM-DD (for example 2025-03-03), not {text!r}"
+        ) from None
+
+
+def _check_sqlite_file(url: str) -> None:
+    """Refuse a SQLite path that does not exist rather than create an empty database and print nothing."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+        return
+    if parsed.database.startswith("file:"):
+        return
+    if not Path(parsed.database).is_file():
+        raise CliError(
+            f"no database file at {parsed.database}. Give the right --db URL, or create one with "
+            "'python -m kdash db upgrade'."
+        )
+
+
+def render(data: dict[str, Any], rows: list[dict[str, Any]], fmt: str) -> str:
+    if fmt == "json":
+        return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(CSV_COLUMNS), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buffer.getvalue()
+
+
+def _huddle(args: argparse.Namespace) -> int:
+    day = _parse_day(args.date)
+    out = Path(args.out) if args.out else None
+    if args.format == "pdf" and out is None:
+        raise CliError("--format pdf writes a file: give --out FILE.pdf")
+    if out is not None and not out.parent.is_dir():
+        raise CliError(f"cannot write {out}: the folder {out.parent} does not exist")
+    url = database_url(args.db)
+    _check_sqlite_file(url)
+    try:
+        db = open_database(url)
+        with db.read() as session:
+            huddle = huddle_for_day(session, day)
+    except (OperationalError, ProgrammingError) as exc:
+        raise CliError(
+            f"cannot read the database {redact(url)}: {exc.orig}. "
+            "Check the URL (--db or KDASH_DATABASE_URL) and that the server is running."
+        ) from None
+    if args.format == "pdf":
+        from kdash.interchange.pdf.huddle_sheet import huddle_pdf
+        from kdash.storage.policy_repo import load_policy
+
+        with db.read() as session:
+            clinic = load_policy(session).clinic_name
+        assert out is not None
+        try:
+            out.write_bytes(huddle_pdf(huddle, clinic_name=clinic))
+        except OSError as exc:
+            raise CliError(f"cannot write {out}: {exc.strerror}") from None
+        return 0
+    text = render(huddle_to_json(huddle), huddle_to_rows(huddle), args.format)
+    if out is None:
+        print(text, end="")
+    else:
+        try:
+            out.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise CliError(f"cannot write {out}: {exc.strerror}") from None
+    return 0

@@ -1,0 +1,72 @@
+"""The ``python -m kdash`` command line.
+
+Each subcommand lives in its own module under :mod:`kdash.cli.commands` and registers itself through
+``register(subparsers)``; this module only finds them, parses, and turns a :class:`CliError` (bad input,
+refused action) into a clear message on stderr and a non-zero exit instead of a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import pkgutil
+import sys
+from collections.abc import Callable, Sequence
+
+import kdash.cli.commands
+from kdash.storage.database import DEFAULT_URL
+
+EXIT_BAD_INPUT = 2
+EXIT_REFUSED = 3
+
+
+class CliError(Exception):
+    """A problem the user can fix; its message says what is wrong and how to fix it."""
+
+    def __init__(self, message: str, exit_code: int = EXIT_BAD_INPUT) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def add_db_argument(parser: argparse.ArgumentParser) -> None:
+    """Every subcommand takes ``--db URL`` (default: ``KDASH_DATABASE_URL``, else the SQLite file)."""
+    parser.add_argument(
+        "--db",
+        metavar="URL",
+        default=None,
+        help=f"database URL (default: $KDASH_DATABASE_URL, else {DEFAULT_URL}); "
+        "PostgreSQL as postgresql+psycopg://user@host/dbname",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m kdash",
+        description="kdash: decision support for a ketamine-infusion clinic.",
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for info in sorted(pkgutil.iter_modules(kdash.cli.commands.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"kdash.cli.commands.{info.name}")
+        module.register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler: Handler = args.handler
+    try:
+        return handler(args)
+    except CliError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

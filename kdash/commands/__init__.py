@@ -1,1 +1,0 @@
-"""Subcommands of ``python -m kdash``: one module each, found by :func:`kdash.cli.build_parser`."""

@@ -1,0 +1,121 @@
+"""Import and export as services: permission check, one transaction, audit, summary.
+
+The command line and (later) the import page call these; they never write half an import: every row is
+validated and cross-checked first, and the write is a single transaction that a dry run rolls back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, tzinfo
+from pathlib import Path
+
+from kdash.domain.access import SYSTEM, Action, Actor
+from kdash.domain.vocab import AssessmentSource
+from kdash.interchange import cells
+from kdash.interchange.csv.reader import Parsed, read_folder
+from kdash.interchange.rows import ImportRefused, Problem
+from kdash.interchange.store import Summary, apply, check, load_stored
+from kdash.services.guard import authorize
+from kdash.storage.audit_chain import record
+from kdash.storage.database import Database
+from kdash.storage.policy_repo import load_policy
+
+
+class _DryRun(Exception):
+    """Raised inside the write transaction to roll a dry run back after counting what it would do."""
+
+
+def clinic_zone(db: Database) -> tzinfo | None:
+    with db.read() as session:
+        name = load_policy(session).timezone
+    return cells.clinic_zone(name)
+
+
+def import_path(
+    db: Database,
+    path: Path,
+    *,
+    actor: Actor = SYSTEM,
+    dry_run: bool = False,
+    now: datetime | None = None,
+    progress: Callable[[str, int], None] | None = None,
+) -> Summary:
+    """Import a folder of CSV files or a FHIR Bundle (``*.json``); raises :class:`ImportRefused`."""
+    authorize(db, actor, Action.IMPORT)
+    zone = clinic_zone(db)
+    if path.is_dir():
+        parsed = read_folder(path, zone, progress)
+        origin = AssessmentSource.CSV.value
+    elif path.suffix.lower() == ".json" and path.is_file():
+        from kdash.interchange.fhir.reader import read_bundle
+
+        parsed = read_bundle(path, zone)
+        origin = AssessmentSource.FHIR.value
+    else:
+        raise ImportRefused(
+            [Problem(path.name, "", "is neither a folder of CSV files nor a FHIR Bundle file (.json)")]
+        )
+    return write_parsed(db, parsed, actor=actor, origin=origin, dry_run=dry_run, now=now, progress=progress)
+
+
+def write_parsed(
+    db: Database,
+    parsed: Parsed,
+    *,
+    actor: Actor,
+    origin: str,
+    dry_run: bool = False,
+    now: datetime | None = None,
+    progress: Callable[[str, int], None] | None = None,
+) -> Summary:
+    """Cross-check and write parsed rows in one transaction, or raise with every problem found."""
+    when = now or datetime.now()
+    summary = Summary()
+    try:
+        with db.write() as session:
+            stored = load_stored(session, {r.mrn for r in parsed.rows} | parsed.known_mrns)
+            problems = parsed.problems + check(parsed.rows, stored, known_mrns=parsed.known_mrns)
+            if problems:
+                raise ImportRefused(problems)
+
+            def step(done: int, total: int) -> None:
+                if progress is not None and (done % 1000 == 0 or done == total) and total >= 1000:
+                    progress("writing", done)
+
+            summary = apply(session, parsed.rows, actor, when, origin=origin, progress=step)
+            if dry_run:
+                raise _DryRun
+    except _DryRun:
+        pass
+    return summary
+
+
+def export_csv(
+    db: Database, folder: Path, *, actor: Actor = SYSTEM, now: datetime | None = None
+) -> dict[str, int]:
+    """Write every current record as the import's CSV files in ``folder``; the export is audited."""
+    from kdash.interchange.csv.writer import tables, write_tables
+
+    authorize(db, actor, Action.EXPORT)
+    with db.write() as session:
+        data = tables(session)
+        counts = write_tables(folder, data)
+        record(session, actor, "export", entity="clinic", after={"format": "csv", **counts}, now=now)
+    return counts
+
+
+def export_fhir(
+    db: Database, out: Path, *, actor: Actor = SYSTEM, now: datetime | None = None
+) -> dict[str, int]:
+    """Write every current record as one FHIR R4 transaction Bundle; returns resources per type."""
+    from kdash.interchange.fhir.writer import bundle_json
+
+    authorize(db, actor, Action.EXPORT)
+    zone = clinic_zone(db)
+    with db.write() as session:
+        text, counts = bundle_json(session, zone)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text, encoding="utf-8")
+        record(session, actor, "export", entity="clinic", after={"format": "fhir", **counts}, now=now)
+    return counts

@@ -1,0 +1,73 @@
+"""The import / export page (AppTest): export works for the roles that may, others are refused."""
+
+from __future__ import annotations
+
+import io
+import time
+import zipfile
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from kdash.demo.clinic import generate, load
+from kdash.domain.access import Actor
+from kdash.domain.vocab import Role
+from kdash.storage.database import dispose_engines, open_database
+
+PAGE = "../../pages/data.py"
+
+
+@pytest.fixture
+def demo_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    url = f"sqlite:///{tmp_path / 'page.db'}"
+    load(open_database(url), generate(30, 3, date(2026, 11, 24)))
+    monkeypatch.setenv("KDASH_DATABASE_URL", url)
+    from kdash import ui
+
+    ui.get_db.clear()
+    yield url
+    ui.get_db.clear()
+    dispose_engines()
+
+
+def _app(role: Role) -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=30)
+    at.session_state["kdash_actor"] = Actor("u1", role, "User One")
+    at.session_state["kdash_last_activity"] = time.time()
+    return at
+
+
+def test_admin_exports_csv_zip_with_every_file(demo_url: str) -> None:
+    at = _app(Role.ADMIN).run()
+    assert not at.exception
+    at.button(key="export_prepare").click().run()
+    assert not at.exception
+    name, data, _mime, counts = at.session_state["export_payload"]
+    assert name == "kdash-export.zip"
+    names = set(zipfile.ZipFile(io.BytesIO(data)).namelist())
+    assert names == {"patients.csv", "screenings.csv", "courses.csv", "infusions.csv", "assessments.csv"}
+    assert counts["patients.csv"] == 30
+
+
+def test_fhir_export_is_a_bundle(demo_url: str) -> None:
+    at = _app(Role.PROVIDER).run()
+    at.radio(key="export_format").set_value("FHIR R4 Bundle (JSON)").run()
+    at.button(key="export_prepare").click().run()
+    name, data, _, _ = at.session_state["export_payload"]
+    assert name == "kdash-bundle.json"
+    assert b'"resourceType": "Bundle"' in data or b'"resourceType":"Bundle"' in data
+
+
+def test_import_section_hidden_without_import_permission_and_page_refused_for_nurse(demo_url: str) -> None:
+    at = _app(Role.NURSE).run()
+    assert not at.exception
+    assert any("may not export" in e.value for e in at.error)
+    assert not at.button
+
+
+def test_uploader_offered_to_provider_with_next_step(demo_url: str) -> None:
+    at = _app(Role.PROVIDER).run()
+    assert any("Choose the files to import" in i.value for i in at.info)
