@@ -436,7 +436,8 @@ def test_a_search_that_matches_no_one_shows_no_patient(page_db: Database) -> Non
 
 def test_the_address_opens_the_linked_patient(page_db: Database) -> None:
     patient(page_db, "SYN-0001")
-    patient(page_db, "SYN-00010", trial_chair=2)  # an MRN that merely starts the same way is not the one linked
+    # An MRN that merely starts the same way is not the one linked.
+    patient(page_db, "SYN-00010", trial_chair=2)
     at = AppTest.from_file("../../pages/planner.py", default_timeout=30)
     at.session_state["kdash_actor"] = SCHEDULER
     at.session_state["kdash_last_activity"] = time.time()

@@ -94,7 +94,8 @@ def test_the_address_finds_the_exact_mrn_only(db: Database) -> None:
     add_patient(db, "SYN-0101")
     add_patient(db, "SYN-01010")
     found = patient_by_mrn(db, SCHEDULER, " syn-0101 ")
-    assert found is not None and found.mrn == "SYN-0101"
+    assert found is not None
+    assert found.mrn == "SYN-0101"
     assert patient_by_mrn(db, SCHEDULER, "SYN-010") is None
     assert patient_by_mrn(db, SCHEDULER, "") is None
 
