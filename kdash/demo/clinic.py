@@ -123,7 +123,7 @@ _NOISE: dict[Instrument, int] = {
 }
 _CANCEL_REASONS: tuple[str, ...] = ("patient unwell", "no driver available", "rescheduled by patient")
 _ADVERSE: tuple[tuple[str, float], ...] = (("nausea", 0.05), ("transient dissociation", 0.04))
-#: Usual IV ketamine dose (CLINICAL.md "Course schedules": 0.5 mg/kg over 40 min); a few adjusted.
+#: Usual IV ketamine dose (clinical-reference.md "Course schedules": 0.5 mg/kg over 40 min); a few adjusted.
 _DOSES: tuple[float, ...] = (0.5,) * 8 + (0.4, 0.6, 0.75)
 _CLOSURE_DAYS_AHEAD = 92  # "the next three months" of closures
 
@@ -348,8 +348,8 @@ class _Item:
 def _offsets(rng: random.Random, n: int, settings: ClinicPolicy) -> list[int]:
     """Day offsets from the trial: a week to judge it, an induction about 3 a week, then boosters.
 
-    CLINICAL.md "Course schedules": induction of six over about two weeks (Mon/Wed/Fri), boosters every
-    4 weeks (setting ``booster_every_weeks``); spacing never below ``min_days_between_infusions``.
+    clinical-reference.md "Course schedules": induction of six over about two weeks (Mon/Wed/Fri), boosters
+    every 4 weeks (setting ``booster_every_weeks``); spacing never below ``min_days_between_infusions``.
     """
     gap = settings.min_days_between_infusions
     out = [0]
@@ -537,7 +537,8 @@ def _emit_screening(
     if spec.screening is not ScreeningStatus.CLEARED:
         day = min(first_trial, ctx.today) - rng.randint(0, 3)
     if spec.screening_old:
-        # Re-screening is due when the screening is older than 12 months (CLINICAL.md, policy).
+        # Re-screening is due when the screening is older than 12 months (clinical-reference.md "Decisions",
+        # policy).
         day = min(day, ctx.today - rng.randint(380, 460))
     _screen(out, ctx, person, spec.screening, day, accept_relative=rng.random() < 0.1)
     if spec.rescreened and len(courses) > 1:
