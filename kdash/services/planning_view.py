@@ -96,7 +96,7 @@ class CourseState:
 
     @property
     def rest_of_course(self) -> int:
-        """Infusions the course can still take before the ten-per-course cap (CLINICAL.md); the trial
+        """Infusions the course can still take before the ten-per-course cap (docs/clinical-reference.md); the trial
         alone while it is not yet planned. The page's default number of sessions for every cadence."""
         if self.trial_pending:
             return 1
