@@ -25,7 +25,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from kdash.demo.calendar import ChairCalendar, day_capacity, holidays
-from kdash.demo.load import TABLE_ORDER, DemoLoadError, Progress, load
+from kdash.demo.load import TABLE_ORDER, DemoData, DemoLoadError, Progress, load
 from kdash.demo.scenarios import (
     ACTIVE,
     ACTIVE_WEIGHTS,
@@ -123,47 +123,9 @@ _NOISE: dict[Instrument, int] = {
 }
 _CANCEL_REASONS: tuple[str, ...] = ("patient unwell", "no driver available", "rescheduled by patient")
 _ADVERSE: tuple[tuple[str, float], ...] = (("nausea", 0.05), ("transient dissociation", 0.04))
-#: Usual IV ketamine dose (CLINICAL.md "Course schedules": 0.5 mg/kg over 40 min); a few adjusted.
+#: Usual IV ketamine dose (clinical-reference.md "Course schedules": 0.5 mg/kg over 40 min); a few adjusted.
 _DOSES: tuple[float, ...] = (0.5,) * 8 + (0.4, 0.6, 0.75)
 _CLOSURE_DAYS_AHEAD = 92  # "the next three months" of closures
-
-
-# --- public result ------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class DemoData:
-    """The demo clinic as plain rows per table (dicts with explicit integer ids), ready to insert."""
-
-    today: date
-    schedule_day: date
-    patient: list[dict[str, Any]]
-    screening_item: list[dict[str, Any]]
-    screening_decision: list[dict[str, Any]]
-    course: list[dict[str, Any]]
-    infusion: list[dict[str, Any]]
-    assessment: list[dict[str, Any]]
-    suicide_review: list[dict[str, Any]]
-    closure: list[dict[str, Any]]
-    #: Scenario name per patient id (what the patient is there to show; not stored in the database).
-    scenarios: dict[int, str] = field(default_factory=dict)
-
-    def tables(self) -> list[tuple[str, list[dict[str, Any]]]]:
-        """(table name, rows) in load order."""
-        return [(name, getattr(self, name)) for name in TABLE_ORDER]
-
-    def counts(self) -> dict[str, int]:
-        return {name: len(rows) for name, rows in self.tables()}
-
-    def live_on(self, day: date) -> list[dict[str, Any]]:
-        """Live (scheduled or completed) infusions on ``day``, by start time and chair."""
-        rows = [
-            r
-            for r in self.infusion
-            if r["scheduled_at"].date() == day
-            and r["status"] in (InfusionStatus.SCHEDULED.value, InfusionStatus.COMPLETED.value)
-        ]
-        return sorted(rows, key=lambda r: (r["scheduled_at"], r["chair"]))
 
 
 # --- generation ---------------------------------------------------------------------------------------
@@ -386,8 +348,8 @@ class _Item:
 def _offsets(rng: random.Random, n: int, settings: ClinicPolicy) -> list[int]:
     """Day offsets from the trial: a week to judge it, an induction about 3 a week, then boosters.
 
-    CLINICAL.md "Course schedules": induction of six over about two weeks (Mon/Wed/Fri), boosters every
-    4 weeks (setting ``booster_every_weeks``); spacing never below ``min_days_between_infusions``.
+    clinical-reference.md "Course schedules": induction of six over about two weeks (Mon/Wed/Fri), boosters
+    every 4 weeks (setting ``booster_every_weeks``); spacing never below ``min_days_between_infusions``.
     """
     gap = settings.min_days_between_infusions
     out = [0]
@@ -575,7 +537,8 @@ def _emit_screening(
     if spec.screening is not ScreeningStatus.CLEARED:
         day = min(first_trial, ctx.today) - rng.randint(0, 3)
     if spec.screening_old:
-        # Re-screening is due when the screening is older than 12 months (CLINICAL.md, policy).
+        # Re-screening is due when the screening is older than 12 months (clinical-reference.md "Decisions",
+        # policy).
         day = min(day, ctx.today - rng.randint(380, 460))
     _screen(out, ctx, person, spec.screening, day, accept_relative=rng.random() < 0.1)
     if spec.rescreened and len(courses) > 1:
