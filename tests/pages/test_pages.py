@@ -211,7 +211,7 @@ def test_record_infusion_form_completes_todays_infusion(clinic_db: tuple[Databas
     at.checkbox(key=k + "discharged").check()
     at.button(key=f"FormSubmitter:form_record_{iid}-Save infusion record").click().run()
     assert not at.exception
-    assert "Pre-dose systolic BP 400 is outside 40–300" in errors(at)
+    assert "Pre-dose systolic BP 400 mmHg is outside the plausible 50–300 mmHg" in errors(at)
     assert "The dose given (mg/kg) is required before discharge" in errors(at)
     with db.read() as s:
         assert s.get(Infusion, iid).status == "scheduled"  # type: ignore[union-attr]
