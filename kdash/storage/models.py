@@ -144,7 +144,8 @@ class Patient(Base):
 
 
 class ScreeningItem(Base):
-    """One answer to one screening item; the latest answer per item counts (CLINICAL.md)."""
+    """One answer to one screening item; the latest answer per item counts (clinical-reference.md
+    "Decisions")."""
 
     __tablename__ = "screening_item"
     __table_args__ = (
@@ -259,7 +260,8 @@ class Infusion(Base):
         # Plausibility limits (kdash.domain.limits), the same the forms and the importers apply.
         *(CheckConstraint(r.limit.sql(r.field), name=f"{r.field}_plausible") for r in INFUSION_READINGS),
         # One live infusion per number per course: with the 1..10 check, at most ten live infusions.
-        # Cancelled and no-show infusions stay in the history and free their number (CLINICAL.md).
+        # Cancelled and no-show infusions stay in the history and free their number (clinical-reference.md
+        # "Planning decisions").
         Index(
             "uq_infusion_live_number",
             "course_id",
@@ -382,7 +384,8 @@ class Assessment(Base):
 
 
 class SuicideReview(Base):
-    """A provider's review of a positive PHQ-9 item 9 or a high-risk C-SSRS (CLINICAL.md decisions)."""
+    """A provider's review of a positive PHQ-9 item 9 or a high-risk C-SSRS (clinical-reference.md
+    "Decisions")."""
 
     __tablename__ = "suicide_review"
     __table_args__ = (_one_of("action", SuicideReviewAction),)
