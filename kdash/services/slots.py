@@ -5,8 +5,8 @@ course (:func:`kdash.services.booking.book_plan`) — ask this same question ins
 transaction (:mod:`kdash.services.locks`), against the clinic's bookings as they are at that moment:
 the day is open (no closure, an open weekday), the whole chair time fits inside opening hours, the chair
 exists and is free for the whole chair time, and the patient has no other live infusion within
-``min_days_between_infusions`` days (one a day at most; CLINICAL.md planning). Each problem comes in
-two wordings: a sentence for one booking, and a clause said after a planned slot's name.
+``min_days_between_infusions`` days (one a day at most; clinical-reference.md "Planning decisions"). Each
+problem comes in two wordings: a sentence for one booking, and a clause said after a planned slot's name.
 """
 
 from __future__ import annotations
@@ -83,7 +83,8 @@ class SlotCheck:
         return begin, begin + self.settings.chair_minutes
 
     def free_chair(self, start: datetime) -> int | None:
-        """The lowest-numbered chair free for the whole chair time from ``start`` (CLINICAL.md planning)."""
+        """The lowest-numbered chair free for the whole chair time from ``start`` (clinical-reference.md
+        "Planning decisions")."""
         begin, end = self._span(start)
         for chair in range(1, self.settings.chairs + 1):
             if self.calendar.chair_free(start.date(), chair, begin, end):
@@ -136,7 +137,8 @@ class SlotCheck:
                         "the chair was booked meanwhile",
                     )
                 )
-        # One infusion a day, and settings.min_days_between_infusions between them (CLINICAL.md planning).
+        # One infusion a day, and settings.min_days_between_infusions between them (clinical-reference.md
+        # "Planning decisions").
         min_days = s.min_days_between_infusions
         near = sorted(
             d

@@ -143,7 +143,8 @@ class Patient(Base):
 
 
 class ScreeningItem(Base):
-    """One answer to one screening item; the latest answer per item counts (CLINICAL.md)."""
+    """One answer to one screening item; the latest answer per item counts (clinical-reference.md
+    "Decisions")."""
 
     __tablename__ = "screening_item"
     __table_args__ = (
@@ -270,7 +271,8 @@ class Infusion(Base):
             )
         ),
         # One live infusion per number per course: with the 1..10 check, at most ten live infusions.
-        # Cancelled and no-show infusions stay in the history and free their number (CLINICAL.md).
+        # Cancelled and no-show infusions stay in the history and free their number (clinical-reference.md
+        # "Planning decisions").
         Index(
             "uq_infusion_live_number",
             "course_id",
@@ -393,7 +395,8 @@ class Assessment(Base):
 
 
 class SuicideReview(Base):
-    """A provider's review of a positive PHQ-9 item 9 or a high-risk C-SSRS (CLINICAL.md decisions)."""
+    """A provider's review of a positive PHQ-9 item 9 or a high-risk C-SSRS (clinical-reference.md
+    "Decisions")."""
 
     __tablename__ = "suicide_review"
     __table_args__ = (_one_of("action", SuicideReviewAction),)

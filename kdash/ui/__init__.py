@@ -264,3 +264,11 @@ def first_run_view() -> None:
         clear_caches()
         st.success("Demo clinic loaded. Sign in with one of these demo accounts:")
         st.table([{"user name": u, "role": r, "password": p} for u, r, p in logins])
+
+
+# Re-exported so pages write ``ui.patient_link(...)``; the module imports md_escape from here lazily.
+from kdash.ui.links import patient_address as patient_address  # noqa: E402
+from kdash.ui.links import patient_link as patient_link  # noqa: E402
+from kdash.ui.links import patient_link_column as patient_link_column  # noqa: E402
+from kdash.ui.links import planner_address as planner_address  # noqa: E402
+from kdash.ui.links import show_patient_link as show_patient_link  # noqa: E402
