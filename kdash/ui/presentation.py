@@ -9,7 +9,6 @@ import csv
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
-from urllib.parse import quote
 
 import pandas as pd
 
@@ -25,7 +24,6 @@ from kdash.domain.vocab import (
 from kdash.interchange.cells import escape_formula
 from kdash.rules.flags import Flag
 from kdash.services.views import CourseRow, QueueRow, RosterRow
-from kdash.ui import md_escape
 
 #: Columns of the roster table, in order.
 ROSTER_COLUMNS = [
@@ -63,16 +61,6 @@ def flag_words(flags: Iterable[Flag]) -> str:
 
 #: What an empty cell shows: a dash, never "None" or "nan".
 EMPTY = "—"
-
-
-def patient_href(mrn: str) -> str:
-    """The address of a patient's page: one address, so a link can be copied, ctrl-clicked or bookmarked."""
-    return f"/patient?mrn={quote(mrn, safe='')}"
-
-
-def patient_link(name: str, mrn: str) -> str:
-    """Markdown for a patient's name as a link to their page; the name is escaped (text, never markup)."""
-    return f"[{md_escape(name)}]({patient_href(mrn)})"
 
 
 def ready_because(flags: Iterable[Flag]) -> str:
