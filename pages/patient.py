@@ -771,7 +771,7 @@ with tab_record:
     first = list(dict.fromkeys(URGENT_FORMS[f.code] for f in urgent_flags if f.code in URGENT_FORMS))
     if first:
         st.markdown(
-            ui.severity_badge(Severity.URGENT, "open urgent flag") + " The forms that answer it come first."
+            ui.severity_badge(Severity.URGENT) + " The forms that answer the open urgent flag come first."
         )
     for form in (*first, *(f for f in ROUTINE_FORMS if f not in first)):
         form()

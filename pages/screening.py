@@ -4,7 +4,6 @@ next infusion is soonest first."""
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 
 import streamlit as st
 
@@ -16,7 +15,6 @@ actor = ui.guard(Action.VIEW_CLINICAL)
 from kdash.services.views import QueueRow, screening_queue  # noqa: E402
 from kdash.ui.presentation import queue_frame, words  # noqa: E402
 
-PATIENT_PAGE = str(Path(__file__).with_name("patient.py"))
 STATUSES = ["not_started", "incomplete", "needs_review", "not_eligible", "rescreen_due"]
 
 
@@ -55,18 +53,10 @@ st.dataframe(
     hide_index=True,
     key="screening_table",
     column_config={
-        "Next infusion": st.column_config.DatetimeColumn("Next infusion", format="ddd YYYY-MM-DD HH:mm"),
         "Waiting since": st.column_config.DateColumn("Waiting since", format="YYYY-MM-DD"),
     },
 )
-o1, o2 = st.columns([3, 1])
-choice = o1.selectbox(
-    "Open a patient to record items or a decision",
-    [(r.patient_id, f"{r.name} · {r.mrn} · {words(r.status)}") for r in shown],
-    format_func=lambda o: o[1],
-    key="screening_open_pick",
-)
-o2.write("")
-if o2.button("Open patient", key="screening_open", icon=":material/person:"):
-    st.session_state["patient_id"] = choice[0]
-    st.switch_page(PATIENT_PAGE)
+st.markdown("**Open a patient to record items or a decision**")
+# Real links to each patient's address: a click opens the patient, ctrl-click a new tab, Back returns.
+for r in shown:
+    ui.show_patient_link(r.name, r.mrn, prefix=f"{words(r.status)} · {r.mrn} · ")

@@ -161,7 +161,7 @@ def queue_frame(rows: Sequence[QueueRow]) -> pd.DataFrame:
                 "Provider": r.provider,
                 "Indication": indication_label(r.indication),
                 "Status": words(r.status),
-                "Next infusion": r.next_infusion,
+                "Next infusion": f"{r.next_infusion:%a %Y-%m-%d %H:%M}" if r.next_infusion else "not booked",
                 "Waiting since": r.waiting_since,
                 "What is missing": r.what_is_missing,
             }

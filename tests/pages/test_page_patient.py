@@ -83,7 +83,7 @@ def test_an_open_suicide_risk_flag_puts_its_review_first(clinic_db: tuple[Databa
     assert not at.exception
     order = form_order(at)
     assert order[0] == "Suicide-risk review"
-    assert "The forms that answer it come first." in text_of(at)
+    assert "The forms that answer the open urgent flag come first." in text_of(at)
 
 
 def test_without_an_urgent_flag_todays_infusion_comes_first(clinic_db: tuple[Database, Clinic]) -> None:
@@ -92,7 +92,7 @@ def test_without_an_urgent_flag_todays_infusion_comes_first(clinic_db: tuple[Dat
     order = form_order(at)
     assert order[0] == "Record an infusion"
     assert order.index("Suicide-risk review") > order.index("Record a score")
-    assert "The forms that answer it come first." not in text_of(at)
+    assert "The forms that answer the open urgent flag come first." not in text_of(at)
 
 
 # --- add a patient, correct demographics and the escort ----------------------------------------------

@@ -19,5 +19,11 @@ def test_a_patient_in_a_chair_today_is_the_first_row(clinic_db: tuple[Database, 
     assert not at.exception
     frame = at.dataframe[0].value
     assert list(frame["MRN"]) == ["D0003", "D0004"]
-    assert frame["Next infusion"].iloc[0] == datetime.combine(date.today(), time(23, 0))
+    assert (
+        frame["Next infusion"].iloc[0] == f"{datetime.combine(date.today(), time(23, 0)):%a %Y-%m-%d} 23:00"
+    )
+    assert frame["Next infusion"].iloc[1] == "not booked"
+    # Each patient is a real link to their address.
+    links = [str(h.proto.body) for h in at.get("html")]
+    assert any('href="/patient?mrn=D0003"' in link and "Carver, Sam" in link for link in links)
     assert "The next booked infusion first" in at.caption[0].value
