@@ -257,6 +257,21 @@ def search_patients(db: Database, text: str, limit: int = 50) -> list[tuple[int,
     return [(hit.patient_id, hit.label) for hit in search.search_patients(db, text, limit)]
 
 
+def patient_id_by_mrn(db: Database, mrn: str) -> int | None:
+    """The id of the patient whose MRN is exactly ``mrn`` (case and spaces ignored), or None.
+
+    For the address ``/patient?mrn=<MRN>``: a search could open another patient whose MRN merely
+    contains the one linked. Opening the record is audited by the page as a view.
+    """
+    wanted = mrn.strip().lower()
+    if not wanted:
+        return None
+    with db.read() as session:
+        return session.scalar(
+            select(Patient.id).where(Patient.deleted_at.is_(None), func.lower(Patient.mrn) == wanted).limit(1)
+        )
+
+
 # --- screening queue ------------------------------------------------------------------------------------
 
 
