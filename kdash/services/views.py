@@ -285,10 +285,16 @@ class QueueRow:
     status: str
     waiting_since: date | None
     what_is_missing: str
+    #: The patient's next booked infusion from today on: who sits in a chair soonest is worked first.
+    next_infusion: datetime | None = None
 
 
 def screening_queue(db: Database, settings: ClinicPolicy, today: date) -> list[QueueRow]:
-    """Active patients whose screening is not cleared, needs review, or is due again; oldest first."""
+    """Active patients whose screening is not cleared, needs review, or is due again.
+
+    Sorted by the next booked infusion (a patient in a chair today first: the screening must be
+    settled before dosing), then those with nothing booked, oldest waiting first.
+    """
     where = _ACTIVE
     with screening_summary.read_current(db, settings) as session:
         patients = {r.id: patient_rec(r) for r in session.execute(select(Patient.__table__).where(where))}
@@ -302,6 +308,19 @@ def screening_queue(db: Database, settings: ClinicPolicy, today: date) -> list[Q
             ).all()
         )
         created = dict(session.execute(select(Patient.id, Patient.created_at).where(where)).all())
+        next_booked = dict(
+            session.execute(
+                select(Course.patient_id, func.min(Infusion.scheduled_at))
+                .join(Infusion, Infusion.course_id == Course.id)
+                .join(Patient, Patient.id == Course.patient_id)
+                .where(
+                    where,
+                    Infusion.status == InfusionStatus.SCHEDULED.value,
+                    Infusion.scheduled_at >= datetime.combine(today, time.min),
+                )
+                .group_by(Course.patient_id)
+            ).all()
+        )
         course_counts = dict(
             session.execute(
                 select(Course.patient_id, func.count())
@@ -349,9 +368,27 @@ def screening_queue(db: Database, settings: ClinicPolicy, today: date) -> list[Q
         if since is None and created.get(pid) is not None:
             since = created[pid].date()
         rows.append(
-            QueueRow(pid, p.mrn, p.name, p.provider, p.indication.value, status, since, "; ".join(reasons))
+            QueueRow(
+                pid,
+                p.mrn,
+                p.name,
+                p.provider,
+                p.indication.value,
+                status,
+                since,
+                "; ".join(reasons),
+                next_booked.get(pid),
+            )
         )
-    return sorted(rows, key=lambda r: (r.waiting_since or date.max, r.mrn))
+    return sorted(
+        rows,
+        key=lambda r: (
+            r.next_infusion is None,
+            r.next_infusion or datetime.max,
+            r.waiting_since or date.max,
+            r.mrn,
+        ),
+    )
 
 
 # --- active courses -------------------------------------------------------------------------------------
