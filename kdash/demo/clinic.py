@@ -147,6 +147,8 @@ class DemoData:
     closure: list[dict[str, Any]]
     #: Scenario name per patient id (what the patient is there to show; not stored in the database).
     scenarios: dict[int, str] = field(default_factory=dict)
+    #: The chair time the bookings were laid out with (each infusion holds its chair that long).
+    chair_minutes: int | None = None
 
     def tables(self) -> list[tuple[str, list[dict[str, Any]]]]:
         """(table name, rows) in load order."""
@@ -303,6 +305,7 @@ def generate(
         suicide_review=out.suicide_review,
         closure=closures,
         scenarios={i + 1: names[i] for i in range(patients)},
+        chair_minutes=settings.chair_minutes,
     )
 
 

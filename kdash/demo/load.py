@@ -8,6 +8,7 @@ log). On PostgreSQL the id sequences are moved past the explicit demo ids afterw
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import Table, delete, func, insert, select, text
@@ -27,6 +28,7 @@ from kdash.storage.models import (
     ScreeningItem,
     SuicideReview,
 )
+from kdash.storage.policy_repo import load_policy
 
 if TYPE_CHECKING:
     from kdash.demo.clinic import DemoData
@@ -103,11 +105,15 @@ def load(
         # psycopg sends an executemany row by row (about 20,000 rows/s here); COPY in the same
         # transaction is several times faster. SQLite's executemany is already fast.
         copy_in = session.get_bind().dialect.driver == "psycopg"
+        chair_time = timedelta(minutes=data.chair_minutes or load_policy(session).chair_minutes)
         for name, rows in data.tables():
             table = _TABLES[name]
             if name == "closure":
                 have = set(session.scalars(select(Closure.day)))
                 rows = [r for r in rows if r["day"] not in have]
+            elif name == "infusion":
+                # Bulk inserts bypass the ORM hook that sets the end of each booking's chair time.
+                rows = [{**r, "chair_until": r["scheduled_at"] + chair_time} for r in rows]
             for start in range(0, len(rows), batch_size):
                 batch = rows[start : start + batch_size]
                 if copy_in:
