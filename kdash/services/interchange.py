@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
 
+from sqlalchemy.exc import StatementError
 from sqlalchemy.orm import Session
 
 from kdash.domain.access import SYSTEM, Action, Actor
@@ -20,6 +21,7 @@ from kdash.interchange.rows import ImportRefused, Kind, Problem, Row
 from kdash.interchange.store import Stored, Summary, apply, check, load_stored
 from kdash.services.guard import authorize
 from kdash.services.locks import lock_days
+from kdash.services.refusals import database_refusal
 from kdash.services.slots import ChairHold, chair_clashes, stored_chair_holds
 from kdash.storage.audit_chain import record
 from kdash.storage.database import Database
@@ -78,10 +80,14 @@ def write_parsed(
     """Cross-check and write parsed rows in one transaction, or raise with every problem found."""
     when = now or datetime.now()
     summary = Summary()
+    # MRNs of patient records that failed their own checks: only well-formed ones can be referred to by
+    # other rows (which pass the same MRN check), and only those are looked up (a NUL byte or a
+    # look-alike letter would otherwise reach the database in the query).
+    known = {mrn for mrn in parsed.known_mrns if _valid_mrn(mrn)}
     try:
         with db.write() as session:
-            stored = load_stored(session, {r.mrn for r in parsed.rows} | parsed.known_mrns)
-            problems = parsed.problems + check(parsed.rows, stored, known_mrns=parsed.known_mrns)
+            stored = load_stored(session, {r.mrn for r in parsed.rows} | known)
+            problems = parsed.problems + check(parsed.rows, stored, known_mrns=known)
             problems += _chair_problems(session, parsed.rows, stored)
             if problems:
                 raise ImportRefused(problems)
@@ -95,7 +101,23 @@ def write_parsed(
                 raise _DryRun
     except _DryRun:
         pass
+    except StatementError as exc:
+        # Every value was checked before the write; a database refusal left here (a concurrent writer,
+        # a rule only the database knows) is reported in words, never with the statement or its values.
+        raise ImportRefused([Problem(_input_name(parsed), "", database_refusal(exc))]) from None
     return summary
+
+
+def _valid_mrn(raw: str) -> bool:
+    try:
+        cells.mrn(raw)
+    except cells.CellError:
+        return False
+    return True
+
+
+def _input_name(parsed: Parsed) -> str:
+    return ", ".join(parsed.files) or "import"
 
 
 def _chair_problems(session: Session, rows: Sequence[Row], stored: Stored) -> list[Problem]:
