@@ -63,7 +63,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return handler(args)
     except CliError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        from kdash.interchange.cells import visible
+
+        print(f"error: {visible(str(exc))}", file=sys.stderr)
         return exc.exit_code
     except SQLAlchemyError as exc:
         # Every command checks its input first; what the database still refuses is said in words, with

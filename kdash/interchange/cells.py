@@ -63,6 +63,24 @@ def echo(raw: str) -> str:
     return repr(shown)
 
 
+def visible(text: str) -> str:
+    """``text`` with every control, format and unpaired surrogate character shown as an escape.
+
+    Whatever a file carried (``ESC[2J`` clears a terminal; U+202E reverses the text that follows) is
+    printed as ``\\x1b[2J`` / ``\\u202e``, so a message shows what the file holds and does nothing.
+    """
+    out = []
+    for ch in text:
+        if unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp") and ch != "\t":
+            code = ord(ch)
+            out.append(
+                f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+            )
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
 def unescape_formula(raw: str) -> str:
     """Remove the export's ``'`` prefix from a cell that would otherwise be a formula, and nothing else.
 

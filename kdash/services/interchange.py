@@ -48,12 +48,20 @@ def import_path(
     dry_run: bool = False,
     now: datetime | None = None,
     progress: Callable[[str, int], None] | None = None,
+    encoding: str | None = None,
 ) -> Summary:
-    """Import a folder of CSV files or a FHIR Bundle (``*.json``); raises :class:`ImportRefused`."""
+    """Import a folder of CSV files or a FHIR Bundle (``*.json``); raises :class:`ImportRefused`.
+
+    CSV files are UTF-8, or ``encoding`` (default: the clinic's ``import_legacy_encoding`` setting,
+    empty for UTF-8 only); a FHIR Bundle is JSON, always UTF-8 (RFC 8259).
+    """
     authorize(db, actor, Action.IMPORT)
     zone = clinic_zone(db)
+    if encoding is None:
+        with db.read() as session:
+            encoding = load_policy(session).import_legacy_encoding
     if path.is_dir():
-        parsed = read_folder(path, zone, progress)
+        parsed = read_folder(path, zone, progress, encoding=encoding)
         origin = AssessmentSource.CSV.value
     elif path.suffix.lower() == ".json" and path.is_file():
         from kdash.interchange.fhir.reader import read_bundle
