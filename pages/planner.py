@@ -32,6 +32,7 @@ from kdash.services.planning_view import (
     find_patients,
     heatmap_grid,
     over_capacity_lines,
+    patient_by_mrn,
     patient_choice,
     slot_rows,
     timeline_rows,
@@ -47,6 +48,8 @@ SCENARIOS_OF = "planner_scenarios_patient"
 PLAN_CACHE = "planner_plan_cache"
 BOOKED = "planner_booked"
 NAME_KEY = "pl_name"
+QUERY_KEY = "pl_query"
+ADDRESS_MRN = "planner_address_mrn"
 NEXT_NAME = "planner_next_name"
 LOAD_PICK = "planner_load_pick"
 
@@ -97,27 +100,77 @@ def _covers_text(plan: Plan) -> str:
 # --- patient and course ------------------------------------------------------------------------------
 
 
+def _patient_from_address(who: Actor) -> None:
+    """Open the patient of ``/planner?mrn=<MRN>`` once per address, as if searched by that MRN.
+
+    The search box then holds the MRN, so the one patient shown, planned and booked is the one linked.
+    """
+    mrn = st.query_params.get("mrn")
+    if not mrn or st.session_state.get(ADDRESS_MRN) == mrn:
+        return
+    st.session_state[ADDRESS_MRN] = mrn
+    found = patient_by_mrn(ui.get_db(), who, mrn)
+    st.session_state[QUERY_KEY] = mrn
+    if found is not None:
+        st.session_state[PATIENT] = found.patient_id
+
+
+def _address_to(patient: PatientChoice) -> None:
+    """Keep the address on the patient shown: a copied link, a refresh or Back opens the same one."""
+    if st.query_params.get("mrn") != patient.mrn:
+        st.query_params["mrn"] = patient.mrn
+    st.session_state[ADDRESS_MRN] = patient.mrn
+
+
+def patient_options(
+    query: str, matches: list[PatientChoice], current: PatientChoice | None
+) -> tuple[list[PatientChoice], int]:
+    """The patients the select offers and which one it shows, for what was typed.
+
+    A search shows only its matches: the patient chosen before is offered again only if the search
+    matches them too, so typing another patient's MRN can never leave the previous one selected. An
+    exact MRN wins over the patient chosen before; an empty search offers the patient chosen before.
+    """
+    wanted = query.strip().lower()
+    if not wanted:
+        return ([current], 0) if current is not None else ([], 0)
+    options = list(matches)
+    exact = [i for i, p in enumerate(options) if p.mrn.lower() == wanted]
+    if exact:
+        return options, exact[0]
+    if current is not None and current in options:
+        return options, options.index(current)
+    return options, 0
+
+
 def choose_patient(who: Actor) -> PatientChoice | None:
-    """Search by MRN or name; the patient another page chose is offered first."""
+    """Search by MRN or name; the patient linked (``?mrn=``) or chosen on another page is offered first."""
     db = ui.get_db()
+    _patient_from_address(who)
     current = None
     if st.session_state.get(PATIENT) is not None:
         current = patient_choice(db, who, int(st.session_state[PATIENT]))
     query = st.text_input(
-        "Find a patient by MRN or name", key="pl_query", placeholder="MRN, or part of a name"
+        "Find a patient by MRN or name", key=QUERY_KEY, placeholder="MRN, or part of a name"
     )
-    options = find_patients(db, who, query) if query else []
-    if current is not None and current not in options:
-        options.insert(0, current)
+    matches = find_patients(db, who, query) if query.strip() else []
+    options, index = patient_options(query, matches, current)
     if not options:
         st.info(
-            "No patient matches." if query else "Search for a patient to plan their course.",
+            "No patient matches." if query.strip() else "Search for a patient to plan their course.",
             icon=":material/search:",
         )
         return None
-    index = options.index(current) if current in options else 0
-    chosen: PatientChoice = st.selectbox("Patient", options, index=index, format_func=lambda p: p.label)
+    chosen: PatientChoice = st.selectbox(
+        "Patient",
+        options,
+        index=index,
+        format_func=lambda p: p.label,
+        # The options are part of the key: a new search starts a new select on its best match.
+        key="pl_patient_" + "|".join(p.mrn for p in options),
+    )
     st.session_state[PATIENT] = chosen.patient_id
+    _address_to(chosen)
     if st.session_state.get(SCENARIOS_OF) != chosen.patient_id:
         # Scenarios belong to one patient: a new patient starts a new comparison.
         st.session_state[SCENARIOS] = []
@@ -126,7 +179,7 @@ def choose_patient(who: Actor) -> PatientChoice | None:
     return chosen
 
 
-def show_course_state(state: CourseState) -> None:
+def show_course_state(state: CourseState, *, just_booked: bool = False) -> None:
     st.subheader(f"Course {state.course_number} · {state.course_status}")
     cols = st.columns(5)
     cols[0].metric("Done", state.done)
@@ -135,11 +188,14 @@ def show_course_state(state: CourseState) -> None:
     cols[3].metric("Trial outcome", state.trial_outcome.value.replace("_", " "))
     cols[4].metric("Screening", state.screening.value.replace("_", " "))
     if not state.can_add:
-        st.error(
-            "Nothing more can be booked on this course now: "
-            + "; ".join(ui.md_escape(r) for r in state.reasons),
-            icon=":material/block:",
-        )
+        why = "; ".join(ui.md_escape(r) for r in state.reasons)
+        if just_booked:
+            # The booking just made is what filled the course: news, not a refusal of what was asked.
+            st.info(
+                f"With this booking the course can take no more infusions: {why}.", icon=":material/info:"
+            )
+        else:
+            st.error(f"Nothing more can be booked on this course now: {why}", icon=":material/block:")
 
 
 # --- one plan ----------------------------------------------------------------------------------------
@@ -229,17 +285,61 @@ def show_plan(plan: Plan, warning_pct: float) -> None:
         st.plotly_chart(chair_use_chart(plan, warning_pct), key=f"use_{plan.scenario}")
 
 
+def sessions_note(asked: int | None, rest: int, live: int) -> tuple[int | None, str | None]:
+    """The number of sessions to plan, and what to say beside the field about it.
+
+    Empty asks for the rest of the course (``rest``) whatever the cadence. A number above what the
+    course can still take is capped at ``rest`` (ten per course, CLINICAL.md) and said; below one is
+    refused (None: nothing is planned).
+    """
+    if asked is None:
+        return rest, None
+    if asked < 1:
+        return None, "Refused: at least 1 session. Nothing is planned."
+    if asked > rest:
+        return rest, (
+            f"Capped at {rest}: a course holds at most {MAX_INFUSIONS_PER_COURSE} infusions and this "
+            f"one has {live}. Planning {rest}, not {asked}."
+        )
+    return asked, None
+
+
+def start_note(asked: date, state: CourseState) -> tuple[date, str | None]:
+    """The day the plan really starts, and what to say beside the date when it is not the one chosen."""
+    earliest = state.earliest_start
+    if earliest is None or asked >= earliest:
+        return asked, None
+    return earliest, (
+        f"Starts {_when(earliest)}, the day after the course's last live infusion (not {_when(asked)})."
+    )
+
+
+def cover_note(cover_until: date | None, starts: date) -> tuple[date | None, str | None]:
+    """The target to judge the benefit window against, or a refusal beside the field when it is
+    before the plan starts (a window that ends after the start would otherwise 'cover' it)."""
+    if cover_until is None or cover_until >= starts:
+        return cover_until, None
+    return (
+        None,
+        f"Refused: {_when(cover_until)} is before the plan starts ({_when(starts)}). No target is used.",
+    )
+
+
 @st.fragment
-def scenario_editor(who: Actor, patient: PatientChoice) -> None:
+def scenario_editor(who: Actor, patient: PatientChoice, state: CourseState) -> None:
     """The scenario controls; changing one reruns only this part of the page."""
     settings = ui.settings()
     if st.session_state.pop(NEXT_NAME, False) or NAME_KEY not in st.session_state:
         st.session_state[NAME_KEY] = _fresh_name()
+    rest = state.rest_of_course
     c1, c2, c3 = st.columns(3)
     name = c1.text_input("Scenario name", key=NAME_KEY, max_chars=40)
-    start = c1.date_input(
+    asked_start = c1.date_input(
         "Start", value=date.today() + timedelta(days=1), key="pl_start", format="YYYY-MM-DD"
     )
+    start, start_said = start_note(asked_start, state)
+    if start_said:
+        c1.markdown(f":orange[:material/event_repeat: {start_said}]")
     choice = c2.selectbox("Cadence", CADENCE_CHOICES, key="pl_cadence")
     weekdays: list[int] = []
     if choice == WEEKDAYS_CHOICE:
@@ -250,18 +350,38 @@ def scenario_editor(who: Actor, patient: PatientChoice) -> None:
             format_func=lambda d: _WEEKDAY_LABELS[d],
             key="pl_days",
         )
-    sessions = c3.number_input(
+    # No min or max on the widget: the browser would keep the old value and plan with it; the page
+    # caps or refuses the number typed and says so beside the field.
+    asked_sessions = c3.number_input(
         "Sessions",
-        min_value=1,
-        max_value=MAX_INFUSIONS_PER_COURSE,
         value=None,
         step=1,
         key="pl_sessions",
-        placeholder="rest of induction, else 1",
-        help="Empty: the rest of the six-infusion induction for 'induction', else one.",
+        placeholder=f"rest of the course: {rest}",
+        help=(
+            f"Empty: the rest of the course, up to {MAX_INFUSIONS_PER_COURSE} infusions, whatever the "
+            "cadence."
+        ),
     )
-    cover_until = c2.date_input("Cover until (optional)", value=None, key="pl_cover", format="YYYY-MM-DD")
+    sessions, sessions_said = sessions_note(
+        int(asked_sessions) if asked_sessions is not None else None, rest, state.live
+    )
+    if sessions_said:
+        c3.markdown(
+            f":red[:material/block: {sessions_said}]"
+            if sessions is None
+            else f":orange[:material/vertical_align_top: {sessions_said}]"
+        )
+    asked_cover = c2.date_input("Cover until (optional)", value=None, key="pl_cover", format="YYYY-MM-DD")
+    cover_until, cover_said = cover_note(asked_cover, start)
+    if cover_said:
+        c2.markdown(f":red[:material/block: {cover_said}]")
     preferred = c3.time_input("Preferred time (optional)", value=None, key="pl_time", step=1800)
+    if sessions is None:
+        return
+    if rest == 0:
+        st.info("The course holds its ten infusions: nothing more to plan on it.", icon=":material/info:")
+        return
     try:
         cadence = cadence_text(choice, weekdays)
     except ValueError as exc:
@@ -269,9 +389,9 @@ def scenario_editor(who: Actor, patient: PatientChoice) -> None:
         return
     spec = ScenarioSpec(
         name=(name or "").strip() or _fresh_name(),
-        start=start,
+        start=asked_start,
         cadence=cadence,
-        sessions=int(sessions) if sessions is not None else None,
+        sessions=sessions,
         cover_until=cover_until,
         preferred_time=preferred,
     )
@@ -393,13 +513,21 @@ def show_comparison() -> None:
             st.rerun()
 
 
-def book_section(who: Actor, patient: PatientChoice) -> None:
+def book_section(who: Actor, patient: PatientChoice, state: CourseState) -> None:
     if not who.can(Action.BOOK_INFUSION):
         st.caption(
             "Your role can plan but not book; a scheduler, nurse or provider books the chosen scenario."
         )
         return
-    bookable = [s for s in _scenarios() if s.plan.allowed and s.plan.slots]
+    # Only scenarios drawn for the patient shown and their current course: never book for another.
+    bookable = [
+        s
+        for s in _scenarios()
+        if s.patient_id == patient.patient_id
+        and s.course_id == state.course_id
+        and s.plan.allowed
+        and s.plan.slots
+    ]
     if not bookable:
         if _scenarios():
             st.caption("No compared scenario can be booked (refused or without slots).")
@@ -439,10 +567,11 @@ def book_section(who: Actor, patient: PatientChoice) -> None:
         st.rerun()
 
 
-def show_booked(patient: PatientChoice) -> None:
+def show_booked(patient: PatientChoice) -> bool:
+    """What was just booked for the patient shown (True when there is something to show)."""
     booked = st.session_state.get(BOOKED)
     if not booked or booked["patient_id"] != patient.patient_id:
-        return
+        return False
     st.success(
         f"Booked {ui.md_escape(booked['scenario'])}: {_infusions(len(booked['slots']))} "
         f"({'; '.join(ui.md_escape(s) for s in booked['slots'])}).",
@@ -451,7 +580,8 @@ def show_booked(patient: PatientChoice) -> None:
     if st.button("Open the patient's page", key="pl_open_patient", icon=":material/person:"):
         st.session_state.pop(BOOKED, None)
         st.session_state[PATIENT] = patient.patient_id
-        st.switch_page("pages/patient.py")
+        st.switch_page("pages/patient.py", query_params={"mrn": patient.mrn})
+    return True
 
 
 # --- clinic what-if ----------------------------------------------------------------------------------
@@ -518,17 +648,17 @@ def main(who: Actor) -> None:
     patient = choose_patient(who)
     if patient is None:
         return
-    show_booked(patient)
+    just_booked = show_booked(patient)
     try:
         state = course_state(ui.get_db(), who, patient.patient_id)
     except (Refused, NotFound) as exc:
         st.info(ui.md_escape(str(exc)), icon=":material/info:")
         return
-    show_course_state(state)
+    show_course_state(state, just_booked=just_booked)
     st.subheader("Scenario")
-    scenario_editor(who, patient)
+    scenario_editor(who, patient, state)
     show_comparison()
-    book_section(who, patient)
+    book_section(who, patient, state)
     clinic_whatif(who)
 
 

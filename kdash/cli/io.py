@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+import argparse
 import getpass
 import sys
 
 from sqlalchemy.exc import OperationalError
 
-from kdash.cli.main import CliError
-from kdash.storage.database import Database, open_database, redact
+from kdash.cli.errors import CliError
+from kdash.storage.database import DEFAULT_URL, Database, open_database, redact
+
+
+def add_db_argument(parser: argparse.ArgumentParser) -> None:
+    """Every subcommand takes ``--db URL`` (default: ``KDASH_DATABASE_URL``, else the SQLite file)."""
+    parser.add_argument(
+        "--db",
+        metavar="URL",
+        default=None,
+        help=f"database URL (default: $KDASH_DATABASE_URL, else {DEFAULT_URL}); "
+        "PostgreSQL as postgresql+psycopg://user@host/dbname",
+    )
 
 
 def open_db(url: str | None) -> Database:

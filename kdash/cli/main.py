@@ -16,32 +16,11 @@ from collections.abc import Callable, Sequence
 from sqlalchemy.exc import SQLAlchemyError
 
 import kdash.cli.commands
-from kdash.storage.database import DEFAULT_URL
+from kdash.cli.errors import EXIT_BAD_INPUT, EXIT_REFUSED, CliError
 
-EXIT_BAD_INPUT = 2
-EXIT_REFUSED = 3
-
-
-class CliError(Exception):
-    """A problem the user can fix; its message says what is wrong and how to fix it."""
-
-    def __init__(self, message: str, exit_code: int = EXIT_BAD_INPUT) -> None:
-        super().__init__(message)
-        self.exit_code = exit_code
-
+__all__ = ["EXIT_BAD_INPUT", "EXIT_REFUSED", "CliError", "build_parser", "main"]
 
 Handler = Callable[[argparse.Namespace], int]
-
-
-def add_db_argument(parser: argparse.ArgumentParser) -> None:
-    """Every subcommand takes ``--db URL`` (default: ``KDASH_DATABASE_URL``, else the SQLite file)."""
-    parser.add_argument(
-        "--db",
-        metavar="URL",
-        default=None,
-        help=f"database URL (default: $KDASH_DATABASE_URL, else {DEFAULT_URL}); "
-        "PostgreSQL as postgresql+psycopg://user@host/dbname",
-    )
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -2,8 +2,8 @@
 
 Kept apart from :mod:`kdash.demo.clinic` so the booking arithmetic (which days are open, which chair-slots are
 free, the nearest bookable day before or after a date) can be read and tested on its own. Everything is
-derived from :class:`~kdash.domain.policy.ClinicPolicy` (CLINICAL.md "Planning decisions": open weekdays,
-opening hours, chairs, chair time), so a clinic with 8 chairs or longer hours gets a wider grid.
+derived from :class:`~kdash.domain.policy.ClinicPolicy` (clinical-reference.md "Planning decisions": open
+weekdays, opening hours, chairs, chair time), so a clinic with 8 chairs or longer hours gets a wider grid.
 
 A booking always starts on the grid (opening time + k × chair time, ending by closing time), so two live
 bookings of one chair never overlap and at most ``chairs`` patients sit at once.
@@ -20,8 +20,8 @@ from kdash.domain.policy import ClinicPolicy
 def slot_starts(settings: ClinicPolicy) -> list[int]:
     """Start times (minutes after midnight) of the day's booking grid, one booking per chair each.
 
-    With the defaults (08:00–18:00, 120-minute chair time, CLINICAL.md "Calendar") that is 08, 10, 12, 14
-    and 16 o'clock.
+    With the defaults (08:00–18:00, 120-minute chair time, clinical-reference.md "Planning decisions",
+    calendar) that is 08, 10, 12, 14 and 16 o'clock.
     """
     start, end, step = settings.open_hour * 60, settings.close_hour * 60, settings.chair_minutes
     if step <= 0:

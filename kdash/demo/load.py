@@ -8,12 +8,14 @@ log). On PostgreSQL the id sequences are moved past the explicit demo ids afterw
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
-from typing import TYPE_CHECKING, Any, cast
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any, cast
 
 from sqlalchemy import Table, delete, func, insert, select, text
 from sqlalchemy.orm import Session
 
+from kdash.domain.vocab import InfusionStatus
 from kdash.storage import record_cache, screening_summary
 from kdash.storage.database import Database
 from kdash.storage.models import (
@@ -30,10 +32,7 @@ from kdash.storage.models import (
 )
 from kdash.storage.policy_repo import load_policy
 
-if TYPE_CHECKING:
-    from kdash.demo.clinic import DemoData
-
-#: Load order (parents before children) and the table fields of :class:`~kdash.demo.clinic.DemoData`.
+#: Load order (parents before children) and the table fields of :class:`DemoData`.
 TABLE_ORDER: tuple[str, ...] = (
     "patient",
     "screening_item",
@@ -59,6 +58,43 @@ _TABLES: dict[str, Table] = {
         ("closure", Closure),
     )
 }
+
+
+@dataclass(frozen=True)
+class DemoData:
+    """The demo clinic as plain rows per table (dicts with explicit integer ids), ready to insert."""
+
+    today: date
+    schedule_day: date
+    patient: list[dict[str, Any]]
+    screening_item: list[dict[str, Any]]
+    screening_decision: list[dict[str, Any]]
+    course: list[dict[str, Any]]
+    infusion: list[dict[str, Any]]
+    assessment: list[dict[str, Any]]
+    suicide_review: list[dict[str, Any]]
+    closure: list[dict[str, Any]]
+    #: Scenario name per patient id (what the patient is there to show; not stored in the database).
+    scenarios: dict[int, str] = field(default_factory=dict)
+    #: The chair time the bookings were laid out with (each infusion holds its chair that long).
+    chair_minutes: int | None = None
+
+    def tables(self) -> list[tuple[str, list[dict[str, Any]]]]:
+        """(table name, rows) in load order."""
+        return [(name, getattr(self, name)) for name in TABLE_ORDER]
+
+    def counts(self) -> dict[str, int]:
+        return {name: len(rows) for name, rows in self.tables()}
+
+    def live_on(self, day: date) -> list[dict[str, Any]]:
+        """Live (scheduled or completed) infusions on ``day``, by start time and chair."""
+        rows = [
+            r
+            for r in self.infusion
+            if r["scheduled_at"].date() == day
+            and r["status"] in (InfusionStatus.SCHEDULED.value, InfusionStatus.COMPLETED.value)
+        ]
+        return sorted(rows, key=lambda r: (r["scheduled_at"], r["chair"]))
 
 
 class DemoLoadError(Exception):

@@ -1,8 +1,8 @@
 """Clinic policy settings: every threshold the rules use, with its default and where it comes from.
 
 The rules never hard-code a number: they take a :class:`ClinicPolicy`. Defaults and sources are those
-of ``shared/CLINICAL.md``; a value marked *policy* is the clinic's choice (no guideline fixes it) and the
-settings page shows it as such. Overrides are stored in the ``setting`` table as JSON and merged over
+of ``docs/clinical-reference.md``; a value marked *policy* is the clinic's choice (no guideline fixes it) and
+the settings page shows it as such. Overrides are stored in the ``setting`` table as JSON and merged over
 these defaults by :func:`kdash.storage.policy_repo.load_policy`.
 """
 
@@ -25,13 +25,13 @@ def _setting(default: Any, label: str, source: str, *, policy: bool = False, uni
 
 @dataclass(frozen=True)
 class ClinicPolicy:
-    """The policy values of CLINICAL.md. Frozen: a change is a new object written through the service."""
+    """The policy values (docs/clinical-reference.md). Frozen: a change is a new object a service writes."""
 
     clinic_name: str = _setting("kdash demo clinic", "Clinic name", "clinic", policy=True)
     timezone: str = _setting(
         "",
         "Clinic time zone (IANA name; empty = the server's)",
-        "CLINICAL.md decisions: clinic time zone",
+        "clinical reference: Decisions, clinic time zone",
         policy=True,
     )
     import_legacy_encoding: str = _setting(
@@ -153,14 +153,14 @@ class ClinicPolicy:
     rescreen_after_months: int = _setting(
         12,
         "Re-screening due when the screening is older than",
-        "CLINICAL.md decisions",
+        "clinical reference: Decisions",
         policy=True,
         unit="months",
     )
     screening_item_classes: dict[str, str] = _setting(
         {code: cls.value for code, (_, cls, _) in SCREENING_ITEMS.items()},
         "Screening items: required / absolute / relative",
-        "CLINICAL.md screening items (absolute vs relative is policy)",
+        "clinical reference: Screening items (absolute vs relative is policy)",
         policy=True,
     )
     # --- Huddle ---------------------------------------------------------------------------------
@@ -188,10 +188,14 @@ class ClinicPolicy:
     # --- Calendar and planning ------------------------------------------------------------------
     chairs: int = _setting(4, "Infusion chairs", "clinic", policy=True)
     open_weekdays: list[int] = _setting(
-        [0, 1, 2, 3, 4], "Open weekdays (0 = Monday)", "CLINICAL.md planning", policy=True
+        [0, 1, 2, 3, 4], "Open weekdays (0 = Monday)", "clinical reference: Planning decisions", policy=True
     )
-    open_hour: int = _setting(8, "Opening time", "CLINICAL.md planning", policy=True, unit="h")
-    close_hour: int = _setting(18, "Closing time", "CLINICAL.md planning", policy=True, unit="h")
+    open_hour: int = _setting(
+        8, "Opening time", "clinical reference: Planning decisions", policy=True, unit="h"
+    )
+    close_hour: int = _setting(
+        18, "Closing time", "clinical reference: Planning decisions", policy=True, unit="h"
+    )
     infusion_minutes: int = _setting(
         60,
         "Infusion time",
@@ -210,7 +214,7 @@ class ClinicPolicy:
         unit="days",
     )
     min_days_between_infusions: int = _setting(
-        2, "At least this many days between infusions", "CLINICAL.md planning", policy=True
+        2, "At least this many days between infusions", "clinical reference: Planning decisions", policy=True
     )
     capacity_warning_pct: float = _setting(
         90.0,

@@ -89,8 +89,8 @@ class InfusionStatus(StrEnum):
     NO_SHOW = "no_show"
 
 
-#: Infusions that count toward the ten per course and hold their number and chair (CLINICAL.md,
-#: "What counts toward ten"). Cancelled and no-show infusions stay in the history only.
+#: Infusions that count toward the ten per course and hold their number and chair (clinical-reference.md
+#: "Planning decisions"). Cancelled and no-show infusions stay in the history only.
 LIVE_INFUSION_STATUSES: tuple[InfusionStatus, ...] = (
     InfusionStatus.SCHEDULED,
     InfusionStatus.COMPLETED,
@@ -111,8 +111,8 @@ class Instrument(StrEnum):
     CSSRS = "C-SSRS"
 
 
-#: Score range (inclusive) of each instrument's total (CLINICAL.md "Instruments"; C-SSRS screener coded
-#: 0 none, 1 low, 2 moderate, 3 high risk per CLINICAL.md "Decisions").
+#: Score range (inclusive) of each instrument's total (clinical-reference.md "Instruments"; C-SSRS screener
+#: coded 0 none, 1 low, 2 moderate, 3 high risk per clinical-reference.md "Decisions").
 INSTRUMENT_RANGES: dict[Instrument, tuple[int, int]] = {
     Instrument.PHQ9: (0, 27),
     Instrument.GAD7: (0, 21),
@@ -154,8 +154,8 @@ class ItemClass(StrEnum):
     RELATIVE = "relative"
 
 
-#: The screening checklist (CLINICAL.md "Screening items"): code -> (meaning, default class, source).
-#: The absolute/relative split is clinic policy and can be moved in the settings.
+#: The screening checklist (clinical-reference.md "Screening items"): code -> (meaning, default class,
+#: source). The absolute/relative split is clinic policy and can be moved in the settings.
 SCREENING_ITEMS: dict[str, tuple[str, ItemClass, str]] = {
     "history_reviewed": (
         "Health and medical history reviewed",
@@ -269,6 +269,27 @@ FLAG_SEVERITY: dict[FlagCode, Severity] = {
 }
 
 
+#: Each flag in words, the same on every screen, the printed sheet and the roster; the code itself
+#: appears only in exports (CSV, JSON, FHIR), where other systems read it.
+FLAG_WORDS: dict[FlagCode, str] = {
+    FlagCode.SUICIDE_RISK: "Suicide risk",
+    FlagCode.BP_CRISIS: "Blood pressure crisis",
+    FlagCode.BP_HIGH: "Blood pressure high",
+    FlagCode.NOT_CLEARED: "Screening not cleared",
+    FlagCode.RESCREEN_DUE: "Re-screening due",
+    FlagCode.NO_ESCORT: "No escort",
+    FlagCode.TRIAL_OUTCOME_MISSING: "Trial outcome missing",
+    FlagCode.TRIAL_NO_BENEFIT: "Trial without benefit",
+    FlagCode.COURSE_LIMIT_REACHED: "Course limit reached",
+    FlagCode.COURSE_FINAL_SESSION: "Final session of the course",
+    FlagCode.COURSE_NEARLY_COMPLETE: "Course nearly complete",
+    FlagCode.WORSENING: "Worsening",
+    FlagCode.BENEFIT_WINDOW_ENDING: "Benefit window ending",
+    FlagCode.MISSING_BASELINE: "No baseline score",
+    FlagCode.ASSESSMENT_DUE: "Assessment due",
+}
+
+
 class Role(StrEnum):
     PROVIDER = "provider"
     NURSE = "nurse"
@@ -278,7 +299,8 @@ class Role(StrEnum):
 
 
 class SuicideReviewAction(StrEnum):
-    """What a provider did on reviewing a positive item 9 or a high-risk C-SSRS (CLINICAL.md)."""
+    """What a provider did on reviewing a positive item 9 or a high-risk C-SSRS (clinical-reference.md
+    "Decisions")."""
 
     SAFETY_PLAN = "safety_plan"
     CSSRS_ASKED = "cssrs_asked"

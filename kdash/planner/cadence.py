@@ -1,4 +1,4 @@
-"""Course cadences: the presets of CLINICAL.md ("Course schedules", "Planning decisions") and weekday grids.
+"""Course cadences: the presets (clinical-reference.md "Course schedules", "Planning decisions"), grids.
 
 A cadence says on which date the next infusion *should* fall; the calendar then says whether it can. The
 next cadence date is computed from where the previous infusion actually landed, so one move does not drag
@@ -14,7 +14,7 @@ from enum import StrEnum
 from kdash.domain.policy import ClinicPolicy
 
 #: Depression induction: six infusions including the trial over about two weeks, about three a week
-#: (CLINICAL.md "Course schedules", clinic pages, *secondary*).
+#: (clinical-reference.md "Course schedules", clinic pages, *secondary*).
 INDUCTION_SESSIONS = 6
 
 WEEKDAY_NAMES: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -37,7 +37,7 @@ class CadenceKind(StrEnum):
     WEEKDAYS = "weekdays"
 
 
-#: Weekday grids of the grid presets (CLINICAL.md "Planning decisions": induction Mon/Wed/Fri,
+#: Weekday grids of the grid presets (clinical-reference.md "Planning decisions": induction Mon/Wed/Fri,
 #: twice-weekly Mon/Thu). ``weekly`` takes the start's weekday; ``booster`` is not a grid.
 _PRESET_GRIDS: dict[CadenceKind, tuple[int, ...]] = {
     CadenceKind.INDUCTION: (0, 2, 4),
@@ -121,12 +121,14 @@ def next_cadence_date(
 
     ``earliest`` already holds the spacing after the previous infusion (planned or live). A grid cadence
     takes the first grid day on or after it. A booster falls ``booster_every_weeks`` after the previous
-    *planned* booster (CLINICAL.md: boosters every 4 weeks); the first booster is the earliest day.
+    *planned* booster (clinical-reference.md "Planning decisions": boosters every 4 weeks); the first booster
+    is the earliest day.
     """
     if cadence.is_booster:
         if previous_planned is None:
             return earliest
-        # Boosters every 4–6 weeks (CLINICAL.md course schedules, secondary): settings.booster_every_weeks
+        # Boosters every 4–6 weeks (clinical-reference.md "Course schedules", secondary):
+        # settings.booster_every_weeks
         return max(earliest, previous_planned + timedelta(weeks=settings.booster_every_weeks))
     return first_grid_date(cadence.grid(chosen_start), earliest)
 

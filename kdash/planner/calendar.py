@@ -1,8 +1,8 @@
 """The clinic calendar the planner places infusions on: open days, chairs and existing bookings.
 
 Bookings are indexed once by (date, chair) and by patient, so finding a free chair for one candidate day
-looks at that day's few bookings only, never at all of the clinic's bookings (CLINICAL.md "Planning
-decisions": a booking holds one chair for its whole chair time, inside opening hours).
+looks at that day's few bookings only, never at all of the clinic's bookings (clinical-reference.md
+"Planning decisions": a booking holds one chair for its whole chair time, inside opening hours).
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ DEFAULT_STEP_MINUTES = 30
 class Booking:
     """One live infusion already on the clinic's books (any patient).
 
-    ``chair`` may be None for imported history: chairs are then given in start order (CLINICAL.md).
-    ``minutes`` is the chair time it holds; None means the clinic's ``chair_minutes``.
+    ``chair`` may be None for imported history: chairs are then given in start order (clinical-reference.md
+    "Planning decisions"). ``minutes`` is the chair time it holds; None means the clinic's ``chair_minutes``.
     """
 
     start: datetime
@@ -44,7 +44,8 @@ class DayClosed(StrEnum):
 
 
 def to_clinic_local(moment: datetime, settings: ClinicPolicy) -> datetime:
-    """A naive clinic-local datetime (CLINICAL.md: datetimes without a zone are in the clinic's zone)."""
+    """A naive clinic-local datetime (clinical-reference.md "Decisions": datetimes without a zone are in the
+    clinic's zone)."""
     if moment.tzinfo is None:
         return moment
     zone = ZoneInfo(settings.timezone) if settings.timezone else None
@@ -108,7 +109,8 @@ class ClinicCalendar:
         self._chairs_by_day.setdefault(start.date(), set()).add(chair)
 
     def _add_without_chair(self, start: datetime, minutes: int | None) -> None:
-        """Give a chair-less booking the lowest chair free for its whole time (CLINICAL.md).
+        """Give a chair-less booking the lowest chair free for its whole time (clinical-reference.md "Planning
+        decisions").
 
         With every chair taken it goes on an extra chair beyond the clinic's count, so it still counts
         toward the day's use instead of vanishing.

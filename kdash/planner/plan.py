@@ -1,11 +1,11 @@
 """What-if course planner: where the rest of a course would fall, and what it would cost the clinic.
 
 Pure functions over plain records (no session, no UI): the page, the CLI and the booking service call
-them alike. Every rule is a CLINICAL.md "Planning decisions" default taken from :class:`ClinicPolicy`;
-docs/planner.md lists each rule and choice with the test that pins it.
+them alike. Every rule is a clinical-reference.md "Planning decisions" default taken from
+:class:`ClinicPolicy`; docs/planner.md lists each rule and choice with the test that pins it.
 
-Datetimes are naive clinic-local (CLINICAL.md: datetimes without a zone are in the clinic's zone); an
-aware booking is converted on the way in.
+Datetimes are naive clinic-local (clinical-reference.md "Decisions": datetimes without a zone are in the
+clinic's zone); an aware booking is converted on the way in.
 """
 
 from __future__ import annotations
@@ -99,7 +99,7 @@ def _day(d: date) -> str:
 def default_sessions(cadence: Cadence, live_count: int) -> int:
     """Sessions asked when the user gives no number: the rest of the six-infusion induction, else one."""
     if cadence.kind is CadenceKind.INDUCTION:
-        # Induction = six infusions including the trial (CLINICAL.md course schedules)
+        # Induction = six infusions including the trial (clinical-reference.md "Course schedules")
         return max(1, INDUCTION_SESSIONS - live_count)
     return 1
 
@@ -159,7 +159,8 @@ def _on_cadence(cadence: Cadence, due: date, landed: date, calendar: ClinicCalen
     if landed == due:
         return True
     if cadence.is_booster:
-        # Boosters every 4 weeks, a move up to 6 weeks still on cadence (CLINICAL.md planning decisions)
+        # Boosters every 4 weeks, a move up to 6 weeks still on cadence (clinical-reference.md "Planning
+        # decisions")
         slack = calendar.settings.booster_max_weeks - calendar.settings.booster_every_weeks
         return (landed - due).days <= 7 * slack
     return False
@@ -288,7 +289,8 @@ def plan_course(
     for number in free_numbers[:wanted]:
         earliest = plan_start
         if previous is not None:
-            # At least settings.min_days_between_infusions between infusions (CLINICAL.md spacing)
+            # At least settings.min_days_between_infusions between infusions (clinical-reference.md "Planning
+            # decisions", spacing)
             earliest = max(earliest, previous + timedelta(days=min_days))
         due = next_cadence_date(cad, start, earliest, previous_planned, settings)
         placed = _place(calendar, due, patient_days, preferred_time)

@@ -1,7 +1,7 @@
 """Chair utilisation: chair-hours used against chair-hours open, per day and per hour.
 
-CLINICAL.md "Capacity": chair-hours = opening hours × chairs; a day above ``capacity_warning_pct`` of its
-chair-hours gets a warning (the best centres use 82–90%, vendor benchmark, *secondary*). A scenario's
+clinical-reference.md "Capacity": chair-hours = opening hours × chairs; a day above ``capacity_warning_pct``
+of its chair-hours gets a warning (the best centres use 82–90%, vendor benchmark, *secondary*). A scenario's
 planned slots can be added on top to see the load it would bring.
 """
 
@@ -115,7 +115,8 @@ def day_use(calendar: ClinicCalendar, day: date, extra: Iterable[tuple[int, int]
         used_minutes=used,
         available_minutes=available,
         added_minutes=sum(_overlap(b, e, opening, closing) for b, e in added),
-        # Capacity warning above settings.capacity_warning_pct (CLINICAL.md capacity, best centres 82–90%)
+        # Capacity warning above settings.capacity_warning_pct (clinical-reference.md "Capacity", best centres
+        # 82–90%)
         over=pct > settings.capacity_warning_pct,
         hours=tuple(hours),
     )

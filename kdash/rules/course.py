@@ -2,7 +2,7 @@
 
 The clinic's rule (patient information page): infusion 1 is a trial; only if it helps may up to nine
 further infusions follow, ten per course at most. Cancelled and no-show infusions count for nothing and
-free their number (CLINICAL.md "What counts toward ten").
+free their number (clinical-reference.md "Planning decisions", what counts toward ten).
 """
 
 from __future__ import annotations
@@ -128,7 +128,7 @@ def can_start_course(
 
 
 def trial_instruments(indication: Indication) -> tuple[Instrument, ...]:
-    """The instruments that judge the trial (CLINICAL.md "Judging the trial infusion").
+    """The instruments that judge the trial (clinical-reference.md "Judging the trial infusion").
 
     Pain → NRS; PTSD → PCL-5, else PHQ-9; depression and bipolar depression → PHQ-9.
     """
@@ -189,7 +189,8 @@ def trial_window(course: CourseRec) -> tuple[date, date | None] | None:
 def suggest_trial_outcome(
     course: CourseRec, assessments: Sequence[AssessmentRec], settings: ClinicPolicy
 ) -> TrialSuggestion:
-    """Suggest ``benefit``/``no_benefit``/``pending`` for the trial (CLINICAL.md "Suggested trial outcome").
+    """Suggest ``benefit``/``no_benefit``/``pending`` for the trial (clinical-reference.md "Decisions",
+    suggested trial outcome).
 
     Baseline: the last score on or before the trial date (a score taken the same day counts as baseline).
     Judged on: the first score taken after the trial date and on or before the next infusion's date.
@@ -243,7 +244,8 @@ _CHECKS: tuple[tuple[tuple[FlagCode, ...], str], ...] = (
 
 
 def ready_to_infuse(flags: Sequence[Flag]) -> Readiness:
-    """Ready only with no urgent flag still blocking and the escort confirmed (CLINICAL.md "Ready to infuse").
+    """Ready only with no urgent flag still blocking and the escort confirmed (clinical-reference.md
+    "Decisions", ready to infuse).
 
     Warnings do not block (a pre-dose BP above 140/90 last time means re-check before dosing) but are given
     as reasons; a SUICIDE_RISK with a review recorded after the score is shown and no longer blocks.

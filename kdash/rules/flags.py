@@ -1,4 +1,4 @@
-"""The huddle flag record and its ordering (CLINICAL.md "Urgency order").
+"""The huddle flag record and its ordering (clinical-reference.md "Decisions", urgency order).
 
 Kept apart from :mod:`kdash.rules.huddle` so the course rules (ready to infuse) can read flags without a
 circular import.
@@ -19,12 +19,15 @@ class Flag:
     """One huddle flag: its code, severity (from FLAG_SEVERITY) and a message a nurse understands.
 
     ``blocking`` is False for an urgent flag that no longer stops the infusion (a SUICIDE_RISK with a
-    review recorded after the score, CLINICAL.md "Item 9 review").
+    review recorded after the score, clinical-reference.md "Decisions", item 9 review).
     """
 
     code: FlagCode
     message: str
     blocking: bool = True
+    #: For an urgent flag that no longer blocks: the review or decision that cleared it, in words
+    #: ("reviewed 2026-12-03 by Dr X: safety plan"), so a card that is urgent and ready says why.
+    cleared_by: str = ""
 
     @property
     def severity(self) -> Severity:

@@ -1,6 +1,6 @@
 """Scoring rules of the symptom instruments: range, severity band, change, response, remission, worsening.
 
-Band cut-points of PHQ-9, GAD-7 and MADRS are the instruments' published scoring (CLINICAL.md
+Band cut-points of PHQ-9, GAD-7 and MADRS are the instruments' published scoring (clinical-reference.md
 "Instruments"), not clinic policy, so they live here beside their source; every threshold the clinic may
 tune (the pain NRS bands, response, remission, worsening, the PCL-5 cut-off) comes from
 :class:`ClinicPolicy`.
@@ -22,7 +22,8 @@ SYMPTOM_INSTRUMENTS: tuple[Instrument, ...] = (
     Instrument.NRS,
 )
 
-# Band tables: (lowest score of the band, band name), ascending. Names are CLINICAL.md's, lowercase.
+# Band tables: (lowest score of the band, band name), ascending. Names as in clinical-reference.md
+# "Instruments", lowercase.
 _BANDS: dict[Instrument, tuple[tuple[int, str], ...]] = {
     # PHQ-9 (Kroenke 2001): 0–4 minimal, 5–9 mild, 10–14 moderate, 15–19 moderately severe, 20–27 severe.
     Instrument.PHQ9: (
@@ -37,9 +38,9 @@ _BANDS: dict[Instrument, tuple[tuple[int, str], ...]] = {
     # MADRS (Snaith): 0–6 normal, 7–19 mild, 20–34 moderate, 35–60 severe.
     Instrument.MADRS: ((0, "normal"), (7, "mild"), (20, "moderate"), (35, "severe")),
     # Pain NRS (common use, policy): 1–3 mild, 4–6 moderate, 7–10 severe, from settings.nrs_band_starts
-    # (see band_table). CLINICAL.md's bands start at 1; a score of 0 is "none" (no pain) so that every
+    # (see band_table). The sources' bands start at 1; a score of 0 is "none" (no pain) so that every
     # score of the range has a band (docs/clinical-decisions.md, pinned by test_nrs_zero_is_none).
-    # C-SSRS screener code (CLINICAL.md decisions): 0 no risk, 1 low, 2 moderate, 3 high.
+    # C-SSRS screener code (clinical-reference.md "Decisions"): 0 no risk, 1 low, 2 moderate, 3 high.
     Instrument.CSSRS: ((0, "no risk"), (1, "low"), (2, "moderate"), (3, "high")),
 }
 
@@ -80,7 +81,7 @@ def check_item9(value: int) -> int:
 
 
 def severity_band(instrument: Instrument | str, score: int, settings: ClinicPolicy) -> str:
-    """The band name of a score (lowercase, as CLINICAL.md spells it)."""
+    """The band name of a score (lowercase, as clinical-reference.md "Instruments" spells it)."""
     inst = _instrument(instrument)
     check_score(inst, score)
     if inst is Instrument.PCL5:
@@ -96,8 +97,8 @@ def severity_band(instrument: Instrument | str, score: int, settings: ClinicPoli
 def band_table(instrument: Instrument | str, settings: ClinicPolicy) -> list[tuple[int, int, str]]:
     """The instrument's bands as (lowest, highest, name), ascending — for band look-up and chart shading.
 
-    The pain NRS cut-points are clinic policy (CLINICAL.md) and come from ``settings.nrs_band_starts``;
-    the PCL-5 has only its probable-PTSD cut-off, also a setting.
+    The pain NRS cut-points are clinic policy (clinical-reference.md "Instruments") and come from
+    ``settings.nrs_band_starts``; the PCL-5 has only its probable-PTSD cut-off, also a setting.
     """
     inst = _instrument(instrument)
     low, high = INSTRUMENT_RANGES[inst]
@@ -154,7 +155,7 @@ def is_response(
         return _dropped_by_pct(baseline, latest, settings.nrs_response_pct)  # IMMPACT moderate: ≥30%
     if inst is Instrument.PCL5:
         return baseline - latest >= settings.pcl5_response_points  # PCL-5: drop ≥10 points (secondary)
-    return None  # GAD-7 has bands only; the C-SSRS is a risk code (CLINICAL.md decisions)
+    return None  # GAD-7 has bands only; the C-SSRS is a risk code (clinical-reference.md "Decisions")
 
 
 def is_remission(instrument: Instrument | str, latest: int, settings: ClinicPolicy) -> bool | None:

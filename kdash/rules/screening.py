@@ -1,4 +1,4 @@
-"""Screening status and re-screening, by CLINICAL.md "Decisions — Screening status" and "Re-screening due".
+"""Screening status and re-screening due, by clinical-reference.md "Decisions".
 
 Status is decided first-match-wins over the latest answer per item and the latest provider decision, and
 every reason is given in words so the nurse and the provider see *why* (a relative contraindication the
@@ -85,7 +85,7 @@ def screening_status(
     decisions: Sequence[ScreeningDecisionRec],
     settings: ClinicPolicy,
 ) -> ScreeningAssessment:
-    """Status by CLINICAL.md "Decisions — Screening status", first match wins.
+    """Status by clinical-reference.md "Decisions", screening status, first match wins.
 
     not_started (no item recorded) · not_eligible (an absolute contraindication yes, or the provider
     decided not eligible) · incomplete (a required item not yet yes, or a contraindication unanswered) ·
@@ -179,7 +179,7 @@ def rescreen_due(
     settings: ClinicPolicy,
     current_course: CourseRec | None = None,
 ) -> RescreenDecision:
-    """Whether re-screening is due on ``on`` (CLINICAL.md "Re-screening due").
+    """Whether re-screening is due on ``on`` (clinical-reference.md "Decisions", re-screening due).
 
     Due when the screening is older than ``settings.rescreen_after_months`` (policy, 12), or when the
     current course (default: the highest-numbered) follows an ended course and the screening is not

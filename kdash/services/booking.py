@@ -78,8 +78,8 @@ def plan_for_mrn(
 ) -> PlanResult:
     """Plan the patient's current course from ``start`` (a what-if: nothing is booked).
 
-    Re-screening due (CLINICAL.md: screening older than 12 months, or a new course after a completed one)
-    refuses the plan like a screening that is not cleared.
+    Re-screening due (clinical-reference.md "Decisions": screening older than 12 months, or a new course after
+    a completed one) refuses the plan like a screening that is not cleared.
     """
     authorize(db, actor, Action.PLAN)
     with db.read() as session:

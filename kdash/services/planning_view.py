@@ -17,9 +17,10 @@ from kdash.domain.access import Action, Actor
 from kdash.domain.errors import NotFound
 from kdash.domain.vocab import MAX_INFUSIONS_PER_COURSE, InfusionStatus, ScreeningStatus, TrialOutcome
 from kdash.planner.cadence import PRESET_NAMES, WEEKDAY_NAMES
+from kdash.planner.calendar import to_clinic_local
 from kdash.planner.plan import Plan, PlannedSlot, clinic_utilisation
 from kdash.planner.utilisation import Utilisation
-from kdash.rules.course import can_add_infusion
+from kdash.rules.course import TRIAL_NUMBER, can_add_infusion, next_free_number
 from kdash.services.guard import authorize
 from kdash.storage.database import Database
 from kdash.storage.models import Patient
@@ -44,6 +45,7 @@ __all__ = [
     "find_patients",
     "heatmap_grid",
     "over_capacity_lines",
+    "patient_by_mrn",
     "patient_choice",
     "slot_rows",
     "timeline_rows",
@@ -82,10 +84,23 @@ class CourseState:
     screening: ScreeningStatus
     can_add: bool
     reasons: tuple[str, ...]
+    #: The earliest day a plan can start: the day after the course's last live infusion (None: no
+    #: live infusion yet). The planner moves an earlier start there; the page says so by the date.
+    earliest_start: date | None = None
+    #: Whether the trial (infusion 1) is still to be planned: then only the trial can be planned.
+    trial_pending: bool = False
 
     @property
     def of_ten(self) -> str:
         return f"{self.live} / {MAX_INFUSIONS_PER_COURSE}"
+
+    @property
+    def rest_of_course(self) -> int:
+        """Infusions the course can still take before the ten-per-course cap (CLINICAL.md); the trial
+        alone while it is not yet planned. The page's default number of sessions for every cadence."""
+        if self.trial_pending:
+            return 1
+        return max(0, MAX_INFUSIONS_PER_COURSE - self.live)
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +142,23 @@ def find_patients(db: Database, actor: Actor, text: str, limit: int = _SEARCH_LI
         return [_choice(r) for r in rows]
 
 
+def patient_by_mrn(db: Database, actor: Actor, mrn: str) -> PatientChoice | None:
+    """The patient whose MRN is exactly ``mrn`` (case and spaces ignored), or None.
+
+    For an address such as ``/planner?mrn=SYN-0001``: a prefix search could open a different patient
+    whose MRN merely starts the same way.
+    """
+    authorize(db, actor, Action.PLAN)
+    wanted = mrn.strip().lower()
+    if not wanted:
+        return None
+    with db.read() as session:
+        row = session.scalars(
+            select(Patient).where(Patient.deleted_at.is_(None), func.lower(Patient.mrn) == wanted).limit(1)
+        ).first()
+        return None if row is None else _choice(row)
+
+
 def patient_choice(db: Database, actor: Actor, patient_id: int) -> PatientChoice | None:
     """The patient another page chose (``st.session_state["patient_id"]``), or None if gone."""
     authorize(db, actor, Action.PLAN)
@@ -147,6 +179,7 @@ def course_state(db: Database, actor: Actor, patient_id: int) -> CourseState:
         screening, _ = load_screening(session, patient_id, settings)
     decision = can_add_infusion(course, screening)
     statuses = [i.status for i in course.infusions]
+    live_days = [to_clinic_local(i.scheduled_at, settings).date() for i in course.live_infusions]
     return CourseState(
         course_id=course.id,
         course_number=course.number,
@@ -158,6 +191,8 @@ def course_state(db: Database, actor: Actor, patient_id: int) -> CourseState:
         screening=screening.status,
         can_add=decision.allowed,
         reasons=tuple(decision.reasons),
+        earliest_start=max(live_days) + timedelta(days=1) if live_days else None,
+        trial_pending=next_free_number(course) == TRIAL_NUMBER,
     )
 
 

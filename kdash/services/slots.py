@@ -5,12 +5,12 @@ course (:func:`kdash.services.booking.book_plan`) — ask this same question ins
 transaction (:mod:`kdash.services.locks`), against the clinic's bookings as they are at that moment:
 the day is open (no closure, an open weekday), the whole chair time fits inside opening hours, the chair
 exists and is free for the whole chair time, and the patient has no other live infusion within
-``min_days_between_infusions`` days (one a day at most; CLINICAL.md planning). Each problem comes in
-two wordings: a sentence for one booking, and a clause said after a planned slot's name.
+``min_days_between_infusions`` days (one a day at most; clinical-reference.md "Planning decisions"). Each
+problem comes in two wordings: a sentence for one booking, and a clause said after a planned slot's name.
 
 A chair holds one patient for the chair time: each stored booking keeps the chair time it was booked
 with (``Infusion.chair_until``), the import judges its rows by :func:`chair_clashes`, and the database
-refuses an overlap whoever writes it (migration 0007).
+refuses an overlap whoever writes it (migration 0008).
 """
 
 from __future__ import annotations
@@ -107,7 +107,8 @@ class SlotCheck:
         return begin, begin + self.settings.chair_minutes
 
     def free_chair(self, start: datetime) -> int | None:
-        """The lowest-numbered chair free for the whole chair time from ``start`` (CLINICAL.md planning)."""
+        """The lowest-numbered chair free for the whole chair time from ``start`` (clinical-reference.md
+        "Planning decisions")."""
         begin, end = self._span(start)
         for chair in range(1, self.settings.chairs + 1):
             if self.calendar.chair_free(start.date(), chair, begin, end):
@@ -160,7 +161,8 @@ class SlotCheck:
                         "the chair was booked meanwhile",
                     )
                 )
-        # One infusion a day, and settings.min_days_between_infusions between them (CLINICAL.md planning).
+        # One infusion a day, and settings.min_days_between_infusions between them (clinical-reference.md
+        # "Planning decisions").
         min_days = s.min_days_between_infusions
         near = sorted(
             d
@@ -196,9 +198,10 @@ class ChairHold:
 def chair_clashes(holds: Iterable[ChairHold]) -> list[tuple[ChairHold, ChairHold]]:
     """Pairs of holds of one chair whose chair times overlap: ``(held, clashing)``.
 
-    A chair holds one patient for the chair time (CLINICAL.md planning), half-open: a booking ending at
-    10:00 leaves the chair free at 10:00. Of each pair, ``clashing`` is the one to refuse: a hold not yet
-    stored rather than a stored one, else the later in input order. Each pair is reported once.
+    A chair holds one patient for the chair time (clinical-reference.md "Planning decisions"), half-open:
+    a booking ending at 10:00 leaves the chair free at 10:00. Of each pair, ``clashing`` is the one to
+    refuse: a hold not yet stored rather than a stored one, else the later in input order. Each pair is
+    reported once.
     """
     listed = list(holds)
     order = {id(h): i for i, h in enumerate(listed)}

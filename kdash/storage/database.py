@@ -24,6 +24,8 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from kdash.storage.write_hooks import install as install_write_hooks
+
 _sql_log = logging.getLogger("sqlalchemy.engine")
 if _sql_log.level == logging.NOTSET:
     _sql_log.setLevel(logging.WARNING)
@@ -125,9 +127,7 @@ class Database:
         self._write = sessionmaker(
             self.engine.execution_options(**{_WRITE_OPTION: True}), expire_on_commit=False
         )
-        from kdash.storage.write_hooks import install  # the hooks' modules import this one
-
-        install(self._write)
+        install_write_hooks(self._write)
 
     @contextmanager
     def read(self) -> Iterator[Session]:

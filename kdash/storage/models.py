@@ -37,6 +37,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ExcludeConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from kdash.domain.limits import INFUSION_READINGS
 from kdash.domain.vocab import (
     INSTRUMENT_RANGES,
     LIVE_INFUSION_STATUSES,
@@ -144,7 +145,8 @@ class Patient(Base):
 
 
 class ScreeningItem(Base):
-    """One answer to one screening item; the latest answer per item counts (CLINICAL.md)."""
+    """One answer to one screening item; the latest answer per item counts (clinical-reference.md
+    "Decisions")."""
 
     __tablename__ = "screening_item"
     __table_args__ = (
@@ -256,22 +258,11 @@ class Infusion(Base):
         _one_of("status", InfusionStatus),
         CheckConstraint(f"number BETWEEN 1 AND {MAX_INFUSIONS_PER_COURSE}", name="number_1_to_10"),
         CheckConstraint("chair IS NULL OR chair >= 1", name="chair_positive"),
-        CheckConstraint("dose_mg_per_kg IS NULL OR dose_mg_per_kg > 0", name="dose_positive"),
-        CheckConstraint("spo2 IS NULL OR spo2 BETWEEN 0 AND 100", name="spo2_percent"),
-        CheckConstraint("heart_rate IS NULL OR heart_rate > 0", name="heart_rate_positive"),
-        *(
-            CheckConstraint(f"{c} IS NULL OR {c} > 0", name=f"{c}_positive")
-            for c in (
-                "bp_pre_sys",
-                "bp_pre_dia",
-                "bp_peak_sys",
-                "bp_peak_dia",
-                "bp_discharge_sys",
-                "bp_discharge_dia",
-            )
-        ),
+        # Plausibility limits (kdash.domain.limits), the same the forms and the importers apply.
+        *(CheckConstraint(r.limit.sql(r.field), name=f"{r.field}_plausible") for r in INFUSION_READINGS),
         # One live infusion per number per course: with the 1..10 check, at most ten live infusions.
-        # Cancelled and no-show infusions stay in the history and free their number (CLINICAL.md).
+        # Cancelled and no-show infusions stay in the history and free their number (clinical-reference.md
+        # "Planning decisions").
         Index(
             "uq_infusion_live_number",
             "course_id",
@@ -282,7 +273,7 @@ class Infusion(Base):
         ),
         # A chair holds one patient for the chair time: live bookings of one chair never overlap. On
         # PostgreSQL an exclusion constraint over [scheduled_at, chair_until); on SQLite, whose writes are
-        # serialised (BEGIN IMMEDIATE), triggers make the same check in the writing transaction (0007).
+        # serialised (BEGIN IMMEDIATE), triggers make the same check in the writing transaction (0008).
         ExcludeConstraint(
             (func.int4range(literal_column("chair"), literal_column("chair"), literal_column("'[]'")), "&&"),
             (func.tsrange(literal_column("scheduled_at"), literal_column("chair_until")), "&&"),
@@ -411,7 +402,8 @@ class Assessment(Base):
 
 
 class SuicideReview(Base):
-    """A provider's review of a positive PHQ-9 item 9 or a high-risk C-SSRS (CLINICAL.md decisions)."""
+    """A provider's review of a positive PHQ-9 item 9 or a high-risk C-SSRS (clinical-reference.md
+    "Decisions")."""
 
     __tablename__ = "suicide_review"
     __table_args__ = (_one_of("action", SuicideReviewAction),)

@@ -39,7 +39,8 @@ from kdash.storage.models import (
 from kdash.storage.policy_repo import load_policy
 
 #: Days a plan can reach after its start: every remaining infusion may be pushed up to the planner's
-#: search limit, and boosters add their interval (CLINICAL.md planning; a bound, not a policy).
+#: search limit, and boosters add their interval (clinical-reference.md "Planning decisions"; a bound, not a
+#: policy).
 _PLAN_REACH_DAYS = MAX_SEARCH_DAYS + (MAX_INFUSIONS_PER_COURSE - 1) * 7 * 6
 
 

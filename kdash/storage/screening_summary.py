@@ -24,10 +24,10 @@ import hashlib
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import BindParameter, bindparam, delete, func, or_, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -38,10 +38,22 @@ from kdash.domain.policy import ClinicPolicy
 from kdash.domain.records import ScreeningDecisionRec, ScreeningItemRec
 from kdash.domain.vocab import SCREENING_ITEMS, ScreeningDecision, ScreeningResult, ScreeningStatus
 from kdash.rules.screening import ScreeningAssessment, screening_status
-from kdash.storage.database import Database
 from kdash.storage.id_chunks import ID_CHUNK, chunks
 from kdash.storage.models import Patient, ScreeningDecisionRow, ScreeningItem, ScreeningSummary
 from kdash.storage.policy_repo import load_policy
+
+
+class Transactions(Protocol):
+    """What :func:`ensure_current` needs of a :class:`kdash.storage.database.Database`: its transactions.
+
+    A protocol rather than the class: the database installs this module's write hooks
+    (:mod:`kdash.storage.write_hooks`), so importing the database here would close an import cycle.
+    """
+
+    def read(self) -> AbstractContextManager[Session]: ...
+
+    def write(self) -> AbstractContextManager[Session]: ...
+
 
 _JUDGED_COLUMNS = ("status", "reasons_json", "screened_on", "through", "classes_key")
 _RESULTS = {r.value: r for r in ScreeningResult}
@@ -208,7 +220,7 @@ def is_current(session: Session, settings: ClinicPolicy) -> bool:
     return bool(have_patients == have_rows and not outdated)
 
 
-def ensure_current(db: Database, settings: ClinicPolicy) -> int:
+def ensure_current(db: Transactions, settings: ClinicPolicy) -> int:
     """Repair missing or outdated rows (in one write transaction); returns how many were judged."""
     with db.read() as session:
         if is_current(session, settings):
@@ -218,7 +230,7 @@ def ensure_current(db: Database, settings: ClinicPolicy) -> int:
 
 
 @contextmanager
-def read_current(db: Database, settings: ClinicPolicy) -> Iterator[Session]:
+def read_current(db: Transactions, settings: ClinicPolicy) -> Iterator[Session]:
     """A read session in which every patient's row is current: checked inside it, repaired first (in a
     write transaction of its own) only when it is not."""
     with db.read() as session:

@@ -7,6 +7,7 @@ cleared patient whose trial showed benefit. Screenshots go to ``test-artifacts/`
 
 from __future__ import annotations
 
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from itertools import pairwise
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -22,7 +24,7 @@ from kdash.demo.first_run import create_demo_users
 from kdash.domain.vocab import InfusionStatus
 from kdash.storage.database import Database, make_engine
 from kdash.storage.migrate import upgrade
-from kdash.storage.models import Infusion
+from kdash.storage.models import Infusion, Patient
 from tests.booking_support import add_patient
 from tests.browser_support import browser, login, page, screenshot, start_server, stop_server, wait_idle
 
@@ -33,6 +35,8 @@ pytestmark = pytest.mark.browser
 MRN = "SYN-0001"
 #: The test patient's display name as add_patient writes it ("last, first").
 NAME = f"Patient {MRN}, Test"
+#: MRN -> last name of the patients of the wrong-patient journey.
+OTHERS = {"SYN-0002": "Fictivo", "SYN-0003": "Fictivo-Lane", "SYN-0004": "Notreal"}
 
 
 @dataclass(frozen=True)
@@ -41,6 +45,7 @@ class Planned:
     db: Database
     course_id: int
     password: str
+    courses: dict[str, int]
 
 
 @pytest.fixture(scope="module")
@@ -54,9 +59,17 @@ def planner_server() -> Iterator[Planned]:
     logins = {u: p for u, _, p in create_demo_users(db)}
     trial = datetime.combine(date.today() - timedelta(days=3), datetime.min.time()).replace(hour=9)
     _, course_id = add_patient(db, MRN, trial_at=trial, screened_on=date.today() - timedelta(days=30))
+    # Two patients a search for "fictivo" finds, and one it does not; each with a trial that showed benefit.
+    courses: dict[str, int] = {}
+    for chair, (mrn, last) in enumerate(OTHERS.items(), start=2):
+        patient_id, courses[mrn] = add_patient(
+            db, mrn, trial_at=trial, screened_on=date.today() - timedelta(days=30), trial_chair=chair
+        )
+        with db.write() as s:
+            s.get_one(Patient, patient_id).last_name = last
     server = start_server(db_url, workdir)
     try:
-        yield Planned(server.url, db, course_id, logins["scheduler"])
+        yield Planned(server.url, db, course_id, logins["scheduler"], courses)
     finally:
         stop_server(server)
         engine.dispose()
@@ -127,3 +140,68 @@ def test_plan_two_scenarios_compare_book_one_and_see_it_on_the_patient(
     for number, when in booked:
         expect(timeline).to_contain_text(f"{number}booked{when:%d %b}")
     screenshot(page, "planner-3-patient")
+
+
+def _open_planner(page: Any, planned: Planned) -> None:
+    login(page, planned.url, "scheduler", planned.password)
+    page.get_by_role("link", name="What-if planner").click()
+    wait_idle(page, "Find a patient by MRN or name")
+
+
+def _search(page: Any, text: str, expect_text: str | None = None) -> None:
+    search = page.get_by_label("Find a patient by MRN or name")
+    search.fill(text)
+    search.press("Enter")
+    wait_idle(page, expect_text)
+
+
+def test_typing_another_patients_mrn_books_for_that_patient_never_the_previous_one(
+    planner_server: Planned, page: object
+) -> None:
+    """The reported error, reproduced: search "fictivo", pick one, type another patient's MRN, book."""
+    from playwright.sync_api import Page, expect
+
+    assert isinstance(page, Page)
+    _open_planner(page, planner_server)
+    _search(page, "fictivo", "Course 1 · active")
+    chooser = page.get_by_role("combobox", name="Patient", exact=True)
+    chooser.click()
+    page.get_by_role("option", name="Fictivo-Lane, Test · SYN-0003").click()
+    wait_idle(page)
+    expect(chooser).to_have_value("Fictivo-Lane, Test · SYN-0003")
+
+    _search(page, "SYN-0004")
+    expect(chooser).to_have_value("Notreal, Test · SYN-0004", timeout=15_000)
+    wait_idle(page)
+    assert page.url.endswith("mrn=SYN-0004")
+    page.get_by_role("button", name="Add to comparison").click()
+    wait_idle(page, "Compare scenarios (1 of 3)")
+    book = page.get_by_role("button", name=re.compile(r"^Book Scenario A"))
+    book.click()
+    wait_idle(page, "Booked Scenario A")
+    screenshot(page, "planner-wrong-patient-booked")
+    assert _scheduled(planner_server.db, planner_server.courses["SYN-0003"]) == []
+    assert len(_scheduled(planner_server.db, planner_server.courses["SYN-0004"])) == 9
+
+    # A search that matches nobody shows no patient and nothing to book.
+    _search(page, "SYN-0999", "No patient matches.")
+    expect(page.get_by_role("button", name=re.compile(r"^Book "))).to_have_count(0)
+
+
+def test_twice_weekly_after_a_beneficial_trial_plans_the_rest_of_the_course(
+    planner_server: Planned, page: object
+) -> None:
+    from playwright.sync_api import Page, expect
+
+    assert isinstance(page, Page)
+    page.set_viewport_size({"width": 1440, "height": 900})
+    _open_planner(page, planner_server)
+    _search(page, "SYN-0002", "Course 1 · active")
+    cadence = page.locator('[data-testid="stSelectbox"]').filter(has_text="Cadence").get_by_role("combobox")
+    cadence.click()
+    page.get_by_role("option", name="twice-weekly", exact=True).click()
+    wait_idle(page)
+    page.get_by_role("button", name="Add to comparison").click()
+    wait_idle(page, "Compare scenarios (1 of 3)")
+    expect(page.get_by_role("button", name="Book Scenario A (9 infusions)")).to_be_visible()
+    screenshot(page, "planner-twice-weekly-1440")

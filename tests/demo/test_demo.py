@@ -63,7 +63,7 @@ def demo() -> DemoData:
 
 
 def screening_status(items: list[dict[str, Any]], decisions: list[dict[str, Any]]) -> ScreeningStatus:
-    """CLINICAL.md "Decisions — Screening status", first match wins."""
+    """clinical-reference.md "Decisions", screening status, first match wins."""
     if not items and not decisions:
         return ScreeningStatus.NOT_STARTED
     latest: dict[str, dict[str, Any]] = {}

@@ -394,3 +394,143 @@ def test_after_booking_the_link_opens_the_patients_page_with_the_bookings(page_d
     assert at.session_state["patient_id"] == patient_id
     assert at.title[0].value.replace("\\", "") == "Patient SYN-0001, Test"  # title text is Markdown-escaped
     assert {m.label: m.value for m in at.metric}["Booked"] == "2"
+
+
+# --- the patient shown is the one searched or linked -------------------------------------------------
+
+
+def patient_select(at: AppTest) -> Any:
+    return by_label(at.selectbox, "Patient")
+
+
+def test_typing_another_patients_mrn_switches_the_patient_and_books_for_them(page_db: Database) -> None:
+    """The reported error: search, pick one patient, type another's MRN; the Book button was the first's."""
+    _, first_course = patient(page_db, "SYN-0001")
+    _, second_course = patient(page_db, "SYN-0002", trial_chair=2)
+    at = choose(open_page(), "Patient SYN")
+    assert [o for o in patient_select(at).options] == [
+        "Patient SYN-0001, Test · SYN-0001",
+        "Patient SYN-0002, Test · SYN-0002",
+    ]
+    assert patient_select(at).value.mrn == "SYN-0001"
+    choose(at, "SYN-0002")
+    assert patient_select(at).value.mrn == "SYN-0002"
+    assert at.query_params["mrn"] in ("SYN-0002", ["SYN-0002"])
+    add_scenario(at, "weekly", 2)
+    at.button(key="pl_book").click().run()
+    assert not at.exception
+    assert booked(page_db, first_course) == []
+    assert len(booked(page_db, second_course)) == 2
+
+
+def test_a_search_that_matches_no_one_shows_no_patient(page_db: Database) -> None:
+    patient(page_db, "SYN-0001")
+    at = choose(open_page(), "SYN-0001")
+    add_scenario(at, "weekly", 2)
+    choose(at, "SYN-9999")
+    assert "No patient matches." in plain(at)
+    assert not [w for w in at.selectbox if w.label == "Patient"]
+    assert not [b for b in at.button if b.key == "pl_book"]
+    assert not at.metric
+
+
+def test_the_address_opens_the_linked_patient(page_db: Database) -> None:
+    patient(page_db, "SYN-0001")
+    # An MRN that merely starts the same way is not the one linked.
+    patient(page_db, "SYN-00010", trial_chair=2)
+    at = AppTest.from_file("../../pages/planner.py", default_timeout=30)
+    at.session_state["kdash_actor"] = SCHEDULER
+    at.session_state["kdash_last_activity"] = time.time()
+    at.query_params["mrn"] = "SYN-0001"
+    at.run()
+    assert not at.exception
+    assert patient_select(at).value.mrn == "SYN-0001"
+    assert by_label(at.text_input, "Find a patient by MRN or name").value == "SYN-0001"
+
+
+# --- sessions, start, cover-until, after a booking ---------------------------------------------------
+
+
+@pytest.mark.parametrize("cadence", ["induction", "twice-weekly", "weekly", "booster"])
+def test_the_default_is_the_rest_of_the_course_for_every_cadence(page_db: Database, cadence: str) -> None:
+    patient(page_db, "SYN-0001")  # the trial showed benefit: 1 of 10 live, 9 to go
+    at = plan(choose(open_page(), "SYN-0001"), cadence)
+    assert not at.exception
+    assert [r["infusion"] for r in slot_table(at)] == list(range(2, 11))
+    assert at.number_input(key="pl_sessions").value is None
+    assert at.number_input(key="pl_sessions").proto.placeholder == "rest of the course: 9"
+
+
+def test_two_cadences_give_different_plans_by_default(page_db: Database) -> None:
+    patient(page_db, "SYN-0001")
+    at = choose(open_page(), "SYN-0001")
+    twice = [r["day"] for r in slot_table(plan(at, "twice-weekly"))]
+    weekly = [r["day"] for r in slot_table(plan(at, "weekly"))]
+    assert len(twice) == len(weekly) == 9
+    assert twice != weekly
+
+
+def test_sessions_above_the_cap_are_capped_and_said_beside_the_field(page_db: Database) -> None:
+    patient(page_db, "SYN-0001")
+    at = plan(choose(open_page(), "SYN-0001"), "weekly", sessions=12)
+    assert len(slot_table(at)) == 9
+    assert (
+        "Capped at 9: a course holds at most 10 infusions and this one has 1. Planning 9, not 12."
+        in plain(at)
+    )
+    # At the cap: planned as asked, nothing said.
+    at.number_input(key="pl_sessions").set_value(9).run()
+    assert len(slot_table(at)) == 9
+    assert "Capped" not in plain(at)
+    # Then a number below it: planned with the new value, never the old one.
+    at.number_input(key="pl_sessions").set_value(4).run()
+    assert len(slot_table(at)) == 4
+
+
+def test_sessions_below_one_are_refused_beside_the_field(page_db: Database) -> None:
+    patient(page_db, "SYN-0001")
+    at = plan(choose(open_page(), "SYN-0001"), "weekly", sessions=0)
+    assert "Refused: at least 1 session. Nothing is planned." in plain(at)
+    assert not [d for d in at.dataframe if "infusion" in d.value.columns]
+    at.number_input(key="pl_sessions").set_value(1).run()
+    assert len(slot_table(at)) == 1
+
+
+def test_a_start_before_the_last_live_infusion_is_moved_and_said_beside_the_date(page_db: Database) -> None:
+    patient(page_db, "SYN-0001")  # trial three days ago
+    day_after_trial = TRIAL_AT.date() + timedelta(days=1)
+    at = plan(
+        choose(open_page(), "SYN-0001"), "weekly", sessions=1, start=TRIAL_AT.date() - timedelta(days=2)
+    )
+    said = f"Starts {day_after_trial:%a} {day_after_trial.isoformat()}, the day after the course's last live"
+    assert said in plain(at)
+    # On the earliest day itself nothing is moved and nothing is said.
+    at.date_input(key="pl_start").set_value(day_after_trial).run()
+    assert "the day after the course's last live infusion (not" not in plain(at)
+
+
+def test_a_cover_until_before_the_start_is_refused_beside_its_field(page_db: Database) -> None:
+    patient(page_db, "SYN-0001")
+    at = plan(choose(open_page(), "SYN-0001"), "weekly", sessions=1)
+    at.date_input(key="pl_cover").set_value(START - timedelta(days=1)).run()
+    text = plain(at).replace("**", "")
+    assert f"is before the plan starts ({START:%a} {START.isoformat()}). No target is used." in text
+    assert "Covers the target" not in text
+    # On the start day itself it is a target, and the window covers it.
+    at.date_input(key="pl_cover").set_value(START).run()
+    text = plain(at).replace("**", "")
+    assert "No target is used" not in text
+    assert "Covers the target" in text
+
+
+def test_after_booking_the_page_shows_what_was_booked_and_no_stale_refusal(page_db: Database) -> None:
+    _, course_id = patient(page_db, "SYN-0001")
+    at = choose(open_page(), "SYN-0001")
+    plan(at, "twice-weekly")
+    at.button(key="pl_add").click().run()
+    at.button(key="pl_book").click().run()
+    assert not at.exception
+    assert len(booked(page_db, course_id)) == 9
+    assert "Booked Scenario A: 9 infusions" in plain(at)
+    assert not at.error
+    assert "nothing more to plan" in plain(at)

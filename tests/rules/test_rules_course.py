@@ -111,7 +111,7 @@ def test_adding_never_makes_more_than_ten_live(statuses: list[InfusionStatus], o
         assert len(live_numbers) == len(set(live_numbers))
 
 
-# --- suggested trial outcome (CLINICAL.md "Judging the trial infusion") ----------------------------------
+# --- suggested trial outcome (clinical-reference.md "Judging the trial infusion") ------------------
 
 
 def _trial_course(indication: Indication = Indication.DEPRESSION) -> CourseRec:

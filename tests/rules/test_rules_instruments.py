@@ -1,4 +1,4 @@
-"""Instrument scoring: every band edge, the CLINICAL.md tables value by value, and properties."""
+"""Instrument scoring: every band edge, the clinical-reference.md tables value by value, and properties."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from kdash.rules.instruments import (
     severity_band,
 )
 
-# CLINICAL.md "Instruments", written out band by band.
+# clinical-reference.md "Instruments", written out band by band.
 TABLES: dict[str, list[tuple[range, str]]] = {
     "PHQ-9": [
         (range(0, 5), "minimal"),
@@ -117,7 +117,7 @@ def test_band_edges(instrument: str, edges: list[tuple[int, str]]) -> None:
 
 
 def test_nrs_zero_is_none() -> None:
-    """CLINICAL.md's NRS bands start at 1: kdash calls 0 "none" (docs/clinical-decisions.md)."""
+    """NRS bands in the sources start at 1: kdash calls 0 "none" (docs/clinical-decisions.md)."""
     assert severity_band(Instrument.NRS, 0, S) == "none"
 
 

@@ -1,4 +1,4 @@
-"""Screening status (each first-match branch of CLINICAL.md) and re-screening due."""
+"""Screening status (each first-match branch of clinical-reference.md "Decisions") and re-screening due."""
 
 from __future__ import annotations
 

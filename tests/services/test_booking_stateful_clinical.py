@@ -7,7 +7,7 @@ live infusions, the patient has no live infusion too close, and a chair (the one
 any) is free for the whole chair time (without a chair asked for, the lowest free chair is the one
 given). After every step the database holds at most ten live infusions per course with unique numbers
 from 1 to 10, and no chair is booked twice at overlapping times; a cancelled infusion frees its number
-and its chair (CLINICAL.md decision). Two chairs make clashes frequent.
+and its chair (clinical-reference.md "Planning decisions"). Two chairs make clashes frequent.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """A chair holds one patient for the chair time: in the booking path, the import and the database.
 
-The clinic's chair time is 120 minutes by default (60 infusion + 60 recovery, docs/clinical-decisions.md):
-two live bookings of one chair 30 minutes apart overlap; one ending at 10:00 and one starting at 10:00 do
-not. Each case runs on SQLite and PostgreSQL.
+The clinic's chair time is 120 minutes by default (60 infusion + 60 recovery; docs/clinical-reference.md
+"Planning decisions"): two live bookings of one chair 30 minutes apart overlap; one ending at 10:00 and
+one starting at 10:00 do not. Each case runs on SQLite and PostgreSQL.
 """
 
 from __future__ import annotations

@@ -20,6 +20,7 @@ from kdash.services.planning_view import (
     find_patients,
     heatmap_grid,
     over_capacity_lines,
+    patient_by_mrn,
     patient_choice,
     slot_rows,
     timeline_rows,
@@ -73,6 +74,30 @@ def test_course_state_counts_done_booked_and_live_of_ten(db: Database) -> None:
     assert state.screening is ScreeningStatus.CLEARED
     assert state.can_add
     assert state.course_id == course_id
+
+
+def test_course_state_says_where_a_plan_can_start_and_the_rest_of_the_course(db: Database) -> None:
+    pid, course_id = add_patient(db, "SYN-0101", trial_at=TRIAL_AT)
+    state = course_state(db, SCHEDULER, pid)
+    assert (state.earliest_start, state.rest_of_course) == (TRIAL_AT.date() + timedelta(days=1), 9)
+    plan = plan_for_mrn(db, SCHEDULER, "SYN-0101", MONDAY, "weekly", sessions=2, today=TODAY).plan
+    book_plan(db, SCHEDULER, course_id, plan, today=TODAY)
+    state = course_state(db, SCHEDULER, pid)
+    assert (state.earliest_start, state.rest_of_course) == (MONDAY + timedelta(days=8), 7)
+    # Before the trial only the trial can be planned, and nothing bounds the start.
+    pid, _ = add_patient(db, "SYN-0102")
+    state = course_state(db, SCHEDULER, pid)
+    assert (state.earliest_start, state.rest_of_course, state.trial_pending) == (None, 1, True)
+
+
+def test_the_address_finds_the_exact_mrn_only(db: Database) -> None:
+    add_patient(db, "SYN-0101")
+    add_patient(db, "SYN-01010")
+    found = patient_by_mrn(db, SCHEDULER, " syn-0101 ")
+    assert found is not None
+    assert found.mrn == "SYN-0101"
+    assert patient_by_mrn(db, SCHEDULER, "SYN-010") is None
+    assert patient_by_mrn(db, SCHEDULER, "") is None
 
 
 def test_course_state_of_a_refused_patient_says_why(db: Database) -> None:

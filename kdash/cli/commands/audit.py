@@ -7,8 +7,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from kdash.cli.io import open_db
-from kdash.cli.main import EXIT_REFUSED, CliError, add_db_argument
+from kdash.cli.errors import EXIT_REFUSED, CliError
+from kdash.cli.io import add_db_argument, open_db
 from kdash.domain.access import SYSTEM
 from kdash.services.audit_log import AuditFilter, export_events
 from kdash.storage.audit_chain import verify_chain

@@ -7,7 +7,8 @@ from typing import Any
 
 from sqlalchemy.exc import OperationalError
 
-from kdash.cli.main import CliError, add_db_argument
+from kdash.cli.errors import CliError
+from kdash.cli.io import add_db_argument
 from kdash.storage.database import Database, redact
 from kdash.storage.migrate import upgrade
 

@@ -6,7 +6,8 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from kdash.cli.main import CliError, add_db_argument
+from kdash.cli.errors import CliError
+from kdash.cli.io import add_db_argument
 from kdash.services.interchange import export_csv, export_fhir
 from kdash.storage.database import open_database
 

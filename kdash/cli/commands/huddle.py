@@ -13,7 +13,8 @@ from typing import Any
 from sqlalchemy import make_url
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
-from kdash.cli.main import CliError, add_db_argument
+from kdash.cli.errors import CliError
+from kdash.cli.io import add_db_argument
 from kdash.rules.huddle import CSV_COLUMNS, huddle_to_json, huddle_to_rows
 from kdash.storage.database import database_url, open_database, redact
 from kdash.storage.patient_records import huddle_for_day

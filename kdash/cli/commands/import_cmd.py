@@ -7,7 +7,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from kdash.cli.main import CliError, add_db_argument
+from kdash.cli.errors import CliError
+from kdash.cli.io import add_db_argument
 from kdash.domain.errors import ValidationError
 from kdash.interchange.rows import ImportRefused
 from kdash.services.interchange import import_path

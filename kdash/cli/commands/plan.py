@@ -13,7 +13,8 @@ from typing import Any
 
 from sqlalchemy.exc import OperationalError
 
-from kdash.cli.main import EXIT_REFUSED, CliError, add_db_argument
+from kdash.cli.errors import EXIT_REFUSED, CliError
+from kdash.cli.io import add_db_argument
 from kdash.domain.access import Actor
 from kdash.domain.errors import NotFound, Refused
 from kdash.domain.vocab import Role

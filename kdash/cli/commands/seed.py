@@ -16,7 +16,8 @@ from typing import Any, TextIO
 from sqlalchemy import exists, select
 from sqlalchemy.exc import OperationalError
 
-from kdash.cli.main import EXIT_REFUSED, CliError, add_db_argument
+from kdash.cli.errors import EXIT_REFUSED, CliError
+from kdash.cli.io import add_db_argument
 from kdash.demo.clinic import DemoLoadError, generate, load
 from kdash.demo.first_run import create_demo_users, database_is_empty
 from kdash.storage.database import Database, database_url, open_database, redact

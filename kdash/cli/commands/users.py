@@ -11,8 +11,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from kdash.cli.io import open_db, read_password
-from kdash.cli.main import CliError, add_db_argument
+from kdash.cli.errors import CliError
+from kdash.cli.io import add_db_argument, open_db, read_password
 from kdash.domain.access import SYSTEM
 from kdash.domain.errors import NotFound
 from kdash.domain.vocab import Role

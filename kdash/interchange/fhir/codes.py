@@ -46,7 +46,7 @@ EXT_ADVERSE_EVENTS = f"{_EXT}/adverse-events"
 EXT_DISCHARGED_AT = f"{_EXT}/discharged-at"
 EXT_BP_READING = f"{_EXT}/bp-reading"
 
-#: LOINC codes of the instrument totals (CLINICAL.md "Instruments").
+#: LOINC codes of the instrument totals (clinical-reference.md "Instruments").
 INSTRUMENT_LOINC: dict[Instrument, str] = {
     Instrument.PHQ9: "44261-6",
     Instrument.GAD7: "70274-6",

@@ -1,10 +1,10 @@
 """chair time held by each booking; live bookings of one chair never overlap
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-12-03 14:00:00
 
-A chair holds one patient for the chair time (infusion plus recovery, CLINICAL.md planning). Until now
+A chair holds one patient for the chair time (infusion plus recovery, docs/clinical-reference.md "Planning decisions"). Until now
 the schema only refused two live bookings of one chair at the same start; two starts 30 minutes apart
 were stored. Each infusion now keeps the end of the chair time it holds (``chair_until``: the start plus
 the clinic's chair time, filled in here for the rows already stored), and the database refuses overlaps:
@@ -27,8 +27,8 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0007"
-down_revision = "0006"
+revision = "0008"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
