@@ -96,7 +96,8 @@ def upgrade() -> None:
         )
     with op.batch_alter_table("infusion", schema=None) as batch_op:
         batch_op.create_check_constraint(
-            "chair_time_held", "chair IS NULL OR (chair_until IS NOT NULL AND chair_until > scheduled_at)"
+            op.f("ck_infusion_chair_time_held"),
+            "chair IS NULL OR (chair_until IS NOT NULL AND chair_until > scheduled_at)",
         )
     if conn.dialect.name == "postgresql":
         op.execute(
@@ -143,5 +144,5 @@ def downgrade() -> None:
         op.execute("DROP TRIGGER tr_infusion_chair_overlap_insert")
         op.execute("DROP TRIGGER tr_infusion_chair_overlap_update")
     with op.batch_alter_table("infusion", schema=None) as batch_op:
-        batch_op.drop_constraint("ck_infusion_chair_time_held", type_="check")
+        batch_op.drop_constraint(op.f("ck_infusion_chair_time_held"), type_="check")
         batch_op.drop_column("chair_until")
