@@ -168,13 +168,24 @@ def login_view() -> None:
         submitted = st.form_submit_button("Sign in", type="primary")
     if submitted:
         try:
-            actor = authenticate(get_db(), username, password, settings(), datetime.now())
+            actor = authenticate(get_db(), username, password, settings(), datetime.now(), client=_client())
         except LoginError as exc:
             st.error(str(exc), icon=":material/lock:")
             return
         sign_in(actor)
         st.rerun()
     _sso_option()
+
+
+def _client() -> str | None:
+    """Who is signing in, for the per-client throttle: the address, else this browser session."""
+    address = st.context.ip_address
+    if address:
+        return f"ip:{address}"
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    return f"session:{ctx.session_id}" if ctx is not None else None
 
 
 def _sso_option() -> None:

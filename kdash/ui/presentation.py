@@ -139,6 +139,19 @@ def roster_frame(rows: Sequence[RosterRow]) -> pd.DataFrame:
     return frame
 
 
+#: The screening queue's columns, in the order shown.
+QUEUE_COLUMNS = (
+    "MRN",
+    "Name",
+    "Provider",
+    "Indication",
+    "Status",
+    "Next infusion",
+    "Waiting since",
+    "What is missing",
+)
+
+
 def queue_frame(rows: Sequence[QueueRow]) -> pd.DataFrame:
     return pd.DataFrame.from_records(
         [
@@ -148,12 +161,13 @@ def queue_frame(rows: Sequence[QueueRow]) -> pd.DataFrame:
                 "Provider": r.provider,
                 "Indication": indication_label(r.indication),
                 "Status": words(r.status),
+                "Next infusion": r.next_infusion,
                 "Waiting since": r.waiting_since,
                 "What is missing": r.what_is_missing,
             }
             for r in rows
         ],
-        columns=["MRN", "Name", "Provider", "Indication", "Status", "Waiting since", "What is missing"],
+        columns=list(QUEUE_COLUMNS),
     )
 
 
