@@ -133,7 +133,7 @@ def _chair_problems(session: Session, rows: Sequence[Row], stored: Stored) -> li
 
     Judged against every live booking of those days, whoever's patient it is, with the days locked
     (:func:`~kdash.services.locks.lock_days`) so no booking can take a chair meanwhile; the same rule as
-    a booking's (:func:`~kdash.services.slots.chair_clashes`) and the database's (migration 0008).
+    a booking's (:func:`~kdash.services.slots.chair_clashes`) and the database's (migration 0009).
     """
     infusions = [r for r in rows if r.kind is Kind.INFUSION]
     days = {r.values["scheduled_at"].date() for r in infusions}

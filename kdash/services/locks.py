@@ -48,7 +48,7 @@ def lock_days(session: Session, days: list[date] | set[date]) -> None:
 #: SQLSTATEs PostgreSQL uses when a concurrent writer got there first.
 _RETRYABLE_SQLSTATES = {
     "23505",  # unique_violation
-    "23P01",  # exclusion_violation: a chair's time overlaps another live booking (migration 0008)
+    "23P01",  # exclusion_violation: a chair's time overlaps another live booking (migration 0009)
     "40001",  # serialization_failure
     "40P01",  # deadlock_detected
 }

@@ -10,7 +10,7 @@ problem comes in two wordings: a sentence for one booking, and a clause said aft
 
 A chair holds one patient for the chair time: each stored booking keeps the chair time it was booked
 with (``Infusion.chair_until``), the import judges its rows by :func:`chair_clashes`, and the database
-refuses an overlap whoever writes it (migration 0008).
+refuses an overlap whoever writes it (migration 0009).
 """
 
 from __future__ import annotations

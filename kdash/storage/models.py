@@ -274,7 +274,7 @@ class Infusion(Base):
         ),
         # A chair holds one patient for the chair time: live bookings of one chair never overlap. On
         # PostgreSQL an exclusion constraint over [scheduled_at, chair_until); on SQLite, whose writes are
-        # serialised (BEGIN IMMEDIATE), triggers make the same check in the writing transaction (0008).
+        # serialised (BEGIN IMMEDIATE), triggers make the same check in the writing transaction (0009).
         ExcludeConstraint(
             (func.int4range(literal_column("chair"), literal_column("chair"), literal_column("'[]'")), "&&"),
             (func.tsrange(literal_column("scheduled_at"), literal_column("chair_until")), "&&"),

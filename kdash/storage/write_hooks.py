@@ -9,7 +9,7 @@ bypass the ORM (the demo loader) call the refresh functions themselves.
 
 Before each flush, every infusion whose start is new or changed gets the end of the chair time it holds
 (``chair_until``: the start plus the clinic's chair time), so the database's no-overlap rule (migration
-0008) judges every booking, whichever form, import or service wrote it.
+0009) judges every booking, whichever form, import or service wrote it.
 """
 
 from __future__ import annotations

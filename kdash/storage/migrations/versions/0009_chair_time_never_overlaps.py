@@ -1,7 +1,7 @@
 """chair time held by each booking; live bookings of one chair never overlap
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-12-03 14:00:00
 
 A chair holds one patient for the chair time (infusion plus recovery, docs/clinical-reference.md "Planning decisions"). Until now
@@ -27,8 +27,8 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008"
-down_revision = "0007"
+revision = "0009"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
