@@ -41,11 +41,13 @@ from kdash.rules.course import (
 from kdash.rules.flags import Flag
 from kdash.rules.huddle import PatientContext, build_entry
 from kdash.rules.instruments import (
+    course_baseline,
     is_remission,
     is_response,
     severity_band,
 )
 from kdash.rules.screening import ScreeningAssessment, add_months, rescreen_due, screening_status
+from kdash.services import search
 from kdash.services.roster import (
     NO_COURSE,
     OPEN_COURSE_STATUSES,
@@ -252,20 +254,8 @@ def patient_detail(
 
 
 def search_patients(db: Database, text: str, limit: int = 50) -> list[tuple[int, str]]:
-    """(id, "Last, First · MRN") of patients whose name or MRN contains ``text``."""
-    needle = f"%{text.strip().lower()}%"
-    with db.read() as session:
-        rows = session.execute(
-            select(Patient.id, Patient.last_name, Patient.first_name, Patient.mrn)
-            .where(
-                Patient.deleted_at.is_(None),
-                func.lower(Patient.last_name + " " + Patient.first_name + " " + Patient.mrn).like(needle)
-                | func.lower(Patient.first_name + " " + Patient.last_name).like(needle),
-            )
-            .order_by(Patient.last_name, Patient.first_name, Patient.mrn)
-            .limit(limit)
-        )
-        return [(r.id, f"{r.last_name}, {r.first_name} · {r.mrn}") for r in rows]
+    """(id, "Last, First · MRN") of the patients :func:`kdash.services.search.search_patients` finds."""
+    return [(hit.patient_id, hit.label) for hit in search.search_patients(db, text, limit)]
 
 
 def patient_id_by_mrn(db: Database, mrn: str) -> int | None:
@@ -590,8 +580,8 @@ def assemble_trend(
         pts = groups.get(inst.value)
         if not pts:
             continue
-        before = [s for d, s in pts if first_day is not None and d <= first_day]
-        baseline = before[-1] if before else pts[0][1]
+        baseline = course_baseline(pts, first_day)
+        assert baseline is not None  # pts is not empty
         trends.append(
             InstrumentTrend(
                 instrument=inst.value,
