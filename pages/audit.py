@@ -9,8 +9,13 @@ import streamlit as st
 
 from kdash import ui
 from kdash.domain.access import Action
-from kdash.services.audit_log import AuditFilter, distinct_values, export_events, query_events
-from kdash.storage.audit_chain import verify_chain
+from kdash.services.audit_log import (
+    AuditFilter,
+    export_events,
+    filter_choices,
+    list_events,
+    verify_audit_chain,
+)
 
 actor = ui.guard(Action.VIEW_AUDIT)
 db = ui.get_db()
@@ -21,8 +26,7 @@ st.caption(
     "The trail is append-only and hash-chained: verify it below."
 )
 
-with db.read() as session:
-    users, actions = distinct_values(session)
+users, actions = filter_choices(db, actor)
 
 ANY = "(anyone)"
 ALL = "(all actions)"
@@ -49,8 +53,7 @@ flt = AuditFilter(
     until=until if isinstance(until, date) else None,
     limit=int(limit),
 )
-with db.read() as session:
-    rows = query_events(session, flt)
+rows = list_events(db, actor, flt)
 
 st.subheader(f"{len(rows)} events")
 st.dataframe(
@@ -88,8 +91,7 @@ with left:
         st.caption("Cells that a spreadsheet would run as a formula are prefixed with a quote.")
 with right:
     if st.button("Verify the trail", icon=":material/verified:"):
-        with db.read() as session:
-            checked, problems = verify_chain(session)
+        checked, problems = verify_audit_chain(db, actor)
         if problems:
             st.error(
                 f"The trail is broken: {len(problems)} problem(s) in {checked} events.",
