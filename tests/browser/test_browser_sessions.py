@@ -92,7 +92,9 @@ def test_deep_link_to_a_patient_survives_the_login_form(server: Server, page: ob
     from kdash import ui
 
     address = ui.patient_address(MRN)
-    # The first request of a fresh server: no session has run the navigation yet.
+    # The first request of a fresh server: no session has run the navigation yet, and the first run
+    # imports everything (slow on a busy test machine).
+    page.set_default_timeout(60_000)  # type: ignore[attr-defined]
     page.goto(server.url + address)  # type: ignore[attr-defined]
     page.get_by_label("Password", exact=True).wait_for(state="visible")  # type: ignore[attr-defined]
     assert GIVEN not in page.inner_text("body")  # type: ignore[attr-defined]
