@@ -16,6 +16,7 @@ from kdash.services.audit_log import (
     list_events,
     verify_audit_chain,
 )
+from kdash.ui.presentation import EMPTY, audit_action, audit_change, when, words
 
 actor = ui.guard(Action.VIEW_AUDIT)
 db = ui.get_db()
@@ -33,7 +34,7 @@ ALL = "(all actions)"
 with st.form("audit_filter"):
     c1, c2, c3 = st.columns(3)
     who = c1.selectbox("User", [ANY, *users])
-    action = c2.selectbox("Action", [ALL, *actions])
+    action = c2.selectbox("Action", [ALL, *actions], format_func=lambda a: a if a == ALL else audit_action(a))
     mrn = c3.text_input("Patient MRN", max_chars=64)
     c4, c5, c6 = st.columns(3)
     since = c4.date_input("From", value=date.today() - timedelta(days=30), format="YYYY-MM-DD")
@@ -59,16 +60,15 @@ st.subheader(f"{len(rows)} events")
 st.dataframe(
     [
         {
-            "when": r.occurred_at,
-            "user": r.username,
-            "role": r.role,
-            "action": r.action,
-            "outcome": r.outcome,
-            "patient MRN": r.patient_mrn,
-            "record": f"{r.entity} {r.entity_id}" if r.entity else "",
-            "reason": r.reason,
-            "before": r.before,
-            "after": r.after,
+            "When": when(r.occurred_at),
+            "User": r.username,
+            "Role": words(r.role).capitalize() if r.role else EMPTY,
+            "Action": audit_action(r.action),
+            "Outcome": words(r.outcome),
+            "Patient MRN": r.patient_mrn or EMPTY,
+            "Record": f"{words(r.entity)} {r.entity_id or ''}".strip() if r.entity else EMPTY,
+            "Reason": r.reason or EMPTY,
+            "What changed": audit_change(r.before, r.after),
         }
         for r in rows
     ],

@@ -21,7 +21,7 @@ import streamlit as st
 
 from kdash.domain.access import ROLE_LABELS, Action, Actor, require
 from kdash.domain.policy import ClinicPolicy
-from kdash.domain.vocab import MAX_INFUSIONS_PER_COURSE, Severity
+from kdash.domain.vocab import Severity
 from kdash.services.authentication import LoginError, authenticate
 from kdash.storage.database import Database, open_database
 from kdash.storage.policy_repo import load_policy
@@ -111,17 +111,6 @@ def severity_badge(severity: Severity | str, text: str | None = None) -> str:
     colour, icon, word = SEVERITY_STYLE[sev]
     label = f"{icon} {word}" + (f": {md_escape(text)}" if text else "")
     return f":{colour}-badge[{label}]"
-
-
-def progress_of_ten(help_text: str) -> Any:
-    """The "n / 10" column of a course's infusions, as the roster and the courses tables show it."""
-    return st.column_config.ProgressColumn(
-        "Progress",
-        help=help_text,
-        min_value=0,
-        max_value=MAX_INFUSIONS_PER_COURSE,
-        format=f"%d / {MAX_INFUSIONS_PER_COURSE}",
-    )
 
 
 def current_actor() -> Actor | None:
