@@ -57,6 +57,7 @@ def main() -> None:
             sections.setdefault(section, []).append(page)
     navigation = st.navigation(sections)
     ui.sidebar(actor)
+    ui.demo_clinic_offer(actor)
     ui.session_keeper()
     navigation.run()
 
