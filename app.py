@@ -39,7 +39,9 @@ def _pages() -> list[tuple[str, st.Page, Action]]:
 
 def main() -> None:
     """One run of the app for one browser tab: the login gate, then the menu the user's role allows."""
-    st.set_page_config(page_title="kdash", page_icon=":material/medical_services:", layout="wide")
+    # The tab icon is a file of the repository (assets/, drawn for kdash): a ":material/…:" page icon
+    # makes the browser fetch the icon from Google's font server, outside the clinic (tests/browser).
+    st.set_page_config(page_title="kdash", page_icon=str(HERE / "assets" / "kdash-icon.png"), layout="wide")
     pages = _pages()
     actor = ui.current_actor()
     if actor is None:

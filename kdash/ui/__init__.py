@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import threading
 import time
 from datetime import datetime
@@ -91,9 +92,17 @@ def drop_stale_caches() -> None:
         st.cache_data.clear()
 
 
+#: GFM turns bare ``https://…``, ``www.…`` and ``name@host`` into live links whatever is escaped; an
+#: invisible WORD JOINER (U+2060) after the scheme or before the ``@`` keeps them text.
+_AUTOLINK_START = re.compile(r"(?i)(https?|ftp|mailto|xmpp|www)(?=[:.])|(?=@)")
+
+
 def md_escape(value: Any) -> str:
-    """Text from the database made inert for Markdown (no links, images, emphasis or HTML)."""
-    text = "" if value is None else str(value)
+    """Text from the database made inert for Markdown (no links, images, emphasis or HTML).
+
+    Links included: a stored ``https://…`` or ``www.…`` shows as text, never as a live link.
+    """
+    text = _AUTOLINK_START.sub(lambda m: (m.group(1) or "") + "\u2060", "" if value is None else str(value))
     out = []
     for ch in text:
         if ch in "\\`*_{}[]()<>#+-.!|~:$&\"'=":

@@ -1,7 +1,7 @@
 """user sessions held on the server: a revocable row per signed-in browser, only a hash of its token
 
-Revision ID: 0009
-Revises: 0008
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-12-03 14:00:00
 
 A refresh or a new tab used to sign the user out, because the login lived only in one tab's memory.
@@ -15,8 +15,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009"
-down_revision = "0008"
+revision = "0010"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
