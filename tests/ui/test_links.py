@@ -58,7 +58,8 @@ def _links(markdown: str) -> list[tuple[str, str]]:
             if token.type == "link_open":
                 href, text, inside = str(token.attrGet("href")), [], True
             elif token.type == "link_close":
-                found.append((str(href), "".join(text)))
+                # md_escape puts invisible word joiners (U+2060) where GFM would autolink; not shown.
+                found.append((str(href), "".join(text).replace("\u2060", "")))
                 inside = False
             elif inside:
                 text.append(token.content)
