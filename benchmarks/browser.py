@@ -109,7 +109,7 @@ def _navigate(page: Any, clinic: Clinic) -> tuple[float, bool]:
     page.get_by_role("link", name=HUDDLE_LINK).first.click()
     page.get_by_role("heading", name="Morning huddle").first.wait_for(timeout=TIMEOUT_MS)
     _idle(page)
-    heading = page.get_by_role("heading", name=_day_heading(clinic))
+    heading = page.get_by_text(_day_heading(clinic))
     shown = page.locator('[data-testid="stDateInput"] input').first.input_value()
     kept = shown == clinic.day2.isoformat()
     if not kept:
@@ -120,7 +120,7 @@ def _navigate(page: Any, clinic: Clinic) -> tuple[float, bool]:
         page.keyboard.press("Escape")
         page.get_by_role("heading", name="Morning huddle").first.click()
     heading.first.wait_for(timeout=TIMEOUT_MS)
-    page.get_by_text("Patients, most urgent first").first.wait_for(timeout=TIMEOUT_MS)
+    page.get_by_text("most urgent first, then by chair time").first.wait_for(timeout=TIMEOUT_MS)
     _idle(page)
     return (time.perf_counter() - start) * 1000.0, kept
 

@@ -40,7 +40,7 @@ def main() -> int:
             page = browser.new_page(viewport={"width": 1400, "height": 1100})
             page.set_default_timeout(30_000)
             login(page, server.url, "provider", "demo-provider-pass")
-            wait_idle(page, "Patients, most urgent first")
+            wait_idle(page, "most urgent first, then by chair time")
             page.screenshot(path=str(out / "huddle.png"))
             page.get_by_role("button", name="Open patient").first.click()
             wait_idle(page, "Scores")

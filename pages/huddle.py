@@ -1,4 +1,8 @@
-"""Morning huddle: who is booked on a day, most urgent first, with flags, progress and readiness."""
+"""Morning huddle: who is booked on a day, most urgent first, with flags, progress and readiness.
+
+Laid out for a ten-second look: the patient list starts in the first screen (at 1440×900 and on a
+1024×768 tablet); the flag counts above it are filters that narrow the list; the chairs chart sits below.
+"""
 
 from __future__ import annotations
 
@@ -12,14 +16,15 @@ from kdash.domain.access import Action
 
 actor = ui.guard(Action.VIEW_CLINICAL)
 
-from kdash.domain.vocab import FLAG_SEVERITY, SEVERITY_RANK  # noqa: E402
-from kdash.rules.huddle import Huddle  # noqa: E402
+from kdash.domain.vocab import FLAG_SEVERITY, SEVERITY_RANK, FlagCode  # noqa: E402
+from kdash.rules.huddle import Huddle, HuddleEntry  # noqa: E402
 from kdash.storage.patient_records import huddle_for_day  # noqa: E402
 from kdash.ui import charts  # noqa: E402  (after the guard: nothing loads before the login check)
-from kdash.ui.presentation import flag_label, progress_text  # noqa: E402
+from kdash.ui.presentation import course_progress, flag_label, ready_because  # noqa: E402
 
 #: The patient page by absolute path: found the same way whichever script started the app.
 PATIENT_PAGE = str(Path(__file__).with_name("patient.py"))
+FLAG_FILTER = "huddle_flag_filter"
 
 
 @st.cache_data(ttl=60, max_entries=30, show_spinner=False)
@@ -39,17 +44,76 @@ def _huddle(_url: str, day: date) -> Huddle:
         return huddle_for_day(session, day, ui.settings())
 
 
-st.title("Morning huddle")
+def _flag_option(code: FlagCode, n: int) -> str:
+    """A flag count as a filter button: severity icon and word, the flag's words, the count."""
+    _, icon, word = ui.SEVERITY_STYLE[FLAG_SEVERITY[code]]
+    return f"{icon} {word}: {flag_label(code)} · {n}"
+
+
+def _card(entry: HuddleEntry) -> None:
+    """One patient: time, name, course progress and readiness on the first line, then the flags."""
+    patient = entry.patient
+    ready = (
+        ":green[:material/check_circle: **Ready**]"
+        if entry.ready
+        else ":red[:material/cancel: **Not ready**]"
+    )
+    with st.container(border=True):
+        head, action = st.columns([4, 1], vertical_alignment="center")
+        head.markdown(
+            f"**{entry.scheduled_at:%H:%M}** · **{ui.md_escape(patient.name)}** · "
+            f"MRN {ui.md_escape(patient.mrn)} · {ui.md_escape(patient.indication.label)} · "
+            f"course {entry.course.number}: {course_progress(entry.course)} · {ready}"
+        )
+        with action:
+            if st.button("Open patient", key=f"huddle_open_{patient.id}", icon=":material/person:"):
+                st.session_state["patient_id"] = patient.id
+                st.switch_page(PATIENT_PAGE)
+        because = ready_because(entry.flags) if entry.ready else ""
+        lines = []
+        if because:
+            lines.append(f":green[:material/verified_user:] **Ready because** {ui.md_escape(because)}")
+        for flag in entry.flags:
+            lines.append(
+                f"{ui.severity_badge(flag.severity, flag_label(flag.code))} {ui.md_escape(flag.message)}"
+            )
+        if not entry.flags:
+            lines.append("No flags.")
+        scores = " · ".join(
+            f"{code} {s.latest} ({s.band}, baseline {s.baseline})" for code, s in entry.scores.items()
+        )
+        if scores:
+            lines.append(f":gray[{ui.md_escape(scores)}]")
+        st.markdown("  \n".join(lines))
+
+
+# Less empty space above the title: the patient list must start in the first screen on a tablet. A fixed
+# style with no data in it.
+st.html("<style>.stMainBlockContainer { padding-top: 3.5rem; }</style>")
+
 # The day picked last in this session: coming back from a patient opened from the huddle shows the same
 # day again (Streamlit forgets a widget's value once another page has run).
 if "huddle_day" not in st.session_state:
     st.session_state["huddle_day"] = st.session_state.get("huddle_day_chosen", date.today())
-day = st.date_input("Day", key="huddle_day", format="YYYY-MM-DD")
-st.session_state["huddle_day_chosen"] = day
-huddle = _huddle(ui.get_db().url, day)
+
+with st.container(horizontal=True, vertical_alignment="bottom", gap="medium"):
+    st.title("Morning huddle", width="content")
+    day = st.date_input("Day", key="huddle_day", format="YYYY-MM-DD", width=160)
+    st.session_state["huddle_day_chosen"] = day
+    huddle = _huddle(ui.get_db().url, day)
+    sheet = _sheet(ui.get_db().url, day) if huddle.entries else None
+    if sheet is not None:
+        st.download_button(
+            "Huddle sheet (PDF)",
+            data=sheet,
+            file_name=f"huddle-{day.isoformat()}.pdf",
+            mime="application/pdf",
+            icon=":material/print:",
+            key="huddle_pdf",
+            width="content",
+        )
 summary = huddle.summary
 
-st.subheader(f"{day:%A %d %B %Y}")
 if not huddle.entries:
     st.info(
         f"No infusions are booked on {day:%A %d %B %Y}. Pick another day above, or book infusions from a "
@@ -58,66 +122,38 @@ if not huddle.entries:
     )
     st.stop()
 
-c1, c2, c3, c4 = st.columns(4)
-c1.metric("Infusions", summary.infusions)
-c2.metric("Ready", summary.ready)
-c3.metric("Not ready", summary.not_ready)
-sheet = _sheet(ui.get_db().url, day)
-if sheet is not None:
-    c4.download_button(
-        "Huddle sheet (PDF)",
-        data=sheet,
-        file_name=f"huddle-{day.isoformat()}.pdf",
-        mime="application/pdf",
-        icon=":material/print:",
-        key="huddle_pdf",
+st.markdown(
+    f"**{day:%A %d %B %Y}** · {summary.infusions} infusions · "
+    f":green[:material/check_circle: {summary.ready} ready] · "
+    f":red[:material/cancel: {summary.not_ready} not ready]"
+)
+raised = sorted(
+    ((code, n) for code, n in summary.flag_counts.items() if n),
+    key=lambda cn: (SEVERITY_RANK[FLAG_SEVERITY[cn[0]]], list(FlagCode).index(cn[0])),
+)
+counts = dict(raised)
+if raised:
+    picked = st.pills(
+        "Flags today (patients) — pick one or more to show only those patients",
+        [code for code, _ in raised],
+        format_func=lambda code: _flag_option(code, counts[code]),
+        selection_mode="multi",
+        key=FLAG_FILTER,
     )
+else:
+    picked = []
+    st.caption("No flags raised today.")
 
-left, right = st.columns([3, 2])
-with left:
-    st.plotly_chart(charts.chairs_per_hour(summary.chairs_per_hour, summary.chairs), key="huddle_chairs")
-with right:
-    st.markdown("**Flags today** (patients)")
-    raised = sorted(
-        ((code, n) for code, n in summary.flag_counts.items() if n),
-        key=lambda cn: (SEVERITY_RANK[FLAG_SEVERITY[cn[0]]], cn[0].value),
+shown = [e for e in huddle.entries if not picked or any(e.has(code) for code in picked)]
+if picked:
+    st.markdown(
+        f"**{len(shown)} of {len(huddle.entries)} patients** with "
+        f"{' or '.join(flag_label(c) for c in picked)} · most urgent first, then by chair time"
     )
-    if raised:
-        for code, n in raised:
-            st.markdown(f"{ui.severity_badge(FLAG_SEVERITY[code], flag_label(code))} × {n}")
-    else:
-        st.markdown("No flags raised.")
+else:
+    st.markdown(f"**All {len(shown)} patients** · most urgent first, then by chair time")
+for entry in shown:
+    _card(entry)
 
-st.subheader("Patients, most urgent first")
-for entry in huddle.entries:
-    patient = entry.patient
-    with st.container(border=True):
-        head, action = st.columns([5, 1])
-        ready = (
-            ":green[:material/check_circle: **Ready**]"
-            if entry.ready
-            else ":red[:material/cancel: **Not ready**]"
-        )
-        head.markdown(
-            f"**{entry.scheduled_at:%H:%M}** · **{ui.md_escape(patient.name)}** · "
-            f"MRN {ui.md_escape(patient.mrn)} · "
-            f"{ui.md_escape(patient.indication.label)} · course {entry.course.number}, infusion "
-            f"**{progress_text(entry.position)}** · {ready}"
-        )
-        if action.button("Open patient", key=f"huddle_open_{patient.id}", icon=":material/person:"):
-            st.session_state["patient_id"] = patient.id
-            st.switch_page(PATIENT_PAGE)
-        if entry.flags:
-            for flag in entry.flags:
-                not_blocking = " (reviewed, not blocking)" if not flag.blocking else ""
-                st.markdown(
-                    f"{ui.severity_badge(flag.severity, flag_label(flag.code))} "
-                    f"{ui.md_escape(flag.message)}{not_blocking}"
-                )
-        else:
-            st.markdown("No flags.")
-        scores = " · ".join(
-            f"{code} {s.latest} ({s.band}, baseline {s.baseline})" for code, s in entry.scores.items()
-        )
-        if scores:
-            st.caption(ui.md_escape(scores))
+st.divider()
+st.plotly_chart(charts.chairs_per_hour(summary.chairs_per_hour, summary.chairs), key="huddle_chairs")

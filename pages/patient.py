@@ -22,11 +22,13 @@ from kdash.domain.vocab import (  # noqa: E402
     MAX_INFUSIONS_PER_COURSE,
     SCREENING_ITEMS,
     CourseStatus,
+    FlagCode,
     InfusionStatus,
     Instrument,
     ScreeningDecision,
     ScreeningResult,
     ScreeningStatus,
+    Severity,
     SuicideReviewAction,
     TrialOutcome,
     values,
@@ -88,6 +90,24 @@ def none_if_empty(value: Any) -> Any:
 
 db = ui.get_db()
 today = date.today()
+_ADDRESS = "patient_address_mrn"
+
+
+def open_from_address() -> None:
+    """Open the patient of ``/patient?mrn=<MRN>`` (once per address: a later search may move on)."""
+    mrn = st.query_params.get("mrn")
+    if not mrn or st.session_state.get(_ADDRESS) == mrn:
+        return
+    st.session_state[_ADDRESS] = mrn
+    found = views.patient_id_by_mrn(db, mrn)
+    if found is None:
+        st.session_state.pop("patient_id", None)
+        st.error(f"No patient has the MRN {ui.md_escape(mrn)}. Search for the patient below.")
+    else:
+        st.session_state["patient_id"] = found
+
+
+open_from_address()
 
 with st.expander("Find a patient", expanded=st.session_state.get("patient_id") is None):
     text = st.text_input("Name or MRN", key="patient_search", placeholder="e.g. Ashford or D0001")
@@ -118,6 +138,11 @@ if detail is None:
     st.error("This patient does not exist or was deleted. Search for another one above.")
     st.stop()
 assert detail is not None
+
+if st.query_params.get("mrn") != detail.patient.mrn:
+    # The address names the patient shown: a copied link, a refresh or Back opens the same one.
+    st.query_params["mrn"] = detail.patient.mrn
+st.session_state[_ADDRESS] = detail.patient.mrn
 
 if st.session_state.get(_VIEWED) != detail.patient.id:
     clinical.record_patient_view(db, actor, detail.patient.id)
@@ -162,8 +187,16 @@ if detail.flags_for is not None:
     for flag in detail.flags:
         st.markdown(f"{ui.severity_badge(flag.severity, flag_label(flag.code))} {ui.md_escape(flag.message)}")
 
+#: Open urgent flags a form on this page answers (a trial outcome to record, a suicide-risk review).
+urgent_flags = [f for f in detail.flags if f.severity is Severity.URGENT]
+_answers_urgent = any(
+    f.code in (FlagCode.TRIAL_OUTCOME_MISSING, FlagCode.TRIAL_NO_BENEFIT, FlagCode.SUICIDE_RISK)
+    for f in urgent_flags
+)
 tab_overview, tab_scores, tab_infusions, tab_record, tab_history = st.tabs(
-    ["Screening & courses", "Scores", "Infusions", "Record", "Amendments"]
+    ["Screening & courses", "Scores", "Infusions", "Record", "Amendments"],
+    # The next action first: an urgent flag a form answers opens the forms.
+    default="Record" if _answers_urgent else None,
 )
 
 # --- screening and courses -----------------------------------------------------------------------------
@@ -275,6 +308,20 @@ recordable = [
 ]
 
 
+def todays_infusion(pairs: list[tuple[Any, Any]]) -> int:
+    """Which infusion "Record an infusion" opens on: today's (a scheduled one before a completed one),
+    else the most recent — never the finished trial while today's infusion waits."""
+    ranked = sorted(
+        range(len(pairs)),
+        key=lambda n: (
+            pairs[n][1].scheduled_at.date() == today,
+            pairs[n][1].status is InfusionStatus.SCHEDULED,
+            pairs[n][1].scheduled_at,
+        ),
+    )
+    return ranked[-1] if ranked else 0
+
+
 def infusion_label(pair: tuple[Any, Any]) -> str:
     c, i = pair
     return (
@@ -283,7 +330,7 @@ def infusion_label(pair: tuple[Any, Any]) -> str:
     )
 
 
-with tab_record:
+def _roles_note() -> None:
     if not any(
         actor.can(a)
         for a in (
@@ -296,6 +343,8 @@ with tab_record:
     ):
         st.info("Your role can view this record but not change it.")
 
+
+def form_assessment() -> None:
     if actor.can(Action.RECORD_ASSESSMENT):
         with st.form("form_assessment", clear_on_submit=False):
             st.markdown("**Record a score**")
@@ -327,6 +376,8 @@ with tab_record:
                     done=f"{instrument} score saved.",
                 )
 
+
+def form_book() -> None:
     if actor.can(Action.BOOK_INFUSION):
         with st.form("form_book", clear_on_submit=False):
             st.markdown("**Book the next infusion**")
@@ -359,12 +410,20 @@ with tab_record:
                         done=f"Infusion booked on {day:%Y-%m-%d} at {start:%H:%M}.",
                     )
 
+
+def form_record_infusion() -> None:
     if actor.can(Action.RECORD_INFUSION):
         st.markdown("**Record an infusion**")
         if not recordable:
             st.caption("No infusion to record: only infusions booked for today or earlier can be recorded.")
         else:
-            pair = st.selectbox("Infusion", recordable, format_func=infusion_label, key="f_rec_pick")
+            pair = st.selectbox(
+                "Infusion",
+                recordable,
+                index=todays_infusion(recordable),
+                format_func=infusion_label,
+                key="f_rec_pick",
+            )
             inf = pair[1]
             k = f"f_rec_{inf.id}_"
             if inf.status is InfusionStatus.SCHEDULED and detail.flags_for == today and detail.ready is False:
@@ -427,6 +486,8 @@ with tab_record:
                         **{f: None if v is None else int(v) for f, v in bp.items()},
                     )
 
+
+def form_cancel() -> None:
     if actor.can(Action.CANCEL_INFUSION) and scheduled:
         with st.form("form_cancel", clear_on_submit=False):
             st.markdown("**Cancel a booking or record a no-show**")
@@ -442,6 +503,8 @@ with tab_record:
                     done=f"Infusion {pair[1].number} marked {kind.lower()}; its number is free again.",
                 )
 
+
+def form_screening_item() -> None:
     if actor.can(Action.RECORD_SCREENING_ITEM):
         with st.form("form_screening_item", clear_on_submit=False):
             st.markdown("**Record a screening item**")
@@ -466,6 +529,8 @@ with tab_record:
                     done=f"Screening item saved: {SCREENING_ITEMS[item][0]} = {result}.",
                 )
 
+
+def form_decision() -> None:
     if actor.can(Action.DECIDE_SCREENING):
         with st.form("form_decision", clear_on_submit=False):
             st.markdown("**Screening decision (provider)**")
@@ -492,6 +557,8 @@ with tab_record:
                     done=f"Screening decision saved: {words(decision)}.",
                 )
 
+
+def form_trial_outcome() -> None:
     if actor.can(Action.RECORD_TRIAL_OUTCOME) and detail.courses:
         view = detail.courses[-1]
         with st.form("form_trial", clear_on_submit=False):
@@ -519,6 +586,8 @@ with tab_record:
                     done=f"Trial outcome saved: {words(outcome)}.",
                 )
 
+
+def form_suicide_review() -> None:
     if actor.can(Action.REVIEW_SUICIDE_RISK):
         with st.form("form_suicide_review", clear_on_submit=False):
             st.markdown("**Suicide-risk review (positive PHQ-9 item 9 or high-risk C-SSRS)**")
@@ -537,6 +606,8 @@ with tab_record:
                     done="Suicide-risk review saved.",
                 )
 
+
+def form_delete_score() -> None:
     if actor.can(Action.DELETE_RECORD) and detail.context.assessments:
         with st.form("form_delete_score", clear_on_submit=False):
             st.markdown("**Delete a score entered in error** (kept in the record with your reason)")
@@ -558,6 +629,8 @@ with tab_record:
                     done=f"{gone.instrument} score of {gone.taken_on:%Y-%m-%d} deleted.",
                 )
 
+
+def form_new_course() -> None:
     if actor.can(Action.START_COURSE):
         with st.form("form_new_course", clear_on_submit=False):
             st.markdown("**Start a new course (needs a current screening)**")
@@ -566,6 +639,37 @@ with tab_record:
             )
             if st.form_submit_button("Start new course"):
                 submit(clinical.start_course, p.id, done="New course started: book its trial infusion.")
+
+
+#: The forms that answer an open urgent flag: shown first, and the Record tab opens, while it is open.
+URGENT_FORMS: dict[FlagCode, Callable[[], None]] = {
+    FlagCode.TRIAL_OUTCOME_MISSING: form_trial_outcome,
+    FlagCode.TRIAL_NO_BENEFIT: form_trial_outcome,
+    FlagCode.SUICIDE_RISK: form_suicide_review,
+}
+ROUTINE_FORMS: tuple[Callable[[], None], ...] = (
+    form_record_infusion,
+    form_assessment,
+    form_book,
+    form_cancel,
+    form_screening_item,
+    form_decision,
+    form_trial_outcome,
+    form_suicide_review,
+    form_delete_score,
+    form_new_course,
+)
+
+with tab_record:
+    _roles_note()
+    first = list(dict.fromkeys(URGENT_FORMS[f.code] for f in urgent_flags if f.code in URGENT_FORMS))
+    if first:
+        st.markdown(
+            ui.severity_badge(Severity.URGENT, "open urgent flag") + " The forms that answer it come first."
+        )
+    for form in (*first, *(f for f in ROUTINE_FORMS if f not in first)):
+        form()
+
 
 # --- amendments -----------------------------------------------------------------------------------------
 

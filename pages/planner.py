@@ -289,8 +289,8 @@ def sessions_note(asked: int | None, rest: int, live: int) -> tuple[int | None, 
     """The number of sessions to plan, and what to say beside the field about it.
 
     Empty asks for the rest of the course (``rest``) whatever the cadence. A number above what the
-    course can still take is capped at ``rest`` (ten per course, CLINICAL.md) and said; below one is
-    refused (None: nothing is planned).
+    course can still take is capped at ``rest`` (ten per course, docs/clinical-reference.md) and said;
+    below one is refused (None: nothing is planned).
     """
     if asked is None:
         return rest, None

@@ -1,4 +1,5 @@
-"""Screening work queue: patients not cleared, needing review, or due for re-screening; oldest first."""
+"""Screening work queue: patients not cleared, needing review, or due for re-screening; the patient whose
+next infusion is soonest first."""
 
 from __future__ import annotations
 
@@ -27,7 +28,8 @@ def _queue(_url: str, today: date) -> list[QueueRow]:
 st.title("Screening queue")
 st.caption(
     "Patients whose screening is not cleared, needs a provider's review, or is due again "
-    "(older than the clinic's re-screening interval, or before a new course). Oldest first."
+    "(older than the clinic's re-screening interval, or before a new course). The next booked infusion "
+    "first, so a patient in a chair today is settled before dosing; then the longest waiting."
 )
 rows = _queue(ui.get_db().url, date.today())
 chosen = st.multiselect(
@@ -52,7 +54,10 @@ st.dataframe(
     queue_frame(shown),
     hide_index=True,
     key="screening_table",
-    column_config={"Waiting since": st.column_config.DateColumn("Waiting since", format="YYYY-MM-DD")},
+    column_config={
+        "Next infusion": st.column_config.DatetimeColumn("Next infusion", format="ddd YYYY-MM-DD HH:mm"),
+        "Waiting since": st.column_config.DateColumn("Waiting since", format="YYYY-MM-DD"),
+    },
 )
 o1, o2 = st.columns([3, 1])
 choice = o1.selectbox(

@@ -232,6 +232,15 @@ class ClinicPolicy:
     )
     lockout_failures: int = _setting(5, "Lock account after failed logins", "clinic policy", policy=True)
     lockout_minutes: int = _setting(15, "Lockout lasts", "clinic policy", policy=True, unit="min")
+    login_throttle_failures: int = _setting(
+        20,
+        "Hold back a client after failed sign-ins (any user names)",
+        "NIST SP 800-63B §5.2.2 rate limiting; OWASP Authentication Cheat Sheet; clinic policy",
+        policy=True,
+    )
+    login_throttle_minutes: int = _setting(
+        15, "Client hold-back window", "clinic policy", policy=True, unit="min"
+    )
 
     @property
     def chair_minutes(self) -> int:

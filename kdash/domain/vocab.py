@@ -269,6 +269,27 @@ FLAG_SEVERITY: dict[FlagCode, Severity] = {
 }
 
 
+#: Each flag in words, the same on every screen, the printed sheet and the roster; the code itself
+#: appears only in exports (CSV, JSON, FHIR), where other systems read it.
+FLAG_WORDS: dict[FlagCode, str] = {
+    FlagCode.SUICIDE_RISK: "Suicide risk",
+    FlagCode.BP_CRISIS: "Blood pressure crisis",
+    FlagCode.BP_HIGH: "Blood pressure high",
+    FlagCode.NOT_CLEARED: "Screening not cleared",
+    FlagCode.RESCREEN_DUE: "Re-screening due",
+    FlagCode.NO_ESCORT: "No escort",
+    FlagCode.TRIAL_OUTCOME_MISSING: "Trial outcome missing",
+    FlagCode.TRIAL_NO_BENEFIT: "Trial without benefit",
+    FlagCode.COURSE_LIMIT_REACHED: "Course limit reached",
+    FlagCode.COURSE_FINAL_SESSION: "Final session of the course",
+    FlagCode.COURSE_NEARLY_COMPLETE: "Course nearly complete",
+    FlagCode.WORSENING: "Worsening",
+    FlagCode.BENEFIT_WINDOW_ENDING: "Benefit window ending",
+    FlagCode.MISSING_BASELINE: "No baseline score",
+    FlagCode.ASSESSMENT_DUE: "Assessment due",
+}
+
+
 class Role(StrEnum):
     PROVIDER = "provider"
     NURSE = "nurse"

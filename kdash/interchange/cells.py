@@ -16,20 +16,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from kdash.domain.vocab import values
 
-# --- Plausibility limits --------------------------------------------------------------------------
-# These are not clinical thresholds (those live in ClinicPolicy): they only catch values that cannot
-# be a real reading of an adult in an infusion chair, such as a typing error (1200 for 120) or a value
-# in the wrong column. A value outside is refused so the file can be corrected. See docs/import-format.md.
-#: Systolic pressure, mmHg. Below 50 is not a measurable seated patient; above 300 exceeds cuff ranges.
-SYSTOLIC_RANGE: tuple[int, int] = (50, 300)
-#: Diastolic pressure, mmHg (also must be below the systolic of the same reading).
-DIASTOLIC_RANGE: tuple[int, int] = (20, 200)
-#: Heart rate, beats per minute.
-HEART_RATE_RANGE: tuple[int, int] = (20, 250)
-#: Oxygen saturation, percent: below 50 is not a reading from a conscious patient.
-SPO2_RANGE: tuple[int, int] = (50, 100)
-#: Ketamine dose, mg per kg: catches a dose typed in mg instead of mg/kg (usual IV doses are 0.5–1).
-DOSE_MG_PER_KG_RANGE: tuple[float, float] = (0.01, 5.0)
+# The plausibility limits of readings (blood pressure, heart rate, SpO2, dose) are kdash.domain.limits,
+# shared with the forms and the database; see docs/plausibility-limits.md.
 #: Calendar dates kdash accepts at all (a year typed as 0226 or 2206 is an error, not a date).
 EARLIEST_DATE = date(1900, 1, 1)
 LATEST_DATE = date(2100, 12, 31)
@@ -209,7 +197,9 @@ def integer(
     return number
 
 
-def decimal(raw: str, *, what: str, bounds: tuple[float, float], required: bool = False) -> float | None:
+def decimal(
+    raw: str, *, what: str, bounds: tuple[float, float] | None = None, required: bool = False
+) -> float | None:
     value = raw.strip()
     if not value:
         if required:
@@ -218,7 +208,7 @@ def decimal(raw: str, *, what: str, bounds: tuple[float, float], required: bool 
     if not re.fullmatch(r"[+-]?([0-9]{1,6}(\.[0-9]{0,6})?|\.[0-9]{1,6})", value):
         raise CellError(f"{echo(value)} is not a number ({what}); use a dot for decimals")
     number = float(value)
-    if not bounds[0] <= number <= bounds[1]:
+    if bounds is not None and not bounds[0] <= number <= bounds[1]:
         raise CellError(f"{what} {value} is outside the plausible range {bounds[0]}–{bounds[1]}")
     return number
 

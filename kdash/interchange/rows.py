@@ -12,8 +12,16 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
 from enum import StrEnum
+from functools import partial
 from typing import Any
 
+from kdash.domain.limits import (
+    BP_PAIRS,
+    INFUSION_READINGS,
+    diastolic_not_below,
+    half_reading,
+    implausible,
+)
 from kdash.domain.vocab import (
     INSTRUMENT_RANGES,
     MAX_INFUSIONS_PER_COURSE,
@@ -222,13 +230,6 @@ def parse_course(cells: Mapping[str, str], zone: tzinfo | None) -> list[Row]:
     return [Row(Kind.COURSE, mrn, (mrn, number), _without(col.values, "mrn"), "", "", {"number": "course"})]
 
 
-_BP_COLUMNS = (
-    ("bp_pre_sys", "bp_pre_dia"),
-    ("bp_peak_sys", "bp_peak_dia"),
-    ("bp_discharge_sys", "bp_discharge_dia"),
-)
-
-
 def parse_infusion(cells: Mapping[str, str], zone: tzinfo | None) -> list[Row]:
     col = _Collector(cells)
     mrn = col.take("mrn", c.mrn)
@@ -248,27 +249,24 @@ def parse_infusion(cells: Mapping[str, str], zone: tzinfo | None) -> list[Row]:
     at = col.take("scheduled_at", lambda v: c.iso_datetime(v, zone))
     col.take("status", lambda v: c.code(v, InfusionStatus, what="infusion status"))
     col.take("chair", lambda v: c.integer(v, what="chair", bounds=(1, 99), required=False))
-    col.take("dose_mg_per_kg", lambda v: c.decimal(v, what="dose mg/kg", bounds=c.DOSE_MG_PER_KG_RANGE))
+    col.take("dose_mg_per_kg", lambda v: c.decimal(v, what="dose mg/kg"))
     col.take("premed_given", _yes_no)
-    for sys_col, dia_col in _BP_COLUMNS:
-        sys_v = col.take(
-            sys_col, lambda v: c.integer(v, what="systolic", bounds=c.SYSTOLIC_RANGE, required=False)
-        )
-        dia_v = col.take(
-            dia_col, lambda v: c.integer(v, what="diastolic", bounds=c.DIASTOLIC_RANGE, required=False)
-        )
+    for reading in INFUSION_READINGS:
+        if reading.whole:
+            col.take(reading.field, partial(c.integer, what=reading.label, required=False))
+        value = col.values.get(reading.field)
+        why = None if value is None else implausible(reading.field, value)
+        if why is not None:
+            col.fail(reading.field, why)
+            del col.values[reading.field]
+    for sys_col, dia_col, words in BP_PAIRS:
+        sys_v, dia_v = col.values.get(sys_col), col.values.get(dia_col)
+        if any(e[0] in (sys_col, dia_col) for e in col.errors):
+            continue
         if sys_v is not None and dia_v is not None and dia_v >= sys_v:
-            col.fail(dia_col, f"diastolic {dia_v} is not below systolic {sys_v}; are the columns swapped?")
+            col.fail(dia_col, diastolic_not_below(sys_v, dia_v, words))
         elif (sys_v is None) != (dia_v is None) and col.has(sys_col) and col.has(dia_col):
-            missing = dia_col if dia_v is None else sys_col
-            if not any(e[0] in (sys_col, dia_col) for e in col.errors):
-                col.fail(
-                    missing, "is empty while the other half of the reading is given; give both or neither"
-                )
-    col.take(
-        "heart_rate", lambda v: c.integer(v, what="heart rate", bounds=c.HEART_RATE_RANGE, required=False)
-    )
-    col.take("spo2", lambda v: c.integer(v, what="SpO2", bounds=c.SPO2_RANGE, required=False))
+            col.fail(dia_col if dia_v is None else sys_col, half_reading(words))
     col.take("escort_confirmed", _yes_no)
     col.take("adverse_events", lambda v: c.text(v, required=False, max_len=4000, multiline=True))
     left = col.take("discharged_at", lambda v: c.iso_datetime(v, zone, required=False))

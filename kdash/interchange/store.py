@@ -12,7 +12,8 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
+from functools import partial
 from typing import Any
 
 from sqlalchemy import select
@@ -21,10 +22,9 @@ from sqlalchemy.orm import Session
 from kdash.domain.access import Actor
 from kdash.domain.vocab import LIVE_INFUSION_STATUSES, MAX_INFUSIONS_PER_COURSE, InfusionStatus
 from kdash.interchange.rows import ImportRefused, Kind, Problem, Row
-from kdash.storage.audit_chain import record
+from kdash.storage.amendments import NewRecords, record_or_amend
 from kdash.storage.id_chunks import chunks
 from kdash.storage.models import (
-    Amendment,
     Assessment,
     Course,
     Infusion,
@@ -295,16 +295,6 @@ _MODELS: dict[Kind, type] = {
 }
 
 
-def _text(value: Any) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    return str(value)
-
-
 def apply(
     session: Session,
     rows: Sequence[Row],
@@ -330,122 +320,65 @@ def apply(
         )
     )
     total = len(ordered)
-    pending: list[tuple[Row, Any, dict[str, Any]]] = []
+    batch = NewRecords()
+    previous: Kind | None = None
     for done, row in enumerate(ordered, start=1):
         existing = stored.find(row)
-        if pending and (
-            pending[-1][0].kind is not row.kind or existing is not None or len(pending) >= _BATCH
-        ):
-            _write_created(session, pending, stored, actor, now)
-        if existing is None:
-            pending.append(_create(session, row, stored, origin))
+        if batch and (previous is not row.kind or existing is not None or len(batch) >= _BATCH):
+            # Written before a record of another kind refers to them, or before an amendment.
+            batch.write(session, actor, now)
+        previous = row.kind
+        written = record_or_amend(
+            session, actor, entity=row.kind.value, existing=existing, values=row.values,
+            create=partial(_create, row, stored, origin),
+            patient_id=partial(_patient_id, row, stored), now=now,
+            reason=f"amended by import from {row.where}", record_action=f"import_{row.kind.value}",
+            record_after=_created_values(row, stored, origin), record_reason=f"imported from {row.where}",
+            batch=batch,
+        )  # fmt: skip
+        if written.created:
             summary.add(row.source, "created")
         else:
-            changed = _amend(session, row, existing, stored, actor, now, origin)
-            summary.add(row.source, "updated" if changed else "unchanged")
-            summary.amendments += changed
+            summary.add(row.source, "updated" if written.changes else "unchanged")
+            summary.amendments += len(written.changes)
         if progress is not None:
             progress(done, total)
-    _write_created(session, pending, stored, actor, now)
+    batch.write(session, actor, now)
     return summary
 
 
 def _patient_id(row: Row, stored: Stored) -> int:
-    return stored.patients[row.mrn].id
+    return int(stored.patients[row.mrn].id)
 
 
-def _create(session: Session, row: Row, stored: Stored, origin: str) -> tuple[Row, Any, dict[str, Any]]:
-    """Add the new record to the session (inserted in a batch by :func:`_write_created`)."""
+def _created_values(row: Row, stored: Stored, origin: str) -> dict[str, Any]:
+    """The fields of a new record as its audit event shows them (no internal ids)."""
     values = dict(row.values)
     if row.kind is Kind.PATIENT:
         values["mrn"] = row.mrn
         values.setdefault("status", "active")
     elif row.kind is Kind.INFUSION:
-        values["course_id"] = stored.courses[(row.mrn, row.key[1])].id
         values.setdefault("status", InfusionStatus.SCHEDULED.value)
-    else:
-        values["patient_id"] = _patient_id(row, stored)
     if row.kind is Kind.ASSESSMENT:
         values["source"] = origin
+    return values
+
+
+def _create(row: Row, stored: Stored, origin: str) -> Any:
+    """The new record of ``row``, known to ``stored`` so that later rows of the import can refer to it."""
+    values = _created_values(row, stored, origin)
+    if row.kind is Kind.INFUSION:
+        values["course_id"] = stored.courses[(row.mrn, row.key[1])].id
+    elif row.kind is not Kind.PATIENT:
+        values["patient_id"] = _patient_id(row, stored)
     obj = _MODELS[row.kind](**values)
-    session.add(obj)
     if row.kind is Kind.PATIENT:
         stored.patients[row.mrn] = obj
     elif row.kind is Kind.COURSE:
         stored.courses[(row.mrn, obj.number)] = obj
     elif row.kind is Kind.INFUSION:
         stored.infusions.setdefault((row.mrn, row.key[1]), []).append(obj)
-    return row, obj, values
-
-
-def _write_created(
-    session: Session,
-    pending: list[tuple[Row, Any, dict[str, Any]]],
-    stored: Stored,
-    actor: Actor,
-    now: datetime,
-) -> None:
-    """Insert the pending records in one flush, then audit each (the audit event needs its id)."""
-    if not pending:
-        return
-    session.flush()
-    for row, obj, values in pending:
-        record(
-            session,
-            actor,
-            f"import_{row.kind.value}",
-            patient_id=_patient_id(row, stored),
-            entity=row.kind.value,
-            entity_id=obj.id,
-            after={k: v for k, v in values.items() if k not in ("patient_id", "course_id")},
-            reason=f"imported from {row.where}",
-            now=now,
-        )
-    pending.clear()
-
-
-def _amend(
-    session: Session, row: Row, obj: Any, stored: Stored, actor: Actor, now: datetime, origin: str
-) -> int:
-    before: dict[str, Any] = {}
-    after: dict[str, Any] = {}
-    for name, value in row.values.items():
-        old = getattr(obj, name)
-        if old != value:
-            before[name], after[name] = old, value
-    if not after:
-        return 0
-    patient_id = obj.id if row.kind is Kind.PATIENT else _patient_id(row, stored)
-    reason = f"amended by import from {row.where}"
-    for name, value in after.items():
-        session.add(
-            Amendment(
-                entity=row.kind.value,
-                entity_id=obj.id,
-                patient_id=patient_id,
-                field=name,
-                old_value=_text(before[name]),
-                new_value=_text(value),
-                changed_by=actor.username,
-                changed_at=now,
-                reason=reason,
-            )
-        )
-        setattr(obj, name, value)
-    session.flush()
-    record(
-        session,
-        actor,
-        f"amend_{row.kind.value}",
-        patient_id=patient_id,
-        entity=row.kind.value,
-        entity_id=obj.id,
-        before=before,
-        after=after,
-        reason=reason,
-        now=now,
-    )
-    return len(after)
+    return obj
 
 
 def refuse_if(problems: list[Problem]) -> None:

@@ -25,6 +25,9 @@ class Flag:
     code: FlagCode
     message: str
     blocking: bool = True
+    #: For an urgent flag that no longer blocks: the review or decision that cleared it, in words
+    #: ("reviewed 2026-12-03 by Dr X: safety plan"), so a card that is urgent and ready says why.
+    cleared_by: str = ""
 
     @property
     def severity(self) -> Severity:

@@ -205,6 +205,7 @@ def _suicide_flag(
             f"{what} — reviewed {review.reviewed_on} by {review.reviewed_by} ({action}); "
             "ask how the patient is today",
             blocking=False,
+            cleared_by=f"reviewed {review.reviewed_on} by {review.reviewed_by}: {action}",
         )
     return Flag(
         FlagCode.SUICIDE_RISK,
@@ -484,13 +485,18 @@ def build_entry(
     )
 
 
-def _urgency_key(entry: HuddleEntry) -> tuple[int, int, int, datetime, str]:
+def _urgency_key(entry: HuddleEntry) -> tuple[int, datetime, str]:
     urgent, warning, info = severity_counts(entry.flags)
-    return (-urgent, -warning, -info, entry.scheduled_at, entry.patient.mrn)
+    band = 0 if urgent else 1 if warning else 2 if info else 3
+    return (band, entry.scheduled_at, entry.patient.mrn)
 
 
 def sort_entries(entries: Iterable[HuddleEntry]) -> list[HuddleEntry]:
-    """CLINICAL.md urgency order: more urgent flags, more warnings, more infos, then time, then MRN."""
+    """Most severe flag first (urgent, warning, info, none); within a severity by chair time, then MRN.
+
+    A team walks the chairs in time order: two urgent patients at 09:00 and 08:00 are met in the order
+    they sit down, not by how many flags each has (docs/clinical-decisions.md, "Urgency order").
+    """
     return sorted(entries, key=_urgency_key)
 
 

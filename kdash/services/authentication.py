@@ -15,43 +15,74 @@ from kdash.domain.access import Actor
 from kdash.domain.passwords import dummy_hash, hash_password, needs_rehash, verify_password
 from kdash.domain.policy import ClinicPolicy
 from kdash.domain.vocab import Role
+from kdash.services.login_throttle import THROTTLE
 from kdash.storage.audit_chain import record
 from kdash.storage.database import Database
 from kdash.storage.models import User
 
 
 class LoginError(Exception):
-    """Login refused; the message never says whether the user name exists."""
+    """Login refused; the message never says whether the user name exists or the account is locked."""
 
 
-def authenticate(db: Database, username: str, password: str, settings: ClinicPolicy, now: datetime) -> Actor:
-    """Check a password login, counting failures and locking the account after too many.
+#: The one answer to every refused sign-in: a wrong name, a wrong password, a locked or disabled
+#: account and a throttled client read the same, so the answer cannot tell user names apart.
+REFUSED = "Wrong user name or password."
+
+
+def authenticate(
+    db: Database,
+    username: str,
+    password: str,
+    settings: ClinicPolicy,
+    now: datetime,
+    *,
+    client: str | None = None,
+) -> Actor:
+    """Check a password login, counting failures and locking the account after the policy's count.
 
     Takes the database, not a session: the failure count and the audit event must be committed even
     though the login is refused (a refusal raised inside the caller's transaction would roll them back).
+
+    The password is checked before the write transaction (an Argon2 check holds no lock, so parallel
+    sign-ins do not queue behind one another's hashing); then the account's row is locked
+    (``SELECT … FOR UPDATE``; on SQLite the write transaction is one lock already) and the verdict is
+    counted against what the row says now. A read-add-write without the lock let 29 simultaneous wrong
+    guesses leave the count at 1 on PostgreSQL. Every path checks exactly one Argon2 hash, so an
+    unknown, disabled, locked or throttled name takes as long as a wrong password; ``client`` (an
+    address or a browser session) feeds the per-client throttle.
     """
     name = username.strip()
-    error: LoginError | None = None
+    throttled = THROTTLE.blocked(client, settings, now)
+    with db.read() as session:
+        known = session.scalar(select(User.password_hash).where(User.username == name, User.active))
+    if throttled or known is None:
+        verify_password(dummy_hash(), password)
+        right = False
+    else:
+        right = verify_password(known, password)
     actor: Actor | None = None
     with db.write() as session:
-        user = session.scalar(select(User).where(User.username == name))
-        if user is None or not user.active:
-            # Hash anyway so that the time taken does not tell whether the name exists.
-            verify_password(dummy_hash(), password)
-            error = LoginError("Wrong user name or password.")
+        user = session.scalar(select(User).where(User.username == name).with_for_update())
+        if throttled:
+            why = "too many failed sign-ins from this client"
+        elif user is None or not user.active:
+            why = "unknown user name" if user is None else "account disabled"
+        elif user.password_hash != known:
+            why = "the password was changed while this sign-in was checked"
         elif user.locked_until is not None and user.locked_until > now:
-            minutes = max(1, int((user.locked_until - now).total_seconds() // 60) + 1)
-            error = LoginError(
-                f"This account is locked after repeated failed logins. Try again in {minutes} minutes "
-                "or ask an administrator to unlock it."
-            )
-        elif not verify_password(user.password_hash, password):
-            user.failed_logins = (user.failed_logins or 0) + 1
-            if user.failed_logins >= settings.lockout_failures:
+            why = "account locked after repeated failed sign-ins"
+        elif not right:
+            failures = (user.failed_logins or 0) + 1
+            if failures >= settings.lockout_failures:
                 user.locked_until = now + timedelta(minutes=settings.lockout_minutes)
                 user.failed_logins = 0
-            error = LoginError("Wrong user name or password.")
+                why = f"wrong password; account locked for {settings.lockout_minutes} minutes"
+            else:
+                user.failed_logins = failures
+                why = "wrong password"
         else:
+            why = ""
             user.failed_logins = 0
             user.locked_until = None
             user.last_login_at = now
@@ -64,12 +95,12 @@ def authenticate(db: Database, username: str, password: str, settings: ClinicPol
             who,
             "login",
             outcome="ok" if actor else "refused",
-            reason=None if actor else str(error),
+            reason=None if actor else why,
             now=now,
         )
-    if error is not None:
-        raise error
-    assert actor is not None
+    if actor is None:
+        THROTTLE.failed(client, now)
+        raise LoginError(REFUSED)
     return actor
 
 

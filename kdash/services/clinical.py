@@ -19,6 +19,14 @@ from sqlalchemy.orm import Session
 
 from kdash.domain.access import Action, Actor
 from kdash.domain.errors import NotFound, Problem, Refused, ValidationError
+from kdash.domain.limits import (
+    BP_PAIRS,
+    INFUSION_READINGS,
+    Reading,
+    diastolic_not_below,
+    half_reading,
+    implausible,
+)
 from kdash.domain.policy import ClinicPolicy
 from kdash.domain.records import CourseRec
 from kdash.domain.vocab import (
@@ -44,11 +52,11 @@ from kdash.services.guard import authorize
 from kdash.services.locks import lock_course, lock_days, retry_lost_race
 from kdash.services.slots import SlotCheck
 from kdash.storage import audit_chain as audit
+from kdash.storage.amendments import keep_old_values, record_or_amend
 from kdash.storage.context import load_context
 from kdash.storage.database import Database
 from kdash.storage.models import (
     INFUSION_SESSION_FIELDS,
-    Amendment,
     Assessment,
     Course,
     Infusion,
@@ -62,12 +70,6 @@ from kdash.storage.policy_repo import load_policy
 
 #: Longest free text kept in a note, reason or adverse-event field (a paragraph, not a document).
 MAX_TEXT = 2000
-#: Plausibility limits for vitals typed by hand (a typo such as 1200 is refused, not stored).
-BP_LIMITS = (40, 300)
-HR_LIMITS = (20, 250)
-SPO2_LIMITS = (50, 100)
-#: Ketamine dosing for IV infusions is usually 0.5 mg/kg (CLINICAL.md schedules); above 2 is a typo.
-DOSE_LIMITS = (0.05, 2.0)
 
 
 # --- small helpers -------------------------------------------------------------------------------------
@@ -120,22 +122,25 @@ def _day(p: _Problems, field: str, value: Any, label: str, *, today: date | None
     return value
 
 
-def _int_in(p: _Problems, field: str, value: Any, label: str, limits: tuple[int, int]) -> int | None:
+def _reading(p: _Problems, reading: Reading, value: Any) -> int | float | None:
+    """A typed reading held to its plausibility limit (:mod:`kdash.domain.limits`), or None with a problem."""
     if value is None or value == "":
         return None
     if (
         isinstance(value, bool)
         or not isinstance(value, int | float)
         or (isinstance(value, float) and not math.isfinite(value))  # NaN, infinity: no reading
-        or int(value) != value
     ):
-        p.add(field, f"{label} must be a whole number; {value!r} is not.")
+        p.add(reading.field, f"{reading.label} must be a number; {value!r} is not.")
         return None
-    lo, hi = limits
-    if not lo <= value <= hi:
-        p.add(field, f"{label} {int(value)} is outside {lo}–{hi}: check the reading.")
+    if reading.whole and int(value) != value:
+        p.add(reading.field, f"{reading.label} must be a whole number; {value!r} is not.")
         return None
-    return int(value)
+    why = implausible(reading.field, value)
+    if why is not None:
+        p.add(reading.field, why)
+        return None
+    return int(value) if reading.whole else float(value)
 
 
 def _whole(value: Any) -> Any:
@@ -148,36 +153,6 @@ def _patient(session: Session, patient_id: int) -> Patient:
     if patient is None or patient.deleted_at is not None:
         raise NotFound(f"Patient {patient_id} does not exist or was deleted.")
     return patient
-
-
-def _amend(
-    session: Session,
-    actor: Actor,
-    entity: str,
-    entity_id: int,
-    patient_id: int | None,
-    changes: dict[str, tuple[Any, Any]],
-    reason: str,
-    now: datetime,
-) -> None:
-    for field, (old, new) in changes.items():
-        session.add(
-            Amendment(
-                entity=entity,
-                entity_id=entity_id,
-                patient_id=patient_id,
-                field=field,
-                old_value=None if old is None else str(old),
-                new_value=None if new is None else str(new),
-                changed_by=actor.username,
-                changed_at=now,
-                reason=reason,
-            )
-        )
-
-
-def _diff(row: Any, new: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
-    return {k: (getattr(row, k), v) for k, v in new.items() if getattr(row, k) != v}
 
 
 # --- screening -----------------------------------------------------------------------------------------
@@ -216,41 +191,18 @@ def record_screening_item(
                 ScreeningItem.recorded_on == day,
             )
         )
-        new = {"result": result, "note": note_text}
-        if row is not None:
-            changes = _diff(row, new)
-            if not changes:
-                return row.id
-            if reason_text is None:
-                raise ValidationError(
-                    Problem(
-                        "reason",
-                        f"An answer to this item is already recorded for {day}: give a reason to amend it.",
-                    )
-                )
-            _amend(session, actor, "screening_item", row.id, patient_id, changes, reason_text, moment)
-            before = {k: old for k, (old, _) in changes.items()}
-            for k, (_, v) in changes.items():
-                setattr(row, k, v)
-            session.flush()
-            audit.record(
-                session, actor, "amend_screening_item", patient_id=patient_id, entity="screening_item",
-                entity_id=row.id, before=before, after={k: v for k, (_, v) in changes.items()},
-                reason=reason_text, now=moment,
-            )  # fmt: skip
-            return row.id
-        row = ScreeningItem(
-            patient_id=patient_id, item=item, result=result, recorded_on=day, note=note_text,
-            recorded_by=actor.username,
+        written = record_or_amend(
+            session, actor, entity="screening_item", existing=row,
+            values={"result": result, "note": note_text},
+            create=lambda: ScreeningItem(
+                patient_id=patient_id, item=item, result=result, recorded_on=day, note=note_text,
+                recorded_by=actor.username,
+            ),
+            patient_id=patient_id, now=moment, reason=reason_text, record_action="record_screening_item",
+            record_after={"item": item, "result": result, "recorded_on": day, "note": note_text},
+            reason_needed=f"An answer to this item is already recorded for {day}: give a reason to amend it.",
         )  # fmt: skip
-        session.add(row)
-        session.flush()
-        audit.record(
-            session, actor, "record_screening_item", patient_id=patient_id, entity="screening_item",
-            entity_id=row.id, after={"item": item, "result": result, "recorded_on": day, "note": note_text},
-            now=moment,
-        )  # fmt: skip
-        return row.id
+        return int(written.row.id)
 
 
 def record_screening_decision(
@@ -309,40 +261,18 @@ def record_screening_decision(
                 ScreeningDecisionRow.patient_id == patient_id, ScreeningDecisionRow.decided_on == day
             )
         )
-        new = {"decision": decision, "note": note_text, "decided_by": actor.username}
-        if row is not None:
-            changes = _diff(row, new)
-            if not changes:
-                return row.id
-            if reason_text is None:
-                raise ValidationError(
-                    Problem("reason", f"A decision is already recorded for {day}: give a reason to amend it.")
-                )
-            _amend(session, actor, "screening_decision", row.id, patient_id, changes, reason_text, moment)
-            for k, (_, v) in changes.items():
-                setattr(row, k, v)
-            session.flush()
-            audit.record(
-                session, actor, "amend_screening_decision", patient_id=patient_id,
-                entity="screening_decision", entity_id=row.id,
-                before={k: o for k, (o, _) in changes.items()}, after={k: n for k, (_, n) in changes.items()},
-                reason=reason_text, now=moment,
-            )  # fmt: skip
-            return row.id
-        row = ScreeningDecisionRow(
-            patient_id=patient_id,
-            decision=decision,
-            decided_on=day,
-            decided_by=actor.username,
-            note=note_text,
-        )
-        session.add(row)
-        session.flush()
-        audit.record(
-            session, actor, "record_screening_decision", patient_id=patient_id, entity="screening_decision",
-            entity_id=row.id, after={"decision": decision, "decided_on": day, "note": note_text}, now=moment,
+        written = record_or_amend(
+            session, actor, entity="screening_decision", existing=row,
+            values={"decision": decision, "note": note_text, "decided_by": actor.username},
+            create=lambda: ScreeningDecisionRow(
+                patient_id=patient_id, decision=decision, decided_on=day, decided_by=actor.username,
+                note=note_text,
+            ),
+            patient_id=patient_id, now=moment, reason=reason_text, record_action="record_screening_decision",
+            record_after={"decision": decision, "decided_on": day, "note": note_text},
+            reason_needed=f"A decision is already recorded for {day}: give a reason to amend it.",
         )  # fmt: skip
-        return row.id
+        return int(written.row.id)
 
 
 # --- assessments ---------------------------------------------------------------------------------------
@@ -408,39 +338,20 @@ def record_assessment(
                 Assessment.deleted_at.is_(None),
             )
         )
-        if row is not None:
-            changes = _diff(row, {"score": score, "item9": item9})
-            if not changes:
-                return row.id
-            if reason_text is None:
-                raise ValidationError(
-                    Problem(
-                        "reason",
-                        f"A {inst.value} score is already recorded for {day} ({row.score}): "
-                        "give a reason to amend it.",
-                    )
-                )
-            _amend(session, actor, "assessment", row.id, patient_id, changes, reason_text, moment)
-            for k, (_, v) in changes.items():
-                setattr(row, k, v)
-            session.flush()
-            audit.record(
-                session, actor, "amend_assessment", patient_id=patient_id, entity="assessment",
-                entity_id=row.id, before={k: o for k, (o, _) in changes.items()},
-                after={k: n for k, (_, n) in changes.items()}, reason=reason_text, now=moment,
-            )  # fmt: skip
-            return row.id
-        row = Assessment(
-            patient_id=patient_id, instrument=inst.value, score=score, item9=item9, taken_on=day,
-            source=AssessmentSource.FORM.value, recorded_by=actor.username,
+        written = record_or_amend(
+            session, actor, entity="assessment", existing=row, values={"score": score, "item9": item9},
+            create=lambda: Assessment(
+                patient_id=patient_id, instrument=inst.value, score=score, item9=item9, taken_on=day,
+                source=AssessmentSource.FORM.value, recorded_by=actor.username,
+            ),
+            patient_id=patient_id, now=moment, reason=reason_text, record_action="record_assessment",
+            record_after={"instrument": inst.value, "score": score, "item9": item9, "taken_on": day},
+            reason_needed=(
+                f"A {inst.value} score is already recorded for {day} ({row.score if row else ''}): "
+                "give a reason to amend it."
+            ),
         )  # fmt: skip
-        session.add(row)
-        session.flush()
-        audit.record(
-            session, actor, "record_assessment", patient_id=patient_id, entity="assessment", entity_id=row.id,
-            after={"instrument": inst.value, "score": score, "item9": item9, "taken_on": day}, now=moment,
-        )  # fmt: skip
-        return row.id
+        return int(written.row.id)
 
 
 def delete_assessment(
@@ -666,43 +577,22 @@ def record_infusion(
     moment = _now(now)
     authorize(db, actor, Action.RECORD_INFUSION, entity="infusion", entity_id=infusion_id, now=moment)
     p = _Problems()
-    new: dict[str, Any] = {}
-    for field, label in (
-        ("bp_pre_sys", "Pre-dose systolic BP"),
-        ("bp_pre_dia", "Pre-dose diastolic BP"),
-        ("bp_peak_sys", "Systolic BP at about 40 minutes"),
-        ("bp_peak_dia", "Diastolic BP at about 40 minutes"),
-        ("bp_discharge_sys", "Systolic BP before discharge"),
-        ("bp_discharge_dia", "Diastolic BP before discharge"),
-    ):
-        new[field] = _int_in(p, field, locals()[field], label, BP_LIMITS)
-    new["heart_rate"] = _int_in(p, "heart_rate", heart_rate, "Heart rate", HR_LIMITS)
-    new["spo2"] = _int_in(p, "spo2", spo2, "SpO2", SPO2_LIMITS)
-    for sys_f, dia_f, label in (
-        ("bp_pre_sys", "bp_pre_dia", "pre-dose"),
-        ("bp_peak_sys", "bp_peak_dia", "40-minute"),
-        ("bp_discharge_sys", "bp_discharge_dia", "discharge"),
-    ):
+    given = {
+        "bp_pre_sys": bp_pre_sys, "bp_pre_dia": bp_pre_dia, "bp_peak_sys": bp_peak_sys,
+        "bp_peak_dia": bp_peak_dia, "bp_discharge_sys": bp_discharge_sys,
+        "bp_discharge_dia": bp_discharge_dia, "heart_rate": heart_rate, "spo2": spo2,
+        "dose_mg_per_kg": dose_mg_per_kg,
+    }  # fmt: skip
+    new: dict[str, Any] = {r.field: _reading(p, r, given[r.field]) for r in INFUSION_READINGS}
+    for sys_f, dia_f, words in BP_PAIRS:
         s, d = new[sys_f], new[dia_f]
         flagged = {pr.field for pr in p.items}
         if sys_f in flagged or dia_f in flagged:
             continue
         if (s is None) != (d is None):
-            p.add(dia_f if d is None else sys_f, f"Enter both numbers of the {label} blood pressure.")
+            p.add(dia_f if d is None else sys_f, half_reading(words))
         elif s is not None and d is not None and d >= s:
-            p.add(dia_f, f"The {label} diastolic ({d}) must be below the systolic ({s}).")
-    if dose_mg_per_kg is not None:
-        if isinstance(dose_mg_per_kg, bool) or not isinstance(dose_mg_per_kg, int | float):
-            p.add("dose_mg_per_kg", f"Dose must be a number in mg/kg; {dose_mg_per_kg!r} is not.")
-        elif not DOSE_LIMITS[0] <= dose_mg_per_kg <= DOSE_LIMITS[1]:
-            p.add(
-                "dose_mg_per_kg",
-                f"Dose {dose_mg_per_kg} mg/kg is outside {DOSE_LIMITS[0]}–{DOSE_LIMITS[1]} mg/kg: check it.",
-            )
-        else:
-            new["dose_mg_per_kg"] = float(dose_mg_per_kg)
-    if "dose_mg_per_kg" not in new:
-        new["dose_mg_per_kg"] = None
+            p.add(dia_f, diastolic_not_below(s, d, words))
     new["premed_given"] = premed_given
     new["escort_confirmed"] = escort_confirmed
     new["adverse_events"] = _text(p, "adverse_events", adverse_events, label="Adverse events")
@@ -748,27 +638,16 @@ def record_infusion(
             raise Refused(
                 f"Infusion {row.number} is booked for {row.scheduled_at:%Y-%m-%d}: record it on the day."
             )
-        changes = _diff(row, new)
         was_completed = row.status == InfusionStatus.COMPLETED.value
-        if was_completed:
-            # Amend: every change of a recorded value keeps the old one.
-            recorded = {k: v for k, v in changes.items() if v[0] is not None}
-            if recorded and reason_text is None:
-                raise ValidationError(
-                    Problem("reason", "This infusion is already recorded: give a reason to amend its values.")
-                )
-            if recorded:
-                _amend(
-                    session, actor, "infusion", row.id, course.patient_id, recorded, reason_text or "", moment
-                )
-        before = {k: o for k, (o, _) in changes.items()}
-        for k, (_, v) in changes.items():
-            setattr(row, k, v)
         if new["discharged_at"] is not None and not was_completed:
-            before["status"] = row.status
-            row.status = InfusionStatus.COMPLETED.value
-            changes["status"] = (before["status"], row.status)
-        session.flush()
+            new["status"] = InfusionStatus.COMPLETED.value
+        # A completed session is final: every change of a value it recorded is an amendment.
+        record_or_amend(
+            session, actor, entity="infusion", existing=row, values=new, create=lambda: None,
+            patient_id=course.patient_id, now=moment, reason=reason_text, record_action="record_infusion",
+            amend=was_completed,
+            reason_needed="This infusion is already recorded: give a reason to amend its values.",
+        )  # fmt: skip
         done = session.scalar(
             select(func.count())
             .select_from(Infusion)
@@ -776,12 +655,7 @@ def record_infusion(
         )
         if done and done >= MAX_INFUSIONS_PER_COURSE and course.status != CourseStatus.COMPLETED.value:
             course.status = CourseStatus.COMPLETED.value
-        audit.record(
-            session, actor, "amend_infusion" if was_completed else "record_infusion",
-            patient_id=course.patient_id, entity="infusion", entity_id=row.id, before=before,
-            after={k: n for k, (_, n) in changes.items()}, reason=reason_text, now=moment,
-        )  # fmt: skip
-        return row.id
+        return int(row.id)
 
 
 def cancel_infusion(
@@ -884,8 +758,10 @@ def record_trial_outcome(
                         f"The trial outcome is already {old.replace('_', ' ')}: give a reason to amend it.",
                     )
                 )
-            _amend(session, actor, "course", course.id, course.patient_id, {"trial_outcome": (old, outcome)},
-                   reason_text, moment)  # fmt: skip
+            keep_old_values(
+                session, actor, entity="course", entity_id=course.id, patient_id=course.patient_id,
+                changes={"trial_outcome": (old, outcome)}, reason=reason_text, now=moment,
+            )  # fmt: skip
         if outcome != TrialOutcome.BENEFIT.value:
             later = session.scalar(
                 select(func.count())

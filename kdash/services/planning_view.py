@@ -96,8 +96,9 @@ class CourseState:
 
     @property
     def rest_of_course(self) -> int:
-        """Infusions the course can still take before the ten-per-course cap (CLINICAL.md); the trial
-        alone while it is not yet planned. The page's default number of sessions for every cadence."""
+        """Infusions the course can still take before the ten-per-course cap
+        (docs/clinical-reference.md); the trial alone while it is not yet planned. The page's default
+        number of sessions for every cadence."""
         if self.trial_pending:
             return 1
         return max(0, MAX_INFUSIONS_PER_COURSE - self.live)

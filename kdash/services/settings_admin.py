@@ -43,6 +43,8 @@ LIMITS: dict[str, tuple[float, float]] = {
     "password_min_length": (8, 256),  # NIST SP 800-63B: at least 8 characters
     "lockout_failures": (1, 100),
     "lockout_minutes": (1, 24 * 60),
+    "login_throttle_failures": (5, 1000),  # below the lockout count it would lock out a whole desk
+    "login_throttle_minutes": (1, 24 * 60),
     "rescreen_after_months": (1, 120),
     "assessment_due_days": (1, 365),
     "benefit_window_days": (1, 730),

@@ -268,6 +268,21 @@ def search_patients(db: Database, text: str, limit: int = 50) -> list[tuple[int,
         return [(r.id, f"{r.last_name}, {r.first_name} · {r.mrn}") for r in rows]
 
 
+def patient_id_by_mrn(db: Database, mrn: str) -> int | None:
+    """The id of the patient whose MRN is exactly ``mrn`` (case and spaces ignored), or None.
+
+    For the address ``/patient?mrn=<MRN>``: a search could open another patient whose MRN merely
+    contains the one linked. Opening the record is audited by the page as a view.
+    """
+    wanted = mrn.strip().lower()
+    if not wanted:
+        return None
+    with db.read() as session:
+        return session.scalar(
+            select(Patient.id).where(Patient.deleted_at.is_(None), func.lower(Patient.mrn) == wanted).limit(1)
+        )
+
+
 # --- screening queue ------------------------------------------------------------------------------------
 
 
@@ -281,10 +296,16 @@ class QueueRow:
     status: str
     waiting_since: date | None
     what_is_missing: str
+    #: The patient's next booked infusion from today on: who sits in a chair soonest is worked first.
+    next_infusion: datetime | None = None
 
 
 def screening_queue(db: Database, settings: ClinicPolicy, today: date) -> list[QueueRow]:
-    """Active patients whose screening is not cleared, needs review, or is due again; oldest first."""
+    """Active patients whose screening is not cleared, needs review, or is due again.
+
+    Sorted by the next booked infusion (a patient in a chair today first: the screening must be
+    settled before dosing), then those with nothing booked, oldest waiting first.
+    """
     where = _ACTIVE
     with screening_summary.read_current(db, settings) as session:
         patients = {r.id: patient_rec(r) for r in session.execute(select(Patient.__table__).where(where))}
@@ -298,6 +319,19 @@ def screening_queue(db: Database, settings: ClinicPolicy, today: date) -> list[Q
             ).all()
         )
         created = dict(session.execute(select(Patient.id, Patient.created_at).where(where)).all())
+        next_booked = dict(
+            session.execute(
+                select(Course.patient_id, func.min(Infusion.scheduled_at))
+                .join(Infusion, Infusion.course_id == Course.id)
+                .join(Patient, Patient.id == Course.patient_id)
+                .where(
+                    where,
+                    Infusion.status == InfusionStatus.SCHEDULED.value,
+                    Infusion.scheduled_at >= datetime.combine(today, time.min),
+                )
+                .group_by(Course.patient_id)
+            ).all()
+        )
         course_counts = dict(
             session.execute(
                 select(Course.patient_id, func.count())
@@ -345,9 +379,27 @@ def screening_queue(db: Database, settings: ClinicPolicy, today: date) -> list[Q
         if since is None and created.get(pid) is not None:
             since = created[pid].date()
         rows.append(
-            QueueRow(pid, p.mrn, p.name, p.provider, p.indication.value, status, since, "; ".join(reasons))
+            QueueRow(
+                pid,
+                p.mrn,
+                p.name,
+                p.provider,
+                p.indication.value,
+                status,
+                since,
+                "; ".join(reasons),
+                next_booked.get(pid),
+            )
         )
-    return sorted(rows, key=lambda r: (r.waiting_since or date.max, r.mrn))
+    return sorted(
+        rows,
+        key=lambda r: (
+            r.next_infusion is None,
+            r.next_infusion or datetime.max,
+            r.waiting_since or date.max,
+            r.mrn,
+        ),
+    )
 
 
 # --- active courses -------------------------------------------------------------------------------------

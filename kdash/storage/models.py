@@ -36,6 +36,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from kdash.domain.limits import INFUSION_READINGS
 from kdash.domain.vocab import (
     INSTRUMENT_RANGES,
     LIVE_INFUSION_STATUSES,
@@ -256,20 +257,8 @@ class Infusion(Base):
         _one_of("status", InfusionStatus),
         CheckConstraint(f"number BETWEEN 1 AND {MAX_INFUSIONS_PER_COURSE}", name="number_1_to_10"),
         CheckConstraint("chair IS NULL OR chair >= 1", name="chair_positive"),
-        CheckConstraint("dose_mg_per_kg IS NULL OR dose_mg_per_kg > 0", name="dose_positive"),
-        CheckConstraint("spo2 IS NULL OR spo2 BETWEEN 0 AND 100", name="spo2_percent"),
-        CheckConstraint("heart_rate IS NULL OR heart_rate > 0", name="heart_rate_positive"),
-        *(
-            CheckConstraint(f"{c} IS NULL OR {c} > 0", name=f"{c}_positive")
-            for c in (
-                "bp_pre_sys",
-                "bp_pre_dia",
-                "bp_peak_sys",
-                "bp_peak_dia",
-                "bp_discharge_sys",
-                "bp_discharge_dia",
-            )
-        ),
+        # Plausibility limits (kdash.domain.limits), the same the forms and the importers apply.
+        *(CheckConstraint(r.limit.sql(r.field), name=f"{r.field}_plausible") for r in INFUSION_READINGS),
         # One live infusion per number per course: with the 1..10 check, at most ten live infusions.
         # Cancelled and no-show infusions stay in the history and free their number (clinical-reference.md
         # "Planning decisions").

@@ -159,13 +159,24 @@ def login_view() -> None:
         submitted = st.form_submit_button("Sign in", type="primary")
     if submitted:
         try:
-            actor = authenticate(get_db(), username, password, settings(), datetime.now())
+            actor = authenticate(get_db(), username, password, settings(), datetime.now(), client=_client())
         except LoginError as exc:
             st.error(str(exc), icon=":material/lock:")
             return
         sign_in(actor)
         st.rerun()
     _sso_option()
+
+
+def _client() -> str | None:
+    """Who is signing in, for the per-client throttle: the address, else this browser session."""
+    address = st.context.ip_address
+    if address:
+        return f"ip:{address}"
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    return f"session:{ctx.session_id}" if ctx is not None else None
 
 
 def _sso_option() -> None:
@@ -211,9 +222,29 @@ def role_label(actor: Actor) -> str:
     return ROLE_LABELS[actor.role]
 
 
+#: Below this window width (a 1024 px tablet, a half-screen window) the sidebar starts collapsed, so the
+#: page keeps its full width; Streamlit's own "auto" only collapses it on phones. A fixed script with no
+#: data in it; once per browser tab, so a sidebar the user opens again stays open.
+_COLLAPSE_NARROW_SIDEBAR = """<script>
+(function () {
+  var KEY = "kdash-sidebar-narrow-collapsed";
+  if (window.innerWidth > 1200 || window.sessionStorage.getItem(KEY)) { return; }
+  window.sessionStorage.setItem(KEY, "1");
+  var tries = 40;
+  (function collapse() {
+    var bar = document.querySelector('[data-testid="stSidebar"]');
+    var button = document.querySelector('[data-testid="stSidebarCollapseButton"] button');
+    if (bar && button && bar.getAttribute("data-collapsed") === "false") { button.click(); return; }
+    if (tries-- > 0) { window.setTimeout(collapse, 50); }
+  })();
+})();
+</script>"""
+
+
 def sidebar(actor: Actor) -> None:
     """Clinic name, who is signed in, and the sign-out button, the same on every page."""
     with st.sidebar:
+        st.html(_COLLAPSE_NARROW_SIDEBAR, unsafe_allow_javascript=True, width="content")
         st.markdown(f"**{md_escape(settings().clinic_name)}**")
         st.caption(f"Signed in as {md_escape(actor.display_name or actor.username)} · {role_label(actor)}")
         if st.button("Sign out", key="sign_out", icon=":material/logout:"):
@@ -244,3 +275,11 @@ def first_run_view() -> None:
         clear_caches()
         st.success("Demo clinic loaded. Sign in with one of these demo accounts:")
         st.table([{"user name": u, "role": r, "password": p} for u, r, p in logins])
+
+
+# Re-exported so pages write ``ui.patient_link(...)``; the module imports md_escape from here lazily.
+from kdash.ui.links import patient_address as patient_address  # noqa: E402
+from kdash.ui.links import patient_link as patient_link  # noqa: E402
+from kdash.ui.links import patient_link_column as patient_link_column  # noqa: E402
+from kdash.ui.links import planner_address as planner_address  # noqa: E402
+from kdash.ui.links import show_patient_link as show_patient_link  # noqa: E402

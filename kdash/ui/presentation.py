@@ -6,14 +6,23 @@ Kept out of the page files so the pages stay thin and these conversions are test
 from __future__ import annotations
 
 import csv
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
 import pandas as pd
 
-from kdash.domain.vocab import MAX_INFUSIONS_PER_COURSE, FlagCode, Indication
+from kdash.domain.records import CourseRec
+from kdash.domain.vocab import (
+    FLAG_WORDS,
+    MAX_INFUSIONS_PER_COURSE,
+    FlagCode,
+    Indication,
+    InfusionStatus,
+    Severity,
+)
 from kdash.interchange.cells import escape_formula
+from kdash.rules.flags import Flag
 from kdash.services.views import CourseRow, QueueRow, RosterRow
 
 #: Columns of the roster table, in order.
@@ -41,9 +50,46 @@ def words(code: str | None) -> str:
 
 
 def flag_label(code: FlagCode | str) -> str:
-    """``BP_CRISIS`` → ``BP crisis``, ``SUICIDE_RISK`` → ``Suicide risk``."""
-    text = FlagCode(code).value.replace("_", " ").capitalize()
-    return "BP" + text[2:] if text.startswith("Bp ") else text
+    """A flag in words (``BP_CRISIS`` → ``Blood pressure crisis``), the same on every page and the sheet."""
+    return FLAG_WORDS[FlagCode(code)]
+
+
+def flag_words(flags: Iterable[Flag]) -> str:
+    """A patient's flags in words for a table cell, most severe first; "—" when there are none."""
+    return ", ".join(flag_label(f.code) for f in flags) or EMPTY
+
+
+#: What an empty cell shows: a dash, never "None" or "nan".
+EMPTY = "—"
+
+
+def ready_because(flags: Iterable[Flag]) -> str:
+    """Why a patient with an urgent flag is ready anyway: the review or decision that cleared each one.
+
+    "Suicide risk — reviewed 2026-12-03 by Dr X: safety plan"; empty when no urgent flag was cleared.
+    """
+    return "; ".join(
+        f"{flag_label(f.code)} — {f.cleared_by}"
+        for f in flags
+        if f.severity is Severity.URGENT and not f.blocking and f.cleared_by
+    )
+
+
+def progress_words(done: int, booked: int) -> str:
+    """A course's progress, worded the same on every page: ``4 done · 2 booked · of 10``.
+
+    ``done`` counts completed infusions, ``booked`` the scheduled ones not yet given; both count toward
+    the course's maximum of ten (docs/clinical-decisions.md, "What counts toward ten"); cancelled and
+    missed infusions count for nothing.
+    """
+    return f"{done} done · {booked} booked · of {MAX_INFUSIONS_PER_COURSE}"
+
+
+def course_progress(course: CourseRec) -> str:
+    """:func:`progress_words` of one course's infusions."""
+    done = sum(1 for i in course.infusions if i.status is InfusionStatus.COMPLETED)
+    booked = sum(1 for i in course.infusions if i.status is InfusionStatus.SCHEDULED)
+    return progress_words(done, booked)
 
 
 def indication_label(code: str) -> str:
@@ -93,6 +139,19 @@ def roster_frame(rows: Sequence[RosterRow]) -> pd.DataFrame:
     return frame
 
 
+#: The screening queue's columns, in the order shown.
+QUEUE_COLUMNS = (
+    "MRN",
+    "Name",
+    "Provider",
+    "Indication",
+    "Status",
+    "Next infusion",
+    "Waiting since",
+    "What is missing",
+)
+
+
 def queue_frame(rows: Sequence[QueueRow]) -> pd.DataFrame:
     return pd.DataFrame.from_records(
         [
@@ -102,12 +161,13 @@ def queue_frame(rows: Sequence[QueueRow]) -> pd.DataFrame:
                 "Provider": r.provider,
                 "Indication": indication_label(r.indication),
                 "Status": words(r.status),
+                "Next infusion": r.next_infusion,
                 "Waiting since": r.waiting_since,
                 "What is missing": r.what_is_missing,
             }
             for r in rows
         ],
-        columns=["MRN", "Name", "Provider", "Indication", "Status", "Waiting since", "What is missing"],
+        columns=list(QUEUE_COLUMNS),
     )
 
 

@@ -28,7 +28,7 @@ def test_huddle_to_patient_record_infusion_and_score(clinic_server: tuple[Server
     login(page, server.url, "provider", seeded["logins"]["provider"])
 
     # The huddle is the default page: the flagged patient is first, with the urgent badge.
-    wait_idle(page, "Patients, most urgent first")
+    wait_idle(page, "most urgent first, then by chair time")
     expect(page.get_by_text("Ellery, Sam").first).to_be_visible()
     expect(page.get_by_text("Urgent: Suicide risk").first).to_be_visible()
     screenshot(page, "journey-1-huddle")

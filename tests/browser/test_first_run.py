@@ -85,7 +85,7 @@ def test_health_answers_ok_and_default_page_shows_demo_patients(readme_server, p
     found = re.search(r"provider\s+provider\s+password: (\S+)", seed_output)
     assert found, seed_output
     login(page, server.url, "provider", found.group(1))
-    wait_idle(page, "Patients, most urgent first")
+    wait_idle(page, "most urgent first, then by chair time")
     assert page.get_by_text(re.compile(r"MRN DEMO-\d{6}")).count() >= 5
     screenshot(page, "first-run-huddle")
 
@@ -108,6 +108,6 @@ def test_empty_database_offers_the_demo_clinic_in_one_click(empty_server, page) 
     wait_idle(page, "Demo clinic loaded")
     page.get_by_text("demo-nurse-password").first.wait_for(state="visible")
     login(page, empty_server.url, "nurse", "demo-nurse-password")
-    wait_idle(page, "Patients, most urgent first")
+    wait_idle(page, "most urgent first, then by chair time")
     assert page.get_by_text(re.compile(r"MRN DEMO-\d{6}")).count() >= 1
     screenshot(page, "first-run-empty-database")

@@ -159,7 +159,8 @@ def test_example_imports_and_reimport_changes_nothing(db: Database) -> None:
                 "courses": COURSES,
                 "infusions": INFUSION_HEADER + "T-1,1,1,2026-12-02T09:00,completed,80,120,yes,yes,70\n",
             },
-            "infusions.csv:2: bp_pre_dia: diastolic 120 is not below systolic 80; are the columns swapped?",
+            "infusions.csv:2: bp_pre_dia: The pre-dose diastolic (120) must be below the systolic (80): "
+            "are the two numbers swapped?",
             id="swapped-bp",
         ),
         pytest.param(
@@ -168,7 +169,8 @@ def test_example_imports_and_reimport_changes_nothing(db: Database) -> None:
                 "courses": COURSES,
                 "infusions": INFUSION_HEADER + "T-1,1,1,2026-12-02T09:00,completed,1200,80,yes,yes,70\n",
             },
-            "infusions.csv:2: bp_pre_sys: systolic 1200 is outside the plausible range 50–300",
+            "infusions.csv:2: bp_pre_sys: Pre-dose systolic BP 1200 mmHg is outside the plausible "
+            "50–300 mmHg: check the reading (a typing error or the wrong column?).",
             id="implausible-bp",
         ),
         pytest.param(

@@ -8,6 +8,7 @@ the clinical services directly, as another server would, between two runs of the
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
@@ -47,13 +48,16 @@ def huddle_page(day: date) -> AppTest:
 
 
 def captions(at: AppTest) -> str:
-    return "\n".join(str(c.value).replace("\\", "") for c in at.caption)
+    """The page's markdown and captions as read (the huddle cards' score lines among them)."""
+    return "\n".join(str(c.value).replace("\\", "") for c in [*at.markdown, *at.caption])
 
 
 def infusions_shown(at: AppTest) -> int:
-    for metric in at.metric:
-        if metric.label == "Infusions":
-            return int(metric.value)
+    """The count in the huddle's summary line ("Monday 07 December 2026 · 3 infusions · …")."""
+    for block in at.markdown:
+        found = re.search(r" · (\d+) infusions · ", str(block.value))
+        if found:
+            return int(found.group(1))
     return 0
 
 

@@ -86,9 +86,63 @@ def test_huddle_lists_todays_patients_most_urgent_first(clinic_db: tuple[Databas
     assert body.index("Ellery") < body.index("Ashford")  # SUICIDE_RISK (urgent) before no flags
     assert "Suicide risk" in body
     assert "Not ready" in body
-    assert "4 / 10" in body
+    # Course progress in the one wording every page uses: done, booked, of ten.
+    assert "course 1: 3 done · 1 booked · of 10" in body
     assert charts(at) == 1
     assert len(at.get("download_button")) == 1  # the printable huddle sheet
+    # The chairs chart sits below the patient list: the list starts in the first screen.
+    kinds = [getattr(el, "type", "") for el in at.main]
+    cards = [i for i, el in enumerate(at.main) if "Ellery" in plain(getattr(el, "value", ""))]
+    assert cards
+    assert kinds.index("plotly_chart") > max(cards)
+
+
+def test_huddle_flag_count_narrows_the_list(clinic_db: tuple[Database, Clinic]) -> None:
+    at = page("huddle.py")
+    pills = at.pills(key="huddle_flag_filter")
+    assert "SUICIDE_RISK" in pills.options or any("Suicide risk" in str(o) for o in pills.options)
+    assert "All 3 patients" in text_of(at)
+    pills.set_value(["SUICIDE_RISK"]).run()
+    assert not at.exception
+    body = text_of(at)
+    assert "1 of 3 patients** with Suicide risk" in body
+    assert "Ellery" in body
+    assert "Ashford" not in body
+    assert "Brook" not in body
+    at.pills(key="huddle_flag_filter").set_value([]).run()
+    assert "Ashford" in text_of(at)
+
+
+def test_huddle_within_a_severity_follows_chair_time(clinic_db: tuple[Database, Clinic]) -> None:
+    at = page("huddle.py")
+    body = text_of(at)
+    # Ellery (urgent) first; Brook (info only, 10:00) before Ashford (no flag, 08:00).
+    assert body.index("Ellery") < body.index("Brook") < body.index("Ashford")
+
+
+def test_huddle_urgent_and_ready_says_which_review_cleared_it(clinic_db: tuple[Database, Clinic]) -> None:
+    db, c = clinic_db
+    with db.write() as s:
+        s.add(
+            SuicideReview(
+                patient_id=c.ids["suicide_risk"],
+                reviewed_on=date.today(),
+                reviewed_by="Dr X",
+                action="safety_plan",
+            )
+        )
+    at = page("huddle.py")
+    assert not at.exception
+    body = text_of(at)
+    assert f"Ready because** Suicide risk — reviewed {date.today()} by Dr X: safety plan" in body
+    assert "Not ready" not in body
+
+
+def test_huddle_names_flags_in_words_never_codes(clinic_db: tuple[Database, Clinic]) -> None:
+    body = text_of(page("huddle.py"))
+    assert "Urgent: Suicide risk" in body
+    assert "SUICIDE_RISK" not in body
+    assert "COURSE_FINAL_SESSION" not in body
 
 
 def test_huddle_other_day_is_empty_with_next_step(clinic_db: tuple[Database, Clinic]) -> None:
@@ -197,7 +251,7 @@ def test_record_infusion_form_completes_todays_infusion(clinic_db: tuple[Databas
     at.checkbox(key=k + "discharged").check()
     at.button(key=f"FormSubmitter:form_record_{iid}-Save infusion record").click().run()
     assert not at.exception
-    assert "Pre-dose systolic BP 400 is outside 40–300" in errors(at)
+    assert "Pre-dose systolic BP 400 mmHg is outside the plausible 50–300 mmHg" in errors(at)
     assert "The dose given (mg/kg) is required before discharge" in errors(at)
     with db.read() as s:
         assert s.get(Infusion, iid).status == "scheduled"  # type: ignore[union-attr]

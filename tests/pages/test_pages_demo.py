@@ -58,9 +58,9 @@ def test_huddle_of_the_schedule_day_lists_its_patients(demo_clinic: demo.DemoDat
     at.date_input(key="huddle_day").set_value(demo_clinic.schedule_day).run()
     assert not at.exception
     body = text_of(at)
-    assert int(at.metric[0].value) == len(demo_clinic.live_on(demo_clinic.schedule_day))
+    assert f" · {len(demo_clinic.live_on(demo_clinic.schedule_day))} infusions · " in body
     assert "Urgent: Suicide risk" in body
-    assert "Urgent: BP crisis" in body
+    assert "Urgent: Blood pressure crisis" in body
 
 
 def test_roster_filter_by_indication_narrows(demo_clinic: demo.DemoData) -> None:

@@ -101,6 +101,9 @@ def test_review_after_the_score_shows_and_stops_blocking() -> None:
     assert "reviewed" in flag.message
     assert "safety plan" in flag.message
     assert e.ready is True
+    # The card says which review made an urgent patient ready: date, reviewer and what was done.
+    assert flag.cleared_by.startswith(f"reviewed {DAY - timedelta(days=1)} by ")
+    assert flag.cleared_by.endswith(": safety plan")
     stale = replace_ctx(ctx, suicide_reviews=(review(DAY - timedelta(days=10)),))
     assert entry(stale).ready is False
 
@@ -393,6 +396,19 @@ def test_urgency_order_then_time_then_mrn() -> None:
     urgent = replace_ctx(calm_context(5, "T0005", hour=13), screening_decisions=())
     h = build_huddle(DAY, [calm_late_b, calm_early, urgent, calm_late_a, warn], S)
     assert [e.patient.mrn for e in h.entries] == ["T0005", "T0004", "T0003", "T0001", "T0002"]
+
+
+def test_within_a_severity_chair_time_not_flag_count() -> None:
+    # Two urgent flags at 10:00 do not jump ahead of one urgent flag at 08:00: the team meets the
+    # patients in the order they sit down.
+    two_urgent_late = replace_ctx(
+        with_today(calm_context(1, "T0001", hour=10), bp_peak_sys=190), screening_decisions=()
+    )
+    one_urgent_early = replace_ctx(calm_context(2, "T0002", hour=8), screening_decisions=())
+    warning_earliest = with_today(calm_context(3, "T0003", hour=7), bp_pre_sys=150)
+    h = build_huddle(DAY, [two_urgent_late, warning_earliest, one_urgent_early], S)
+    assert [e.patient.mrn for e in h.entries] == ["T0002", "T0001", "T0003"]
+    assert not any(f.cleared_by for e in h.entries for f in e.flags)
 
 
 @settings(max_examples=40, deadline=None)

@@ -44,8 +44,8 @@ def test_lockout_after_repeated_failures(sqlite_db: Database) -> None:
     for _ in range(DEFAULT_SETTINGS.lockout_failures):
         with pytest.raises(LoginError, match="Wrong user name or password"):
             authenticate(sqlite_db, "dr.a", "wrong-password-here", DEFAULT_SETTINGS, NOW)
-    # Now even the right password is refused until the lock expires.
-    with pytest.raises(LoginError, match="locked"):
+    # Now even the right password is refused until the lock expires, in the same words as a wrong one.
+    with pytest.raises(LoginError, match=r"^Wrong user name or password\.$"):
         authenticate(sqlite_db, "dr.a", "a-long-enough-password", DEFAULT_SETTINGS, NOW)
     later = NOW + timedelta(minutes=DEFAULT_SETTINGS.lockout_minutes + 1)
     actor = authenticate(sqlite_db, "dr.a", "a-long-enough-password", DEFAULT_SETTINGS, later)

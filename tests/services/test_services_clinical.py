@@ -352,14 +352,16 @@ def test_record_infusion_invalid_vitals_listed(clinic: tuple[Database, Clinic]) 
     with pytest.raises(ValidationError) as exc:
         clinical.record_infusion(
             db, NURSE, c.infusions["today"],
-            **_vitals(bp_pre_sys=1300, bp_peak_dia=None, spo2=130, dose_mg_per_kg=5, escort_confirmed=False),  # type: ignore[arg-type]
+            **_vitals(  # type: ignore[arg-type]
+                bp_pre_sys=1300, bp_peak_dia=None, spo2=130, dose_mg_per_kg=5.5, escort_confirmed=False
+            ),
             now=later,
         )  # fmt: skip
     problems = _problems(exc)
-    assert "Pre-dose systolic BP 1300 is outside 40–300" in problems["bp_pre_sys"]
+    assert "Pre-dose systolic BP 1300 mmHg is outside the plausible 50–300 mmHg" in problems["bp_pre_sys"]
     assert "Enter both numbers of the 40-minute blood pressure" in problems["bp_peak_dia"]
-    assert "SpO2 130 is outside 50–100" in problems["spo2"]
-    assert "Dose 5 mg/kg" in problems["dose_mg_per_kg"]
+    assert "SpO2 130 % is outside the plausible 50–100 %" in problems["spo2"]
+    assert "Dose 5.5 mg/kg is outside the plausible 0.05–5 mg/kg" in problems["dose_mg_per_kg"]
     assert "Confirm the escort before discharge" in problems["escort_confirmed"]
     assert _snapshot(db) == before
     with db.read() as s:

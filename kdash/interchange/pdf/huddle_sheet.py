@@ -22,7 +22,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from kdash.domain.vocab import MAX_INFUSIONS_PER_COURSE, FlagCode, Severity
+from kdash.domain.vocab import FLAG_WORDS, MAX_INFUSIONS_PER_COURSE, Severity
 from kdash.rules.huddle import Huddle, HuddleEntry
 
 #: Patients per printed page (a page stays readable at arm's length).
@@ -34,24 +34,6 @@ SEVERITY_WORDS: dict[Severity, str] = {
     Severity.URGENT: "URGENT",
     Severity.WARNING: "Warning",
     Severity.INFO: "Info",
-}
-#: Short names of the flags as printed before each flag's own message.
-FLAG_WORDS: dict[FlagCode, str] = {
-    FlagCode.SUICIDE_RISK: "Suicide risk",
-    FlagCode.BP_CRISIS: "Blood pressure crisis",
-    FlagCode.BP_HIGH: "Blood pressure high",
-    FlagCode.NOT_CLEARED: "Screening not cleared",
-    FlagCode.RESCREEN_DUE: "Re-screening due",
-    FlagCode.NO_ESCORT: "No escort",
-    FlagCode.TRIAL_OUTCOME_MISSING: "Trial outcome missing",
-    FlagCode.TRIAL_NO_BENEFIT: "Trial without benefit",
-    FlagCode.COURSE_LIMIT_REACHED: "Course limit reached",
-    FlagCode.COURSE_FINAL_SESSION: "Final session of the course",
-    FlagCode.COURSE_NEARLY_COMPLETE: "Course nearly complete",
-    FlagCode.WORSENING: "Worsening",
-    FlagCode.BENEFIT_WINDOW_ENDING: "Benefit window ending",
-    FlagCode.MISSING_BASELINE: "No baseline score",
-    FlagCode.ASSESSMENT_DUE: "Assessment due",
 }
 
 

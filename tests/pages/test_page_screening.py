@@ -1,0 +1,23 @@
+"""The screening queue page: the patient in a chair soonest is the first row, with the time shown."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+
+from kdash.storage.database import Database
+from tests.clinic_support import Clinic
+from tests.pages.test_pages import clinic_db, page
+from tests.services.test_screening_queue_order import book
+
+__all__ = ["clinic_db"]  # the fixture, used by name
+
+
+def test_a_patient_in_a_chair_today_is_the_first_row(clinic_db: tuple[Database, Clinic]) -> None:
+    db, c = clinic_db
+    book(db, c.ids["not_screened"], datetime.combine(date.today(), time(23, 0)))
+    at = page("screening.py")
+    assert not at.exception
+    frame = at.dataframe[0].value
+    assert list(frame["MRN"]) == ["D0003", "D0004"]
+    assert frame["Next infusion"].iloc[0] == datetime.combine(date.today(), time(23, 0))
+    assert "The next booked infusion first" in at.caption[0].value
