@@ -31,7 +31,9 @@ PAGES: list[tuple[str, st.Page, Action]] = [
     ("Admin", _page("settings.py", "Clinic settings", ":material/tune:"), Action.VIEW_CLINICAL),
 ]
 
-st.set_page_config(page_title="kdash", page_icon=":material/medical_services:", layout="wide")
+# The tab icon is a file of the repository (assets/, drawn for kdash): a ":material/…:" page icon makes
+# the browser fetch the icon from Google's font server, outside the clinic (tests/browser).
+st.set_page_config(page_title="kdash", page_icon=str(HERE / "assets" / "kdash-icon.png"), layout="wide")
 
 actor = ui.current_actor()
 if actor is None:
@@ -47,4 +49,5 @@ for section, page, action in PAGES:
         sections.setdefault(section, []).append(page)
 navigation = st.navigation(sections)
 ui.sidebar(actor)
+ui.demo_clinic_offer(actor)
 navigation.run()

@@ -9,8 +9,14 @@ import streamlit as st
 
 from kdash import ui
 from kdash.domain.access import Action
-from kdash.services.audit_log import AuditFilter, distinct_values, export_events, query_events
-from kdash.storage.audit_chain import verify_chain
+from kdash.services.audit_log import (
+    AuditFilter,
+    export_events,
+    filter_choices,
+    list_events,
+    verify_audit_chain,
+)
+from kdash.ui.presentation import EMPTY, audit_action, audit_change, when, words
 
 actor = ui.guard(Action.VIEW_AUDIT)
 db = ui.get_db()
@@ -21,15 +27,14 @@ st.caption(
     "The trail is append-only and hash-chained: verify it below."
 )
 
-with db.read() as session:
-    users, actions = distinct_values(session)
+users, actions = filter_choices(db, actor)
 
 ANY = "(anyone)"
 ALL = "(all actions)"
 with st.form("audit_filter"):
     c1, c2, c3 = st.columns(3)
     who = c1.selectbox("User", [ANY, *users])
-    action = c2.selectbox("Action", [ALL, *actions])
+    action = c2.selectbox("Action", [ALL, *actions], format_func=lambda a: a if a == ALL else audit_action(a))
     mrn = c3.text_input("Patient MRN", max_chars=64)
     c4, c5, c6 = st.columns(3)
     since = c4.date_input("From", value=date.today() - timedelta(days=30), format="YYYY-MM-DD")
@@ -49,23 +54,21 @@ flt = AuditFilter(
     until=until if isinstance(until, date) else None,
     limit=int(limit),
 )
-with db.read() as session:
-    rows = query_events(session, flt)
+rows = list_events(db, actor, flt)
 
 st.subheader(f"{len(rows)} events")
 st.dataframe(
     [
         {
-            "when": r.occurred_at,
-            "user": r.username,
-            "role": r.role,
-            "action": r.action,
-            "outcome": r.outcome,
-            "patient MRN": r.patient_mrn,
-            "record": f"{r.entity} {r.entity_id}" if r.entity else "",
-            "reason": r.reason,
-            "before": r.before,
-            "after": r.after,
+            "When": when(r.occurred_at),
+            "User": r.username,
+            "Role": words(r.role).capitalize() if r.role else EMPTY,
+            "Action": audit_action(r.action),
+            "Outcome": words(r.outcome),
+            "Patient MRN": r.patient_mrn or EMPTY,
+            "Record": f"{words(r.entity)} {r.entity_id or ''}".strip() if r.entity else EMPTY,
+            "Reason": r.reason or EMPTY,
+            "What changed": audit_change(r.before, r.after),
         }
         for r in rows
     ],
@@ -88,8 +91,7 @@ with left:
         st.caption("Cells that a spreadsheet would run as a formula are prefixed with a quote.")
 with right:
     if st.button("Verify the trail", icon=":material/verified:"):
-        with db.read() as session:
-            checked, problems = verify_chain(session)
+        checked, problems = verify_audit_chain(db, actor)
         if problems:
             st.error(
                 f"The trail is broken: {len(problems)} problem(s) in {checked} events.",

@@ -44,7 +44,11 @@ shown = [
 m1, m2, m3 = st.columns(3)
 m1.metric("Open courses", len(shown))
 m2.metric("Trial outcome pending", sum(1 for r in shown if r.trial_outcome == TrialOutcome.PENDING.value))
-m3.metric("Holding ten", sum(1 for r in shown if r.live >= MAX_INFUSIONS_PER_COURSE))
+m3.metric(
+    f"All {MAX_INFUSIONS_PER_COURSE} done or booked",
+    sum(1 for r in shown if r.live >= MAX_INFUSIONS_PER_COURSE),
+    help="Courses with no place left: every infusion a course may hold is done or booked",
+)
 if not shown:
     st.info("No open course matches these filters. Clear a filter to see more.")
     st.stop()
@@ -55,10 +59,11 @@ st.dataframe(
     hide_index=True,
     key="courses_table",
     column_config={
-        "Progress": ui.progress_of_ten(f"Infusions booked or done, of {MAX_INFUSIONS_PER_COURSE}"),
-        "Next booking": st.column_config.DatetimeColumn("Next booking", format="ddd D MMM HH:mm"),
-        "Expected end": st.column_config.DateColumn(
-            "Expected end", help="Date of the course's last booked or done infusion", format="YYYY-MM-DD"
+        "Progress": st.column_config.TextColumn(
+            "Progress", help=f"Infusions done, booked, of the {MAX_INFUSIONS_PER_COURSE} a course may hold"
+        ),
+        "Expected end": st.column_config.TextColumn(
+            "Expected end", help="Date of the course's last booked or done infusion"
         ),
     },
 )

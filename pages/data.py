@@ -12,18 +12,20 @@ import streamlit as st
 
 from kdash import ui
 from kdash.domain.access import Action
+from kdash.interchange.csv.archive import MAX_ZIP_BYTES, unpack_csv_zip
 from kdash.interchange.rows import FILES, ImportRefused
 from kdash.services.interchange import export_csv, export_fhir, import_path
 
 actor = ui.guard(Action.EXPORT)
 
 #: Uploads larger than this are refused before they are read (the browser's type filter is only a hint).
-MAX_UPLOAD_BYTES = 50 * 1024 * 1024
+MAX_UPLOAD_BYTES = MAX_ZIP_BYTES
 CSV_NAMES = [spec.name for spec in FILES]
 
 st.title("Import / export")
 st.caption(
-    "CSV files in kdash's format (see docs/import-format.md) or a FHIR R4 transaction Bundle. "
+    "CSV files in kdash's format (see docs/import-format.md), the zip of them this page exports, or a "
+    "FHIR R4 transaction Bundle. "
     "An import is all or nothing: a file with any bad row writes nothing and lists every problem."
 )
 
@@ -33,10 +35,10 @@ def _check_uploads(files: list) -> str | None:  # type: ignore[type-arg]
     names = [f.name for f in files]
     if len(names) != len(set(names)):
         return "The same file name was uploaded twice. Upload each file once."
-    json_files = [n for n in names if n.lower().endswith(".json")]
-    if json_files and len(names) > 1:
-        return "Upload either one FHIR Bundle (.json) or CSV files, not both."
-    unknown = [n for n in names if not n.lower().endswith(".json") and n not in CSV_NAMES]
+    single = [n for n in names if n.lower().endswith((".json", ".zip"))]
+    if single and len(names) > 1:
+        return "Upload one FHIR Bundle (.json), one zip of CSV files, or CSV files: one kind at a time."
+    unknown = [n for n in names if not n.lower().endswith((".json", ".zip")) and n not in CSV_NAMES]
     if unknown:
         return f"Unknown file name(s): {', '.join(unknown)}. CSV files must be named {', '.join(CSV_NAMES)}."
     too_big = [f.name for f in files if f.size > MAX_UPLOAD_BYTES]
@@ -45,13 +47,33 @@ def _check_uploads(files: list) -> str | None:  # type: ignore[type-arg]
     return None
 
 
+def _show_problems(exc: ImportRefused) -> None:
+    st.error(f"{len(exc.problems)} problem(s) found; nothing was written. Fix them and try again.")
+    st.dataframe(
+        pd.DataFrame(
+            [{"where": p.where or "", "column": p.field, "what is wrong": p.message} for p in exc.problems]
+        ),
+        hide_index=True,
+        width="stretch",
+    )
+
+
 def _run_import(files: list, *, dry_run: bool) -> None:  # type: ignore[type-arg]
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        for f in files:
-            (folder / Path(f.name).name).write_bytes(f.getvalue())
-        target = folder / files[0].name if files[0].name.lower().endswith(".json") else folder
         status = st.status("Checking the files…" if dry_run else "Importing…", expanded=False)
+        if files[0].name.lower().endswith(".zip"):
+            try:
+                unpack_csv_zip(files[0].getvalue(), folder, source=Path(files[0].name).name)
+            except ImportRefused as exc:
+                status.update(label="Refused: nothing was written", state="error")
+                _show_problems(exc)
+                return
+            target = folder
+        else:
+            for f in files:
+                (folder / Path(f.name).name).write_bytes(f.getvalue())
+            target = folder / files[0].name if files[0].name.lower().endswith(".json") else folder
 
         def progress(label: str, done: int) -> None:
             status.update(label=f"{label}: {done:,} rows")
@@ -60,17 +82,7 @@ def _run_import(files: list, *, dry_run: bool) -> None:  # type: ignore[type-arg
             summary = import_path(ui.get_db(), target, actor=actor, dry_run=dry_run, progress=progress)
         except ImportRefused as exc:
             status.update(label="Refused: nothing was written", state="error")
-            st.error(f"{len(exc.problems)} problem(s) found; nothing was written. Fix them and try again.")
-            st.dataframe(
-                pd.DataFrame(
-                    [
-                        {"where": p.where or "", "column": p.field, "what is wrong": p.message}
-                        for p in exc.problems
-                    ]
-                ),
-                hide_index=True,
-                width="stretch",
-            )
+            _show_problems(exc)
             return
         except PermissionError as exc:
             status.update(label="Not allowed", state="error")
@@ -79,10 +91,17 @@ def _run_import(files: list, *, dry_run: bool) -> None:  # type: ignore[type-arg
     status.update(label="Checked: ready to import" if dry_run else "Imported", state="complete")
     if not dry_run:
         ui.clear_caches()
-    verb = "would be" if dry_run else "were"
-    st.success(
-        f"These records {verb} written:" if summary.counts else "Nothing to write: already up to date."
-    )
+    changed = any(c.created or c.updated for c in summary.counts.values())
+    if not changed:
+        # Honest when every row matched what is stored: nothing was (or would be) written.
+        st.info(
+            "Nothing changed: every record in the files is already stored exactly so."
+            if summary.counts
+            else "Nothing changed: the files hold no records.",
+            icon=":material/check_circle:",
+        )
+    else:
+        st.success("These records would be written:" if dry_run else "These records were written:")
     for line in summary.lines():
         st.write(line)
 
@@ -90,8 +109,8 @@ def _run_import(files: list, *, dry_run: bool) -> None:  # type: ignore[type-arg
 if actor.can(Action.IMPORT):
     st.subheader("Import")
     uploads = st.file_uploader(
-        "CSV files or one FHIR Bundle",
-        type=["csv", "json"],
+        "CSV files, the export's zip of them, or one FHIR Bundle",
+        type=["csv", "zip", "json"],
         accept_multiple_files=True,
         key="import_files",
         help=f"CSV file names: {', '.join(CSV_NAMES)}",

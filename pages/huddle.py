@@ -18,7 +18,7 @@ actor = ui.guard(Action.VIEW_CLINICAL)
 
 from kdash.domain.vocab import FLAG_SEVERITY, SEVERITY_RANK, FlagCode  # noqa: E402
 from kdash.rules.huddle import Huddle, HuddleEntry  # noqa: E402
-from kdash.storage.patient_records import huddle_for_day  # noqa: E402
+from kdash.services.huddle import read_huddle, record_huddle_view  # noqa: E402
 from kdash.ui import charts  # noqa: E402  (after the guard: nothing loads before the login check)
 from kdash.ui.presentation import course_progress, flag_label, ready_because  # noqa: E402
 
@@ -40,8 +40,7 @@ def _sheet(_url: str, day: date) -> bytes | None:
 
 @st.cache_data(ttl=60, max_entries=30, show_spinner=False)
 def _huddle(_url: str, day: date) -> Huddle:
-    with ui.get_db().read() as session:
-        return huddle_for_day(session, day, ui.settings())
+    return read_huddle(ui.get_db(), day, ui.settings())
 
 
 def _flag_option(code: FlagCode, n: int) -> str:
@@ -101,6 +100,9 @@ with st.container(horizontal=True, vertical_alignment="bottom", gap="medium"):
     day = st.date_input("Day", key="huddle_day", format="YYYY-MM-DD", width=160)
     st.session_state["huddle_day_chosen"] = day
     huddle = _huddle(ui.get_db().url, day)
+    if st.session_state.get("huddle_viewed") != day:  # each person's view of a day is audited once
+        record_huddle_view(ui.get_db(), actor, huddle)
+        st.session_state["huddle_viewed"] = day
     sheet = _sheet(ui.get_db().url, day) if huddle.entries else None
     if sheet is not None:
         st.download_button(

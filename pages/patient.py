@@ -23,17 +23,19 @@ from kdash.domain.vocab import (  # noqa: E402
     SCREENING_ITEMS,
     CourseStatus,
     FlagCode,
+    Indication,
     InfusionStatus,
     Instrument,
     ScreeningDecision,
     ScreeningResult,
     ScreeningStatus,
     Severity,
+    Sex,
     SuicideReviewAction,
     TrialOutcome,
     values,
 )
-from kdash.services import clinical, views  # noqa: E402
+from kdash.services import clinical, patients, views  # noqa: E402
 from kdash.ui import charts  # noqa: E402
 from kdash.ui.presentation import flag_label, progress_text, when, words  # noqa: E402
 
@@ -122,6 +124,88 @@ with st.expander("Find a patient", expanded=st.session_state.get("patient_id") i
                 st.rerun()
         else:
             st.info("No patient matches. Check the spelling or search by MRN.")
+
+
+def demographic_inputs(prefix: str, current: Any | None = None) -> dict[str, Any]:
+    """The demographic and escort fields of a form, filled with ``current`` (a PatientRec) if given."""
+    sexes, indications = values(Sex), values(Indication)
+    c1, c2 = st.columns(2)
+    got: dict[str, Any] = {
+        "last_name": c1.text_input(
+            "Last name", value=current.last_name if current else "", max_chars=120, key=prefix + "last"
+        ),
+        "first_name": c2.text_input(
+            "First name", value=current.first_name if current else "", max_chars=120, key=prefix + "first"
+        ),
+        "date_of_birth": c1.date_input(
+            "Date of birth",
+            value=current.date_of_birth if current else None,
+            min_value=date(1900, 1, 1),
+            max_value=today,
+            format="YYYY-MM-DD",
+            key=prefix + "dob",
+        ),
+        "sex": c2.selectbox(
+            "Sex",
+            sexes,
+            index=sexes.index(current.sex.value) if current else None,
+            format_func=words,
+            key=prefix + "sex",
+        ),
+        "indication": c1.selectbox(
+            "Indication",
+            indications,
+            index=indications.index(current.indication.value) if current else None,
+            format_func=lambda v: Indication(v).label,
+            key=prefix + "indication",
+        ),
+        "provider": c2.text_input(
+            "Provider", value=current.provider if current else "", max_chars=120, key=prefix + "provider"
+        ),
+        "escort_name": c1.text_input(
+            "Escort home: name",
+            value=(current.escort_name or "") if current else "",
+            max_chars=120,
+            key=prefix + "escort_name",
+        ),
+        "escort_phone": c2.text_input(
+            "Escort home: phone",
+            value=(current.escort_phone or "") if current else "",
+            max_chars=40,
+            key=prefix + "escort_phone",
+        ),
+    }
+    return got
+
+
+def add_patient_form() -> None:
+    """A new patient: every field checked by the service; on success the new patient opens."""
+    with st.form("form_add_patient", clear_on_submit=False):
+        st.markdown("**Add a patient**")
+        mrn = st.text_input("MRN", max_chars=64, key="f_add_mrn", placeholder="letters and digits")
+        entered = demographic_inputs("f_add_")
+        if st.form_submit_button("Add patient", type="primary"):
+            try:
+                new_id = patients.add_patient(db, actor, {"mrn": mrn, **entered})
+            except ValidationError as exc:
+                st.error(
+                    "Not added. Please fix:\n"
+                    + "\n".join(f"- {ui.md_escape(p.message)}" for p in exc.problems),
+                    icon=":material/error:",
+                )
+                return
+            except (Refused, Forbidden) as exc:
+                st.error(f"Not added: {ui.md_escape(exc)}", icon=":material/block:")
+                return
+            ui.clear_caches()
+            st.session_state["patient_id"] = new_id
+            st.session_state[_FLASH] = "Patient added: record the screening next."
+            st.rerun()
+
+
+if actor.can(Action.EDIT_PATIENT):
+    with st.expander("Add a patient", expanded=False):
+        add_patient_form()
 
 patient_id = st.session_state.get("patient_id")
 if patient_id is None:
@@ -641,6 +725,27 @@ def form_new_course() -> None:
                 submit(clinical.start_course, p.id, done="New course started: book its trial infusion.")
 
 
+def form_demographics() -> None:
+    if not actor.can(Action.EDIT_PATIENT):
+        return
+    with st.form("form_demographics", clear_on_submit=False):
+        st.markdown("**Demographics and escort home**")
+        st.caption(
+            "A value already on record is kept in Amendments with your reason; filling in an empty one "
+            "(an escort not yet recorded) needs no reason. The MRN is the patient's address and stays."
+        )
+        entered = demographic_inputs("f_demo_", p)
+        reason = st.text_input("Reason (only when changing a value already recorded)", key="f_demo_reason")
+        if st.form_submit_button("Save demographics"):
+            submit(
+                patients.edit_patient,
+                p.id,
+                entered,
+                reason=none_if_empty(reason),
+                done="Demographics saved.",
+            )
+
+
 #: The forms that answer an open urgent flag: shown first, and the Record tab opens, while it is open.
 URGENT_FORMS: dict[FlagCode, Callable[[], None]] = {
     FlagCode.TRIAL_OUTCOME_MISSING: form_trial_outcome,
@@ -658,6 +763,7 @@ ROUTINE_FORMS: tuple[Callable[[], None], ...] = (
     form_suicide_review,
     form_delete_score,
     form_new_course,
+    form_demographics,
 )
 
 with tab_record:

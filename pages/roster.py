@@ -13,6 +13,7 @@ from kdash.domain.access import Action
 actor = ui.guard(Action.VIEW_CLINICAL)
 
 from kdash.domain.vocab import MAX_INFUSIONS_PER_COURSE, CourseStatus, Indication, ScreeningStatus, values  # noqa: E402
+from kdash.services.search import SEARCH_HELP  # noqa: E402
 from kdash.services.views import (  # noqa: E402
     NO_COURSE,
     PAGE_SIZE,
@@ -64,7 +65,9 @@ with st.container(border=True):
     screening = f4.multiselect(
         "Screening status", values(ScreeningStatus), format_func=words, key="roster_screening"
     )
-    search = f5.text_input("Search name or MRN", key="roster_search")
+    search = f5.text_input(
+        "Search", key="roster_search", placeholder="MRN, Last, First or First Last", help=SEARCH_HELP
+    )
     f6.write("")
     urgent_only = f6.toggle("Only patients with an urgent flag", key="roster_urgent")
 
@@ -97,15 +100,12 @@ st.dataframe(
     hide_index=True,
     key="roster_table",
     column_config={
-        "Progress": ui.progress_of_ten(
-            f"Infusions booked or done in the current course, of {MAX_INFUSIONS_PER_COURSE}"
+        "Progress": st.column_config.TextColumn(
+            "Progress",
+            help=f"Current course: infusions done, booked, of the {MAX_INFUSIONS_PER_COURSE} it may hold",
         ),
         "Trend": st.column_config.LineChartColumn("Trend", help="Main score, last ten (oldest left)"),
-        "Change %": st.column_config.NumberColumn(
-            "Change %", help="Main score against baseline", format="%+.0f%%"
-        ),
-        "Next infusion": st.column_config.DatetimeColumn("Next infusion", format="ddd D MMM HH:mm"),
-        "Course": st.column_config.NumberColumn("Course", format="%d"),
+        "Change %": st.column_config.TextColumn("Change %", help="Main score against baseline"),
         "Flags": st.column_config.TextColumn("Flags", help="Huddle flags for a booking in the next 14 days"),
     },
 )

@@ -15,6 +15,7 @@ import pandas as pd  # noqa: E402
 
 from kdash.services import views  # noqa: E402
 from kdash.services.clinical import record_patient_view  # noqa: E402
+from kdash.services.search import SEARCH_HELP  # noqa: E402
 from kdash.ui import charts  # noqa: E402
 from kdash.ui.presentation import csv_bytes, indication_label, trend_frame  # noqa: E402
 
@@ -39,7 +40,9 @@ db = ui.get_db()
 tab_patient, tab_clinic = st.tabs(["One patient", "Clinic outcomes"])
 
 with tab_patient:
-    text = st.text_input("Find a patient (name or MRN)", key="trends_search")
+    text = st.text_input(
+        "Find a patient", key="trends_search", placeholder="MRN, Last, First or First Last", help=SEARCH_HELP
+    )
     if text.strip():
         found = _search(db.url, text)
         if found:

@@ -9,14 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any, cast
 
 from sqlalchemy import Table, delete, func, insert, select, text
 from sqlalchemy.orm import Session
 
+from kdash.domain.access import SYSTEM, Actor
 from kdash.domain.vocab import InfusionStatus
 from kdash.storage import record_cache, screening_summary
+from kdash.storage.audit_chain import record
 from kdash.storage.database import Database
 from kdash.storage.models import (
     Amendment,
@@ -30,6 +32,7 @@ from kdash.storage.models import (
     ScreeningItem,
     SuicideReview,
 )
+from kdash.storage.policy_repo import load_policy
 
 #: Load order (parents before children) and the table fields of :class:`DemoData`.
 TABLE_ORDER: tuple[str, ...] = (
@@ -75,6 +78,8 @@ class DemoData:
     closure: list[dict[str, Any]]
     #: Scenario name per patient id (what the patient is there to show; not stored in the database).
     scenarios: dict[int, str] = field(default_factory=dict)
+    #: The chair time the bookings were laid out with (each infusion holds its chair that long).
+    chair_minutes: int | None = None
 
     def tables(self) -> list[tuple[str, list[dict[str, Any]]]]:
         """(table name, rows) in load order."""
@@ -118,6 +123,7 @@ def load(
     replace: bool = False,
     progress: Progress | None = None,
     batch_size: int = 5000,
+    actor: Actor = SYSTEM,
 ) -> dict[str, int]:
     """Insert the demo rows in one write transaction; returns the rows inserted per table.
 
@@ -138,11 +144,15 @@ def load(
         # psycopg sends an executemany row by row (about 20,000 rows/s here); COPY in the same
         # transaction is several times faster. SQLite's executemany is already fast.
         copy_in = session.get_bind().dialect.driver == "psycopg"
+        chair_time = timedelta(minutes=data.chair_minutes or load_policy(session).chair_minutes)
         for name, rows in data.tables():
             table = _TABLES[name]
             if name == "closure":
                 have = set(session.scalars(select(Closure.day)))
                 rows = [r for r in rows if r["day"] not in have]
+            elif name == "infusion":
+                # Bulk inserts bypass the ORM hook that sets the end of each booking's chair time.
+                rows = [{**r, "chair_until": r["scheduled_at"] + chair_time} for r in rows]
             for start in range(0, len(rows), batch_size):
                 batch = rows[start : start + batch_size]
                 if copy_in:
@@ -162,6 +172,13 @@ def load(
         record_cache.bump_all(session)
         if progress is not None:
             progress("screening_summary", judged, judged)
+        record(
+            session,
+            actor,
+            "load_demo_clinic",
+            after={"replaced": bool(existing), **inserted},
+            reason="synthetic demo clinic" + (f" replacing {existing:,} patients" if existing else ""),
+        )
     return inserted
 
 

@@ -34,6 +34,12 @@ class ClinicPolicy:
         "clinical reference: Decisions, clinic time zone",
         policy=True,
     )
+    import_legacy_encoding: str = _setting(
+        "",
+        "Legacy encoding of import files (empty = UTF-8 only; e.g. cp1252)",
+        "clinic: the encoding its record system exports in",
+        policy=True,
+    )
     # --- Blood pressure -------------------------------------------------------------------------
     bp_high_systolic: int = _setting(
         140, "Pre-dose BP high: systolic above", "Spravato label (consider delaying)", unit="mmHg"

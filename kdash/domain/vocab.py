@@ -146,6 +146,16 @@ class ScreeningStatus(StrEnum):
     CLEARED = "cleared"
 
 
+#: A screening state as the start of a sentence ("Screening needs a provider's review: not cleared").
+SCREENING_STATE_WORDS: dict[ScreeningStatus, str] = {
+    ScreeningStatus.NOT_STARTED: "Screening has not started",
+    ScreeningStatus.INCOMPLETE: "Screening is incomplete",
+    ScreeningStatus.NEEDS_REVIEW: "Screening needs a provider's review",
+    ScreeningStatus.NOT_ELIGIBLE: "Screening found the patient not eligible",
+    ScreeningStatus.CLEARED: "Screening is cleared",
+}
+
+
 class ItemClass(StrEnum):
     """How a screening item counts: a prerequisite that must be yes, or a contraindication."""
 

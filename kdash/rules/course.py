@@ -15,6 +15,7 @@ from kdash.domain.policy import ClinicPolicy
 from kdash.domain.records import AssessmentRec, CourseRec, InfusionRec
 from kdash.domain.vocab import (
     MAX_INFUSIONS_PER_COURSE,
+    SCREENING_STATE_WORDS,
     CourseStatus,
     FlagCode,
     Indication,
@@ -80,7 +81,7 @@ def can_add_infusion(course: CourseRec, screening: ScreeningAssessment | None = 
     if course.status in (CourseStatus.COMPLETED, CourseStatus.STOPPED):
         refusals.append(f"Course {course.number} is {course.status.value}: no infusion can be added")
     if screening is not None and not screening.cleared:
-        refusals.append(f"Screening is {screening.status.value.replace('_', ' ')}, not cleared")
+        refusals.append(f"{SCREENING_STATE_WORDS[screening.status]}: not cleared")
     number = next_free_number(course)
     if number is not None and number != TRIAL_NUMBER:
         trial = trial_infusion(course)
@@ -112,7 +113,7 @@ def can_start_course(
     """A new course needs a current screening (cleared, not due for re-screening) and no open course."""
     refusals: list[str] = []
     if not screening.cleared:
-        refusals.append(f"Screening is {screening.status.value.replace('_', ' ')}, not cleared")
+        refusals.append(f"{SCREENING_STATE_WORDS[screening.status]}: not cleared")
     refusals.extend(rescreen.reasons)
     open_courses = [c for c in courses if c.status in (CourseStatus.PLANNED, CourseStatus.ACTIVE)]
     refusals.extend(

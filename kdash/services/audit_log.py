@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from kdash.domain.access import Action, Actor
 from kdash.interchange.cells import escape_formula
 from kdash.services.guard import authorize
-from kdash.storage.audit_chain import record
+from kdash.storage.audit_chain import ChainProblem, record, verify_chain
 from kdash.storage.database import Database
 from kdash.storage.models import AuditEvent, Patient
 
@@ -137,3 +137,24 @@ def export_events(db: Database, actor: Actor, flt: AuditFilter) -> tuple[str, in
             after={k: v for k, v in asdict(flt).items() if v is not None} | {"rows": len(rows)},
         )
     return to_csv(rows), len(rows)
+
+
+def filter_choices(db: Database, actor: Actor) -> tuple[list[str], list[str]]:
+    """(user names, actions) seen in the trail, for an administrator's filter choices."""
+    authorize(db, actor, Action.VIEW_AUDIT)
+    with db.read() as session:
+        return distinct_values(session)
+
+
+def list_events(db: Database, actor: Actor, flt: AuditFilter) -> list[AuditRow]:
+    """The events matching ``flt``, newest first, for an administrator."""
+    authorize(db, actor, Action.VIEW_AUDIT)
+    with db.read() as session:
+        return query_events(session, flt)
+
+
+def verify_audit_chain(db: Database, actor: Actor) -> tuple[int, list[ChainProblem]]:
+    """(events checked, every broken hash or link) of the whole trail, for an administrator."""
+    authorize(db, actor, Action.VIEW_AUDIT)
+    with db.read() as session:
+        return verify_chain(session)

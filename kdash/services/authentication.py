@@ -18,6 +18,7 @@ from kdash.domain.vocab import Role
 from kdash.services.login_throttle import THROTTLE
 from kdash.storage.audit_chain import record
 from kdash.storage.database import Database
+from kdash.storage.demo_patients import holds_real_patients
 from kdash.storage.models import User
 
 
@@ -72,6 +73,8 @@ def authenticate(
             why = "the password was changed while this sign-in was checked"
         elif user.locked_until is not None and user.locked_until > now:
             why = "account locked after repeated failed sign-ins"
+        elif user.is_demo and holds_real_patients(session):
+            why = "demo account (published password) on a database that holds real patients"
         elif not right:
             failures = (user.failed_logins or 0) + 1
             if failures >= settings.lockout_failures:

@@ -45,12 +45,13 @@ from kdash.domain.vocab import (
     TrialOutcome,
     values,
 )
-from kdash.rules.course import TrialSuggestion, can_add_infusion, can_start_course, suggest_trial_outcome
+from kdash.rules.course import TrialSuggestion, can_start_course, suggest_trial_outcome
 from kdash.rules.instruments import ScoreOutOfRange, check_item9, check_score
 from kdash.rules.screening import rescreen_due, screening_status
+from kdash.services.booking import Booking as Booking
+from kdash.services.booking import book_infusion as book_infusion
 from kdash.services.guard import authorize
-from kdash.services.locks import lock_course, lock_days, retry_lost_race
-from kdash.services.slots import SlotCheck
+from kdash.services.locks import lock_course
 from kdash.storage import audit_chain as audit
 from kdash.storage.amendments import keep_old_values, record_or_amend
 from kdash.storage.context import load_context
@@ -449,99 +450,6 @@ def _course_context(session: Session, course_id: int) -> tuple[Course, Any, Any]
         raise NotFound(f"The patient of course {course_id} does not exist.")
     rec = next(c for c in ctx.courses if c.id == course_id)
     return course, ctx, rec
-
-
-@dataclass(frozen=True, slots=True)
-class Booking:
-    infusion_id: int
-    number: int
-    chair: int
-    scheduled_at: datetime
-
-
-def book_infusion(
-    db: Database,
-    actor: Actor,
-    course_id: int,
-    scheduled_at: datetime,
-    escort_confirmed: bool | None = None,
-    now: datetime | None = None,
-    *,
-    chair: int | None = None,
-) -> Booking:
-    """Book the course's next infusion (next free number), never an 11th.
-
-    ``chair`` None takes the earliest free chair (CLINICAL.md planning: the lowest-numbered one); a
-    chair asked for is booked only if it is free for the whole chair time. The course rules, the slot
-    (:mod:`kdash.services.slots`) and the insert run in one transaction holding the course and day locks;
-    a writer that still loses the race is retried once (:func:`~kdash.services.locks.retry_lost_race`).
-    """
-    moment = _now(now)
-    authorize(db, actor, Action.BOOK_INFUSION, entity="course", entity_id=course_id, now=moment)
-    p = _Problems()
-    if not isinstance(scheduled_at, datetime):
-        p.add("scheduled_at", "Date and time of the infusion are missing: pick both.")
-    elif scheduled_at.replace(tzinfo=None) < moment - timedelta(minutes=5):
-        p.add("scheduled_at", f"{scheduled_at:%Y-%m-%d %H:%M} is in the past: book a future time.")
-    if chair is not None and (isinstance(chair, bool) or not isinstance(chair, int)):
-        p.add("chair", f"Chair must be a chair number; {chair!r} is not.")
-    p.raise_if_any()
-    start = scheduled_at.replace(tzinfo=None, second=0, microsecond=0)
-    settings = _settings(db)
-    return retry_lost_race(
-        lambda: _book_one(db, actor, course_id, start, chair, escort_confirmed, settings, moment)
-    )
-
-
-def _book_one(
-    db: Database,
-    actor: Actor,
-    course_id: int,
-    start: datetime,
-    chair: int | None,
-    escort_confirmed: bool | None,
-    settings: ClinicPolicy,
-    moment: datetime,
-) -> Booking:
-    """One attempt of :func:`book_infusion`: its whole write transaction."""
-    with db.write() as session:
-        course, ctx, rec = _course_context(session, course_id)
-        lock_days(session, [start.date()])
-        screening = screening_status(ctx.screening_items, ctx.screening_decisions, settings)
-        decision = can_add_infusion(rec, screening)
-        if not decision.allowed:
-            raise Refused(". ".join(decision.reasons) + ".")
-        number = decision.number
-        assert number is not None
-        slot = SlotCheck.load(session, settings, course.patient_id, [start.date()])
-        refusals = [problem.sentence for problem in slot.problems(start, chair)]
-        if not refusals and chair is None:
-            chair = slot.free_chair(start)
-            if chair is None:
-                refusals.append(
-                    f"All {settings.chairs} chairs are taken around {start:%Y-%m-%d %H:%M}: "
-                    "choose another time."
-                )
-        if refusals:
-            raise Refused(" ".join(refusals))
-        assert chair is not None
-        row = Infusion(
-            course_id=course_id, number=number, scheduled_at=start, chair=chair,
-            status=InfusionStatus.SCHEDULED.value, escort_confirmed=escort_confirmed,
-        )  # fmt: skip
-        session.add(row)
-        if course.status == CourseStatus.PLANNED.value:
-            course.status = CourseStatus.ACTIVE.value
-        if course.started_on is None:
-            course.started_on = start.date()
-        session.flush()
-        audit.record(
-            session, actor, "book_infusion", patient_id=course.patient_id,
-            entity="infusion", entity_id=row.id,
-            after={"course": course.number, "number": number, "scheduled_at": start, "chair": chair},
-            now=moment,
-        )  # fmt: skip
-        return Booking(row.id, number, chair, start)
 
 
 #: Fields of an infusion record a nurse fills in during and after the session.

@@ -48,6 +48,7 @@ from kdash.rules.instruments import (
     is_response,
     severity_band,
 )
+from kdash.services.search import search_clause
 from kdash.storage import screening_summary
 from kdash.storage.context import load_contexts
 from kdash.storage.database import Database
@@ -422,14 +423,6 @@ def _current_status() -> Any:
     )
 
 
-def _lowered(session: Session, column: Any) -> Any:
-    """Lower case as Python's ``str.lower`` does it: SQLite's own ``lower`` folds ASCII only, so kdash
-    registers ``kdash_lower`` on its SQLite connections (:mod:`kdash.storage.database`)."""
-    if session.get_bind().dialect.name == "sqlite":
-        return func.kdash_lower(column)
-    return func.lower(column)
-
-
 def matching_clause(session: Session, filters: RosterFilters) -> ColumnElement[bool]:
     """SQL for every filter but ``urgent_only`` (which needs the rules), over active patients."""
     clauses: list[ColumnElement[bool]] = [_ACTIVE]
@@ -451,15 +444,8 @@ def matching_clause(session: Session, filters: RosterFilters) -> ColumnElement[b
         if NO_COURSE in filters.course_statuses:
             either.append(current.is_(None))
         clauses.append(or_(*either))
-    needle = filters.search.strip().lower()
-    if needle:
-        name = _lowered(session, Patient.last_name + ", " + Patient.first_name)
-        clauses.append(
-            or_(
-                name.contains(needle, autoescape=True),
-                _lowered(session, Patient.mrn).contains(needle, autoescape=True),
-            )
-        )
+    if filters.search.strip():
+        clauses.append(search_clause(session, filters.search))  # the one search every page uses
     return and_(*clauses)
 
 

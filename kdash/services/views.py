@@ -46,6 +46,7 @@ from kdash.rules.instruments import (
     severity_band,
 )
 from kdash.rules.screening import ScreeningAssessment, add_months, rescreen_due, screening_status
+from kdash.services import search
 from kdash.services.roster import (
     NO_COURSE,
     OPEN_COURSE_STATUSES,
@@ -252,20 +253,8 @@ def patient_detail(
 
 
 def search_patients(db: Database, text: str, limit: int = 50) -> list[tuple[int, str]]:
-    """(id, "Last, First · MRN") of patients whose name or MRN contains ``text``."""
-    needle = f"%{text.strip().lower()}%"
-    with db.read() as session:
-        rows = session.execute(
-            select(Patient.id, Patient.last_name, Patient.first_name, Patient.mrn)
-            .where(
-                Patient.deleted_at.is_(None),
-                func.lower(Patient.last_name + " " + Patient.first_name + " " + Patient.mrn).like(needle)
-                | func.lower(Patient.first_name + " " + Patient.last_name).like(needle),
-            )
-            .order_by(Patient.last_name, Patient.first_name, Patient.mrn)
-            .limit(limit)
-        )
-        return [(r.id, f"{r.last_name}, {r.first_name} · {r.mrn}") for r in rows]
+    """(id, "Last, First · MRN") of the patients :func:`kdash.services.search.search_patients` finds."""
+    return [(hit.patient_id, hit.label) for hit in search.search_patients(db, text, limit)]
 
 
 def patient_id_by_mrn(db: Database, mrn: str) -> int | None:

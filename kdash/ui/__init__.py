@@ -11,6 +11,7 @@ gate in ``app.py`` alone would let a deep link through.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from datetime import datetime
@@ -20,7 +21,7 @@ import streamlit as st
 
 from kdash.domain.access import ROLE_LABELS, Action, Actor, require
 from kdash.domain.policy import ClinicPolicy
-from kdash.domain.vocab import MAX_INFUSIONS_PER_COURSE, Severity
+from kdash.domain.vocab import Severity
 from kdash.services.authentication import LoginError, authenticate
 from kdash.storage.database import Database, open_database
 from kdash.storage.policy_repo import load_policy
@@ -85,9 +86,17 @@ def drop_stale_caches() -> None:
         st.cache_data.clear()
 
 
+#: GFM turns bare ``https://…``, ``www.…`` and ``name@host`` into live links whatever is escaped; an
+#: invisible WORD JOINER (U+2060) after the scheme or before the ``@`` keeps them text.
+_AUTOLINK_START = re.compile(r"(?i)(https?|ftp|mailto|xmpp|www)(?=[:.])|(?=@)")
+
+
 def md_escape(value: Any) -> str:
-    """Text from the database made inert for Markdown (no links, images, emphasis or HTML)."""
-    text = "" if value is None else str(value)
+    """Text from the database made inert for Markdown (no links, images, emphasis or HTML).
+
+    Links included: a stored ``https://…`` or ``www.…`` shows as text, never as a live link.
+    """
+    text = _AUTOLINK_START.sub(lambda m: (m.group(1) or "") + "\u2060", "" if value is None else str(value))
     out = []
     for ch in text:
         if ch in "\\`*_{}[]()<>#+-.!|~:$&\"'=":
@@ -105,17 +114,6 @@ def severity_badge(severity: Severity | str, text: str | None = None) -> str:
     colour, icon, word = SEVERITY_STYLE[sev]
     label = f"{icon} {word}" + (f": {md_escape(text)}" if text else "")
     return f":{colour}-badge[{label}]"
-
-
-def progress_of_ten(help_text: str) -> Any:
-    """The "n / 10" column of a course's infusions, as the roster and the courses tables show it."""
-    return st.column_config.ProgressColumn(
-        "Progress",
-        help=help_text,
-        min_value=0,
-        max_value=MAX_INFUSIONS_PER_COURSE,
-        format=f"%d / {MAX_INFUSIONS_PER_COURSE}",
-    )
 
 
 def current_actor() -> Actor | None:
@@ -253,33 +251,39 @@ def sidebar(actor: Actor) -> None:
 
 
 def first_run_view() -> None:
-    """On an empty database (no users, no patients): offer the demo clinic in one click."""
-    from kdash.demo.first_run import database_is_empty, load_demo_clinic
+    """On an empty database (no users, no patients): say which command loads the demo clinic.
 
-    db = get_db()
-    if not database_is_empty(db):
+    Nothing here creates accounts: a button that did let any visitor of a fresh server make the demo
+    administrator (with its published password) and sign in as it.
+    """
+    from kdash.demo.first_run import EMPTY_DATABASE_HELP, database_is_empty
+
+    if database_is_empty(get_db()):
+        st.info(EMPTY_DATABASE_HELP, icon=":material/info:")
+
+
+def demo_clinic_offer(actor: Actor) -> None:
+    """For a signed-in administrator of a database without patients: load the demo clinic."""
+    from sqlalchemy import exists, select
+
+    from kdash.demo.first_run import load_demo_clinic
+    from kdash.storage.models import Patient
+
+    if not actor.can(Action.MANAGE_USERS):
         return
-    st.info(
-        "This database is empty. Load the synthetic demo clinic to explore kdash, or create the first "
-        "administrator with `python -m kdash users add NAME --role admin`.",
-        icon=":material/info:",
-    )
-    if st.button("Load the demo clinic", type="primary", key="load_demo"):
+    db = get_db()
+    with db.read() as session:
+        if session.scalar(select(exists().where(Patient.id.is_not(None)))):
+            return
+    st.info("This database holds no patients yet.", icon=":material/info:")
+    if st.button("Load the demo clinic", key="load_demo"):
         bar = st.progress(0.0, text="Loading the demo clinic…")
 
         def show(fraction: float, text: str) -> None:
             bar.progress(fraction, text=text)
 
-        logins = load_demo_clinic(db, progress=show)
+        logins = load_demo_clinic(db, actor, progress=show)
         bar.empty()
         clear_caches()
-        st.success("Demo clinic loaded. Sign in with one of these demo accounts:")
+        st.success("Demo clinic loaded. Its demo accounts (refused once real patients are added):")
         st.table([{"user name": u, "role": r, "password": p} for u, r, p in logins])
-
-
-# Re-exported so pages write ``ui.patient_link(...)``; the module imports md_escape from here lazily.
-from kdash.ui.links import patient_address as patient_address  # noqa: E402
-from kdash.ui.links import patient_link as patient_link  # noqa: E402
-from kdash.ui.links import patient_link_column as patient_link_column  # noqa: E402
-from kdash.ui.links import planner_address as planner_address  # noqa: E402
-from kdash.ui.links import show_patient_link as show_patient_link  # noqa: E402

@@ -6,6 +6,7 @@ Kept out of the page files so the pages stay thin and these conversions are test
 from __future__ import annotations
 
 import csv
+import json
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
@@ -112,25 +113,36 @@ def when(moment: datetime | date | None) -> str:
     return f"{moment:%a %d %b %Y}"
 
 
+def _or_dash(value: Any) -> Any:
+    """A cell's value, or "—" where there is none (never "None" or "nan" on a screen)."""
+    return EMPTY if value is None or value == "" else value
+
+
+def _pct(value: float | None) -> str:
+    return EMPTY if value is None else f"{value:+.0f} %"
+
+
 def roster_frame(rows: Sequence[RosterRow]) -> pd.DataFrame:
-    """The roster as a table: one row per patient, with the values the column configs expect."""
+    """The roster as a table: one row per patient; flags and progress in the words every page uses."""
     records: list[dict[str, Any]] = [
         {
             "patient_id": r.patient_id,
             "MRN": r.mrn,
             "Name": r.name,
             "Indication": indication_label(r.indication),
-            "Provider": r.provider,
-            "Screening": words(r.screening_status),
-            "Course": r.course_number,
-            "Progress": r.live,
-            "Score": r.instrument,
-            "Latest": r.latest,
-            "Band": r.band or "",
-            "Change %": None if r.change_pct is None else round(r.change_pct, 1),
+            "Provider": _or_dash(r.provider),
+            "Screening": _or_dash(words(r.screening_status)),
+            "Course": EMPTY if r.course_number is None else str(r.course_number),
+            "Progress": EMPTY
+            if r.course_number is None
+            else progress_words(r.completed, r.live - r.completed),
+            "Score": _or_dash(r.instrument),
+            "Latest": EMPTY if r.latest is None else str(r.latest),
+            "Band": _or_dash(r.band),
+            "Change %": _pct(r.change_pct),
             "Trend": list(r.series),
-            "Next infusion": r.next_infusion,
-            "Flags": r.flag_summary,
+            "Next infusion": when(r.next_infusion),
+            "Flags": flag_words(r.flags),
             "urgent": r.urgent,
         }
         for r in rows
@@ -158,17 +170,31 @@ def queue_frame(rows: Sequence[QueueRow]) -> pd.DataFrame:
             {
                 "MRN": r.mrn,
                 "Name": r.name,
-                "Provider": r.provider,
+                "Provider": _or_dash(r.provider),
                 "Indication": indication_label(r.indication),
                 "Status": words(r.status),
                 "Next infusion": r.next_infusion,
                 "Waiting since": r.waiting_since,
-                "What is missing": r.what_is_missing,
+                "What is missing": _or_dash(r.what_is_missing),
             }
             for r in rows
         ],
         columns=list(QUEUE_COLUMNS),
     )
+
+
+#: Columns of the courses table, in order.
+COURSES_COLUMNS = [
+    "MRN",
+    "Name",
+    "Indication",
+    "Course",
+    "Status",
+    "Progress",
+    "Trial outcome",
+    "Next booking",
+    "Expected end",
+]
 
 
 def courses_frame(rows: Sequence[CourseRow]) -> pd.DataFrame:
@@ -180,26 +206,14 @@ def courses_frame(rows: Sequence[CourseRow]) -> pd.DataFrame:
                 "Indication": indication_label(r.indication),
                 "Course": r.number,
                 "Status": words(r.status),
-                "Progress": r.live,
-                "Completed": r.completed,
-                "Trial outcome": words(r.trial_outcome),
-                "Next booking": r.next_booking,
-                "Expected end": r.expected_end,
+                "Progress": progress_words(r.completed, r.live - r.completed),
+                "Trial outcome": _or_dash(words(r.trial_outcome)),
+                "Next booking": when(r.next_booking),
+                "Expected end": when(r.expected_end),
             }
             for r in rows
         ],
-        columns=[
-            "MRN",
-            "Name",
-            "Indication",
-            "Course",
-            "Status",
-            "Progress",
-            "Completed",
-            "Trial outcome",
-            "Next booking",
-            "Expected end",
-        ],
+        columns=COURSES_COLUMNS,
     )
 
 
@@ -223,3 +237,53 @@ def csv_bytes(frame: pd.DataFrame) -> bytes:
 def trend_frame(points: Sequence[tuple[str, date, int]]) -> pd.DataFrame:
     """A patient's scores as a table: instrument, date, score (oldest first)."""
     return pd.DataFrame([{"Instrument": i, "Date": d, "Score": s} for i, d, s in points])
+
+
+def _audit_value(value: Any) -> str:
+    """One recorded value in words: "—" for nothing, yes/no, lists joined, nested fields as "a b; c d"."""
+    if value is None or value == "":
+        return EMPTY
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list | tuple):
+        return ", ".join(_audit_value(v) for v in value) or EMPTY
+    if isinstance(value, dict):
+        return "; ".join(f"{words(str(k))} {_audit_value(v)}" for k, v in value.items()) or EMPTY
+    return str(value)
+
+
+def _audit_fields(text: str | None) -> dict[str, Any]:
+    if not text:
+        return {}
+    try:
+        loaded = json.loads(text)
+    except ValueError:
+        return {"value": text}
+    return loaded if isinstance(loaded, dict) else {"value": loaded}
+
+
+def audit_action(action: str) -> str:
+    """An audit action in words: ``record_infusion`` → ``Record infusion``."""
+    return words(action).capitalize()
+
+
+def audit_change(before: str | None, after: str | None) -> str:
+    """What an audit event recorded, in words: "dose mg per kg: 0.5 → 0.6; escort confirmed: yes".
+
+    The trail stores the fields as JSON (hashed as stored, :mod:`kdash.storage.audit_chain`); a reader
+    needs the fields, old and new, not the braces and quotes. "—" when the event recorded none.
+    """
+    old, new = _audit_fields(before), _audit_fields(after)
+    parts = []
+    for key in [*new, *(k for k in old if k not in new)]:
+        label = words(str(key))
+        if key in old and key in new:
+            if old[key] == new[key]:
+                parts.append(f"{label}: {_audit_value(new[key])}")
+            else:
+                parts.append(f"{label}: {_audit_value(old[key])} → {_audit_value(new[key])}")
+        elif key in new:
+            parts.append(f"{label}: {_audit_value(new[key])}")
+        else:
+            parts.append(f"{label}: {_audit_value(old[key])} (removed)")
+    return "; ".join(parts) or EMPTY

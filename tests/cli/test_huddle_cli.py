@@ -274,3 +274,33 @@ def test_python_dash_m_entry_point(sqlite_db: Database, sqlite_url: str) -> None
     )
     assert done.returncode == 0, done.stderr
     assert set(flags_of(json.loads(done.stdout))) == {"T0001", "T0002"}
+
+
+def test_cli_csv_neutralises_a_formula_in_a_name(
+    sqlite_db: Database, sqlite_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A name a spreadsheet would run as a formula is written as text, as by every kdash CSV writer."""
+    seed(sqlite_db)
+    with sqlite_db.write() as s:
+        s.query(Patient).filter(Patient.mrn == "T0001").update(
+            {Patient.first_name: '=HYPERLINK("http://x.example","open")', Patient.last_name: "+1"}
+        )
+    assert main(["huddle", "--date", "2025-03-03", "--db", sqlite_url, "--format", "csv"]) == 0
+    rows = {r["mrn"]: r for r in csv.DictReader(io.StringIO(capsys.readouterr().out))}
+    assert rows["T0001"]["name"].startswith("'")
+    assert rows["T0001"]["name"].startswith(("'=HYPERLINK", "'+1"))
+
+
+def test_every_huddle_view_is_audited_with_the_days_patients(sqlite_db: Database, sqlite_url: str) -> None:
+    """Who looked at which day's patients: the command line's view is an audit event like the page's."""
+    from sqlalchemy import select
+
+    from kdash.storage.models import AuditEvent
+
+    seed(sqlite_db)
+    assert main(["huddle", "--date", "2025-03-03", "--db", sqlite_url, "--format", "csv"]) == 0
+    with sqlite_db.read() as s:
+        [event_] = s.scalars(select(AuditEvent).where(AuditEvent.action == "view_huddle")).all()
+        ids = sorted(s.scalars(select(Patient.id).where(Patient.mrn.in_(["T0001", "T0002"]))))
+    after = json.loads(event_.after_json or "{}")
+    assert (event_.username, after["day"], sorted(after["patients"])) == ("system", "2025-03-03", ids)

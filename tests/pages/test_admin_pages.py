@@ -41,8 +41,9 @@ def test_audit_page_filters_by_patient_and_exports_neutralised_csv(app_db: Datab
     by_label(at.text_input, "Patient MRN").set_value("MRN-AUD-1")
     at.button[0].click().run()  # the filter form's "Show"
     frame = at.dataframe[0].value
-    assert list(frame["patient MRN"]) == ["MRN-AUD-1"]
-    assert list(frame["user"]) == ["provider"]
+    assert list(frame["Patient MRN"]) == ["MRN-AUD-1"]
+    assert list(frame["User"]) == ["provider"]
+    assert list(frame["Action"]) == ["View patient"]
 
     by_label(at.button, "Prepare CSV export").click().run()
     assert not at.exception
@@ -51,6 +52,29 @@ def test_audit_page_filters_by_patient_and_exports_neutralised_csv(app_db: Datab
     assert "MRN-AUD-2" not in csv_text
     assert "'=cmd|' /C calc'!A0" in csv_text
     assert ("admin", "export_audit", "ok") in _actions(app_db)
+
+
+def test_audit_page_shows_events_in_words_not_json(app_db: Database) -> None:
+    with app_db.write() as s:
+        pid, _ = seed_patient(s, "MRN-AUD-3")
+        record(
+            s,
+            ACTORS["nurse"],
+            "amend_infusion",
+            patient_id=pid,
+            entity="infusion",
+            entity_id=7,
+            before={"dose_mg_per_kg": 0.5, "escort_confirmed": None},
+            after={"dose_mg_per_kg": 0.6, "escort_confirmed": True},
+        )
+    at = run_page("audit.py", ACTORS["admin"])
+    assert not at.exception
+    row = at.dataframe[0].value.iloc[0]
+    assert row["Action"] == "Amend infusion"
+    assert row["Record"] == "infusion 7"
+    assert row["What changed"] == "dose mg per kg: 0.5 → 0.6; escort confirmed: — → yes"
+    assert "{" not in " ".join(str(v) for v in row)
+    assert "None" not in [str(v) for v in row]
 
 
 def test_audit_page_verifies_the_chain(app_db: Database) -> None:

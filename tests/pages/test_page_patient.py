@@ -3,10 +3,12 @@ the forms that answer an open urgent flag first."""
 
 from __future__ import annotations
 
+from datetime import date
+
 from sqlalchemy import select
 
 from kdash.storage.database import Database
-from kdash.storage.models import AuditEvent
+from kdash.storage.models import Amendment, AuditEvent
 from tests.pages.test_pages import NURSE, PROVIDER, clinic_db, count, page, text_of
 from tests.seeded import Clinic
 
@@ -91,3 +93,65 @@ def test_without_an_urgent_flag_todays_infusion_comes_first(clinic_db: tuple[Dat
     assert order[0] == "Record an infusion"
     assert order.index("Suicide-risk review") > order.index("Record a score")
     assert "The forms that answer it come first." not in text_of(at)
+
+
+# --- add a patient, correct demographics and the escort ----------------------------------------------
+
+
+def test_a_provider_adds_a_patient_and_it_opens(clinic_db: tuple[Database, Clinic]) -> None:
+    db, _c = clinic_db
+    at = page("patient.py", PROVIDER)
+    at.text_input(key="f_add_mrn").input("N0100")
+    at.text_input(key="f_add_last").input("Newcombe")
+    at.text_input(key="f_add_first").input("Robin")
+    at.date_input(key="f_add_dob").set_value(date(1975, 3, 2))
+    at.selectbox(key="f_add_sex").set_value("female")
+    at.selectbox(key="f_add_indication").set_value("ptsd")
+    at.text_input(key="f_add_provider").input("Dr A. Demo")
+    at.button(key="FormSubmitter:form_add_patient-Add patient").click().run()
+    assert not at.exception
+    assert at.title[0].value == "Newcombe, Robin"
+    assert "Patient added" in text_of(at)
+    assert count(db, AuditEvent, AuditEvent.action == "add_patient") == 1
+
+
+def test_adding_with_missing_fields_says_each_and_adds_nothing(clinic_db: tuple[Database, Clinic]) -> None:
+    db, _c = clinic_db
+    at = page("patient.py", PROVIDER)
+    at.text_input(key="f_add_mrn").input("N0101")
+    at.button(key="FormSubmitter:form_add_patient-Add patient").click().run()
+    assert not at.exception
+    said = "\n".join(e.value for e in at.error).replace("\\", "")
+    assert "Not added" in said
+    for words in ("Last name", "First name", "Date of birth", "Sex", "Indication", "Provider"):
+        assert words in said
+    assert count(db, AuditEvent, AuditEvent.action == "add_patient") == 0
+
+
+def test_the_escort_is_corrected_with_a_reason_and_kept_in_amendments(
+    clinic_db: tuple[Database, Clinic],
+) -> None:
+    db, c = clinic_db
+    at = page("patient.py", PROVIDER, patient_id=c.ids["on_course"])
+    at.text_input(key="f_demo_escort_name").input("Jo Escort")
+    at.button(key="FormSubmitter:form_demographics-Save demographics").click().run()
+    assert "say briefly why" in "\n".join(e.value for e in at.error)
+    assert count(db, Amendment) == 0
+    at.text_input(key="f_demo_reason").input("new escort")
+    at.button(key="FormSubmitter:form_demographics-Save demographics").click().run()
+    assert not at.exception
+    assert "Demographics saved." in text_of(at)
+    assert "Jo Escort" in text_of(at)
+    with db.read() as s:
+        [kept] = s.scalars(select(Amendment)).all()
+    assert (kept.field, kept.old_value, kept.new_value, kept.reason) == (
+        "escort_name", "Alex Escort", "Jo Escort", "new escort",
+    )  # fmt: skip
+
+
+def test_a_nurse_neither_adds_nor_edits_a_patient(clinic_db: tuple[Database, Clinic]) -> None:
+    _db, c = clinic_db
+    at = page("patient.py", NURSE, patient_id=c.ids["on_course"])
+    keys = {w.key for w in at.text_input}
+    assert "f_add_mrn" not in keys
+    assert "f_demo_last" not in keys

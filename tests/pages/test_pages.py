@@ -299,7 +299,7 @@ def test_roster_filters_and_search(clinic_db: tuple[Database, Clinic]) -> None:
     assert not at.exception
     assert roster_rows(at) == ["D0001", "D0002", "D0003", "D0004", "D0005", "D0006"]
     frame = at.dataframe[0].value
-    assert frame.set_index("MRN").loc["D0002", "Progress"] == 10
+    assert frame.set_index("MRN").loc["D0002", "Progress"] == "9 done · 1 booked · of 10"
     assert list(frame.set_index("MRN").loc["D0001", "Trend"]) == [20, 12, 10, 9, 8]
     at.toggle(key="roster_urgent").set_value(True).run()
     assert roster_rows(at) == ["D0005"]
@@ -353,16 +353,37 @@ def test_screening_queue_oldest_first_with_what_is_missing(clinic_db: tuple[Data
     assert "Nothing waiting" in text_of(at)
 
 
+@pytest.mark.parametrize("text", ["Ellery, Sam", "Sam Ellery", "ellery", "D0005", "0005", "ELL, s"])
+def test_roster_search_takes_every_shape_of_a_name(clinic_db: tuple[Database, Clinic], text: str) -> None:
+    at = page("roster.py")
+    at.text_input(key="roster_search").set_value(text).run()
+    assert not at.exception
+    assert roster_rows(at) == ["D0005"]
+
+
+def test_roster_shows_flags_in_words_and_dashes_for_nothing(clinic_db: tuple[Database, Clinic]) -> None:
+    frame = page("roster.py").dataframe[0].value.set_index("MRN")
+    flags = " ".join(frame["Flags"])
+    assert "Suicide risk" in flags
+    assert "_" not in flags  # no code such as NO_ESCORT or SUICIDE_RISK
+    cells = [str(v) for v in frame.drop(columns=["Trend"]).to_numpy().ravel()]
+    assert "None" not in cells
+    assert "nan" not in cells
+    assert "—" in cells  # a patient without a course or a score shows a dash
+
+
 def test_courses_page_progress_and_filter(clinic_db: tuple[Database, Clinic]) -> None:
     at = page("courses.py")
     assert not at.exception
     frame = at.dataframe[0].value
     assert dict(zip(frame["MRN"], frame["Progress"], strict=True)) == {
-        "D0001": 4,
-        "D0002": 10,
-        "D0005": 1,
-        "D0006": 1,
+        "D0001": "3 done · 1 booked · of 10",
+        "D0002": "9 done · 1 booked · of 10",
+        "D0005": "0 done · 1 booked · of 10",
+        "D0006": "1 done · 0 booked · of 10",
     }
+    assert "None" not in frame.astype(str).to_numpy().tolist().__str__()
+    assert "Holding ten" not in text_of(at)
     assert charts(at) == 1
     at.multiselect(key="courses_outcome").set_value(["pending"]).run()
     assert sorted(at.dataframe[0].value["MRN"]) == ["D0005", "D0006"]

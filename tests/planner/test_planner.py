@@ -8,7 +8,13 @@ from datetime import date, datetime, time, timedelta
 import pytest
 
 from kdash.domain.policy import ClinicPolicy
-from kdash.domain.vocab import CourseStatus, InfusionStatus, ScreeningStatus, TrialOutcome
+from kdash.domain.vocab import (
+    SCREENING_STATE_WORDS,
+    CourseStatus,
+    InfusionStatus,
+    ScreeningStatus,
+    TrialOutcome,
+)
 from kdash.planner.cadence import CadenceKind
 from kdash.planner.plan import (
     Booking,
@@ -286,7 +292,7 @@ def test_a_patient_not_cleared_is_refused(status):
     plan = plan_course(trial_done(), status, MONDAY, "induction", cal())
     assert not plan.allowed
     assert plan.slots == ()
-    assert any(f"Screening is {status.value.replace('_', ' ')}, not cleared" in r for r in plan.reasons)
+    assert any(f"{SCREENING_STATE_WORDS[status]}: not cleared" in r for r in plan.reasons)
 
 
 def test_trial_without_benefit_is_refused():

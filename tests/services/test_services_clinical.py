@@ -452,7 +452,7 @@ def test_new_course_needs_current_screening_and_no_open_course(clinic: tuple[Dat
     db, c = clinic
     with pytest.raises(Refused, match="Course 1 is still active"):
         clinical.start_course(db, PROVIDER, c.ids["on_course"], now=NOW)
-    with pytest.raises(Refused, match="A new course needs a current screening. Screening is not started"):
+    with pytest.raises(Refused, match="A new course needs a current screening. Screening has not started"):
         clinical.start_course(db, PROVIDER, c.ids["not_screened"], now=NOW)
     with pytest.raises(Forbidden):
         clinical.start_course(db, NURSE, c.ids["on_course"], now=NOW)

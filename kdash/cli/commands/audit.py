@@ -10,8 +10,7 @@ from typing import Any
 from kdash.cli.errors import EXIT_REFUSED, CliError
 from kdash.cli.io import add_db_argument, open_db
 from kdash.domain.access import SYSTEM
-from kdash.services.audit_log import AuditFilter, export_events
-from kdash.storage.audit_chain import verify_chain
+from kdash.services.audit_log import AuditFilter, export_events, verify_audit_chain
 
 #: Exit code of ``audit verify`` when the chain is broken (distinct from bad input).
 EXIT_CHAIN_BROKEN = 4
@@ -46,8 +45,7 @@ def _date(text: str) -> date:
 
 def _verify(args: argparse.Namespace) -> int:
     db = open_db(args.db)
-    with db.read() as session:
-        checked, problems = verify_chain(session)
+    checked, problems = verify_audit_chain(db, SYSTEM)
     if not problems:
         print(f"Audit trail intact: {checked} events checked.")
         return 0

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import csv
-import io
 import json
 from datetime import date
 from pathlib import Path
@@ -15,9 +13,10 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from kdash.cli.errors import CliError
 from kdash.cli.io import add_db_argument
-from kdash.rules.huddle import CSV_COLUMNS, huddle_to_json, huddle_to_rows
+from kdash.domain.access import SYSTEM
+from kdash.rules.huddle import Huddle, huddle_to_json
+from kdash.services.huddle import clinic_name, huddle_csv, view_huddle
 from kdash.storage.database import database_url, open_database, redact
-from kdash.storage.patient_records import huddle_for_day
 
 
 def register(subparsers: Any) -> None:
@@ -61,14 +60,10 @@ def _check_sqlite_file(url: str) -> None:
         )
 
 
-def render(data: dict[str, Any], rows: list[dict[str, Any]], fmt: str) -> str:
+def render(huddle: Huddle, fmt: str) -> str:
     if fmt == "json":
-        return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(CSV_COLUMNS), lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    return buffer.getvalue()
+        return json.dumps(huddle_to_json(huddle), indent=2, ensure_ascii=False) + "\n"
+    return huddle_csv(huddle)
 
 
 def _huddle(args: argparse.Namespace) -> int:
@@ -82,8 +77,7 @@ def _huddle(args: argparse.Namespace) -> int:
     _check_sqlite_file(url)
     try:
         db = open_database(url)
-        with db.read() as session:
-            huddle = huddle_for_day(session, day)
+        huddle = view_huddle(db, SYSTEM, day)
     except (OperationalError, ProgrammingError) as exc:
         raise CliError(
             f"cannot read the database {redact(url)}: {exc.orig}. "
@@ -91,17 +85,14 @@ def _huddle(args: argparse.Namespace) -> int:
         ) from None
     if args.format == "pdf":
         from kdash.interchange.pdf.huddle_sheet import huddle_pdf
-        from kdash.storage.policy_repo import load_policy
 
-        with db.read() as session:
-            clinic = load_policy(session).clinic_name
         assert out is not None
         try:
-            out.write_bytes(huddle_pdf(huddle, clinic_name=clinic))
+            out.write_bytes(huddle_pdf(huddle, clinic_name=clinic_name(db)))
         except OSError as exc:
             raise CliError(f"cannot write {out}: {exc.strerror}") from None
         return 0
-    text = render(huddle_to_json(huddle), huddle_to_rows(huddle), args.format)
+    text = render(huddle, args.format)
     if out is None:
         print(text, end="")
     else:
