@@ -231,7 +231,19 @@ class ClinicPolicy:
     )
     # --- Access ---------------------------------------------------------------------------------
     idle_logoff_minutes: int = _setting(
-        15, "Automatic logoff after idle", "HIPAA 164.312(a)(2)(iii); clinic policy", policy=True
+        15,
+        "Automatic logoff after idle",
+        "HIPAA 164.312(a)(2)(iii) automatic logoff (no figure set); NIST SP 800-63B §4.2.3 "
+        "(AAL2: at most 30 minutes of inactivity); 15 is clinic policy",
+        policy=True,
+        unit="min",
+    )
+    session_max_hours: int = _setting(
+        12,
+        "A sign-in lasts at most",
+        "NIST SP 800-63B §4.2.3 (AAL2: reauthenticate at least once per 12 hours)",
+        policy=True,
+        unit="h",
     )
     password_min_length: int = _setting(
         12, "Minimum password length", "NIST SP 800-63B (at least 8; 12 chosen)", policy=True

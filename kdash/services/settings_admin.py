@@ -41,6 +41,7 @@ LIMITS: dict[str, tuple[float, float]] = {
     "infusion_minutes": (10, 600),
     "recovery_minutes": (0, 600),
     "idle_logoff_minutes": (1, 120),  # HIPAA 164.312(a)(2)(iii) asks for a logoff; no figure is set
+    "session_max_hours": (1, 24),  # NIST SP 800-63B §4.2.3: AAL2 asks for at most 12
     "password_min_length": (8, 256),  # NIST SP 800-63B: at least 8 characters
     "lockout_failures": (1, 100),
     "lockout_minutes": (1, 24 * 60),

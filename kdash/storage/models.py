@@ -439,6 +439,29 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime, server_default=func.now())
 
 
+class UserSession(Base):
+    """A signed-in browser session, held on the server so it can be ended everywhere at once.
+
+    The browser holds an opaque random token in an HttpOnly cookie; only its SHA-256 is stored, so a
+    copy of the database cannot be replayed as a login. The token is minted when the one-time hand-off
+    made at sign-in is redeemed (``handoff_hash``, cleared then). A row is never deleted: ``ended_at``
+    and ``end_reason`` (sign-out, idle, expired, disabled) say when and why it stopped being valid.
+    """
+
+    __tablename__ = "user_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="RESTRICT"), index=True)
+    token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    handoff_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    handoff_expires_at: Mapped[datetime | None] = mapped_column(DateTime)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime)
+    end_reason: Mapped[str | None] = mapped_column(String(16))
+
+
 class AuditEvent(Base):
     """Append-only log of who did what to which record; each event hashes the one before it."""
 

@@ -14,8 +14,8 @@ from kdash.domain.vocab import FLAG_SEVERITY, FlagCode, Instrument, Severity, Tr
 from kdash.rules.course import _judge
 from kdash.rules.flags import Flag, severity_counts, sort_flags
 from kdash.rules.instruments import is_remission, is_response, is_worsening
+from tests.records import calm_context
 from tests.rules.test_rules_huddle import codes, with_today
-from tests.rules_builders import calm_context
 
 # --- blood pressure before dosing ------------------------------------------------------------------
 
@@ -166,3 +166,47 @@ def test_only_a_blocking_urgent_flag_blocks() -> None:
     assert Flag(FlagCode.SUICIDE_RISK, "x", blocking=False).blocks is False
     assert Flag(FlagCode.BP_HIGH, "x").blocks is False
     assert Flag(FlagCode.ASSESSMENT_DUE, "x").blocks is False
+
+
+# --- which reading the BP flags judge, and what they say ---------------------------------------------
+
+
+def _message(ctx: object, code: FlagCode) -> str:
+    from tests.rules.test_rules_huddle import entry
+
+    return next(f.message for f in entry(ctx).flags if f.code is code)  # type: ignore[arg-type]
+
+
+def test_todays_pre_dose_reading_is_judged_and_said_to_be_today() -> None:
+    from tests.records import course, infusion
+    from tests.rules.test_rules_huddle import replace_ctx
+
+    ctx = calm_context()
+    infs = list(ctx.courses[0].infusions)
+    today = infs[2]
+    infs[2] = infusion(
+        3,
+        today.scheduled_at.date(),
+        status=today.status,
+        hour=today.scheduled_at.hour,
+        bp_pre_sys=150,
+        bp_pre_dia=85,
+    )
+    assert _message(replace_ctx(ctx, courses=(course(infs),)), FlagCode.BP_HIGH) == (
+        "Pre-dose BP 150/85 today — above 140/90: re-check before dosing, consider delaying"
+    )
+
+
+def test_last_infusions_reading_is_named_with_its_date() -> None:
+    assert _message(with_today(calm_context(), bp_pre_sys=150, bp_pre_dia=85), FlagCode.BP_HIGH) == (
+        "Pre-dose BP 150/85 at last infusion (2025-02-24) — above 140/90: re-check before dosing, "
+        "consider delaying"
+    )
+
+
+def test_a_crisis_names_every_reading_above_the_limit() -> None:
+    ctx = with_today(calm_context(), bp_pre_sys=185, bp_pre_dia=85, bp_discharge_sys=190, bp_discharge_dia=80)
+    assert _message(ctx, FlagCode.BP_CRISIS) == (
+        "BP 185/85 at last infusion (2025-02-24)'s pre-dose; BP 190/80 at last infusion (2025-02-24)'s "
+        "discharge — above the 180/120 crisis limit: do not infuse, call the provider"
+    )
