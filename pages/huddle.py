@@ -50,7 +50,11 @@ def _flag_option(code: FlagCode, n: int) -> str:
 
 
 def _card(entry: HuddleEntry) -> None:
-    """One patient: time, name, course progress and readiness on the first line, then the flags."""
+    """One patient: time, name, course progress and readiness on the first line, then the flags.
+
+    The name is a link to ``/patient?mrn=`` (ctrl-click or copy it); "Open patient" opens the patient in
+    this tab and keeps the huddle's day for the way back.
+    """
     patient = entry.patient
     ready = (
         ":green[:material/check_circle: **Ready**]"
@@ -60,7 +64,7 @@ def _card(entry: HuddleEntry) -> None:
     with st.container(border=True):
         head, action = st.columns([4, 1], vertical_alignment="center")
         head.markdown(
-            f"**{entry.scheduled_at:%H:%M}** · **{ui.md_escape(patient.name)}** · "
+            f"**{entry.scheduled_at:%H:%M}** · **{ui.patient_link(patient.name, patient.mrn)}** · "
             f"MRN {ui.md_escape(patient.mrn)} · {ui.md_escape(patient.indication.label)} · "
             f"course {entry.course.number}: {course_progress(entry.course)} · {ready}"
         )
