@@ -47,4 +47,5 @@ for section, page, action in PAGES:
         sections.setdefault(section, []).append(page)
 navigation = st.navigation(sections)
 ui.sidebar(actor)
+ui.demo_clinic_offer(actor)
 navigation.run()

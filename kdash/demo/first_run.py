@@ -1,4 +1,10 @@
-"""A fresh install: detect an empty database and load the synthetic demo clinic with demo logins."""
+"""A fresh install: detect an empty database and load the synthetic demo clinic with demo logins.
+
+The demo accounts' passwords are public, so they are made only by someone who may create accounts: the
+command line (whoever runs the server) or a signed-in administrator. An anonymous visitor to an empty
+database is told which command to run and offered nothing that creates accounts. Demo accounts are
+marked (``is_demo``) and refused at sign-in once the database holds a patient that is not a demo one.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +12,27 @@ from collections.abc import Callable
 from datetime import date
 
 from sqlalchemy import exists, select
+from sqlalchemy.orm import Session
 
+from kdash.domain.access import SYSTEM, Action, Actor
 from kdash.domain.policy import DEFAULT_SETTINGS
 from kdash.domain.vocab import Role
+from kdash.services.guard import authorize
 from kdash.services.users import create_user
+from kdash.storage.audit_chain import record
 from kdash.storage.database import Database
 from kdash.storage.models import Patient, User
+
+#: Every demo patient's MRN starts with this (``kdash.demo.clinic``); any other MRN is a real patient.
+DEMO_MRN_PREFIX = "DEMO-"
+
+#: What an empty database tells a visitor: the command that loads the demo clinic (the README's first
+#: command runs it) and the one that creates a clinic's first administrator.
+EMPTY_DATABASE_HELP = (
+    "This database is empty. To explore kdash with the synthetic demo clinic, run "
+    "`python -m kdash seed --demo --if-empty` on the server and sign in with a demo account it prints. "
+    "For a clinic, create the first administrator with `python -m kdash users add NAME --role admin`."
+)
 
 #: Demo accounts, one per role. Their passwords are public (printed by the seed command and shown on
 #: the empty-database screen): they exist only in a database loaded with the synthetic demo clinic.
@@ -39,36 +60,61 @@ def database_is_empty(db: Database) -> bool:
     return not has_users and not has_patients
 
 
-def create_demo_users(db: Database) -> list[tuple[str, str, str]]:
-    """Create the demo accounts that do not exist yet; returns (user name, role, password) of each."""
+def holds_real_patients(session: Session) -> bool:
+    """True when some patient is not one of the synthetic demo clinic's."""
+    real = exists().where(Patient.mrn.not_like(f"{DEMO_MRN_PREFIX}%"))
+    return bool(session.scalar(select(real)))
+
+
+def create_demo_users(db: Database, actor: Actor = SYSTEM) -> list[tuple[str, str, str]]:
+    """Create the demo accounts that do not exist yet (marked as demo, each audited); returns
+    (user name, role, password) of each. Only the command line (``SYSTEM``) or an administrator may."""
+    authorize(db, actor, Action.MANAGE_USERS)
     with db.write() as session:
         existing = set(session.scalars(select(User.username)))
         for username, role, password in DEMO_USERS:
             if username not in existing:
-                create_user(
+                user = create_user(
                     session,
                     username,
                     role,
                     password,
                     DEFAULT_SETTINGS,
                     display_name=DEMO_DISPLAY_NAMES[username],
+                    demo=True,
+                )
+                record(
+                    session,
+                    actor,
+                    "create_user",
+                    entity="app_user",
+                    entity_id=user.id,
+                    after={"username": username, "role": role.value, "demo": True},
+                    reason="demo clinic account (published password)",
                 )
     return [(u, r.value, p) for u, r, p in DEMO_USERS]
 
 
 def load_demo_clinic(
     db: Database,
+    actor: Actor = SYSTEM,
     *,
     patients: int = 120,
     seed: int = 7,
     today: date | None = None,
     progress: Callable[[float, str], None] | None = None,
 ) -> list[tuple[str, str, str]]:
-    """Load the demo clinic around today and create the demo users (only on an empty database)."""
+    """Load the demo clinic around today and create the demo users (only on a database without patients).
+
+    For the command line or a signed-in administrator (``MANAGE_USERS``: it creates accounts); the
+    loading is an audit event of its own.
+    """
     from kdash.demo.clinic import generate, load
 
-    if not database_is_empty(db):
-        raise ValueError("The database already holds users or patients; the demo clinic is for an empty one.")
+    authorize(db, actor, Action.MANAGE_USERS)
+    with db.read() as session:
+        if session.scalar(select(exists().where(Patient.id.is_not(None)))):
+            raise ValueError("The database already holds patients; the demo clinic is for one without.")
     data = generate(patients, seed, today or date.today())
     tables = len(data.counts())
     finished: list[str] = []
@@ -79,5 +125,5 @@ def load_demo_clinic(
         if progress is not None:
             progress(min(1.0, len(finished) / tables), f"Loading {table.replace('_', ' ')}… {done:,} rows")
 
-    load(db, data, progress=report)
-    return create_demo_users(db)
+    load(db, data, progress=report, actor=actor)
+    return create_demo_users(db, actor)

@@ -15,8 +15,10 @@ from typing import Any, cast
 from sqlalchemy import Table, delete, func, insert, select, text
 from sqlalchemy.orm import Session
 
+from kdash.domain.access import SYSTEM, Actor
 from kdash.domain.vocab import InfusionStatus
 from kdash.storage import record_cache, screening_summary
+from kdash.storage.audit_chain import record
 from kdash.storage.database import Database
 from kdash.storage.models import (
     Amendment,
@@ -118,6 +120,7 @@ def load(
     replace: bool = False,
     progress: Progress | None = None,
     batch_size: int = 5000,
+    actor: Actor = SYSTEM,
 ) -> dict[str, int]:
     """Insert the demo rows in one write transaction; returns the rows inserted per table.
 
@@ -162,6 +165,13 @@ def load(
         record_cache.bump_all(session)
         if progress is not None:
             progress("screening_summary", judged, judged)
+        record(
+            session,
+            actor,
+            "load_demo_clinic",
+            after={"replaced": bool(existing), **inserted},
+            reason="synthetic demo clinic" + (f" replacing {existing:,} patients" if existing else ""),
+        )
     return inserted
 
 

@@ -72,6 +72,8 @@ def authenticate(
             why = "the password was changed while this sign-in was checked"
         elif user.locked_until is not None and user.locked_until > now:
             why = "account locked after repeated failed sign-ins"
+        elif user.is_demo and _holds_real_patients(session):
+            why = "demo account (published password) on a database that holds real patients"
         elif not right:
             failures = (user.failed_logins or 0) + 1
             if failures >= settings.lockout_failures:
@@ -102,6 +104,12 @@ def authenticate(
         THROTTLE.failed(client, now)
         raise LoginError(REFUSED)
     return actor
+
+
+def _holds_real_patients(session: Session) -> bool:
+    from kdash.demo.first_run import holds_real_patients  # the demo package imports the services
+
+    return holds_real_patients(session)
 
 
 def actor_for_oidc(session: Session, subject: str, email: str | None) -> Actor | None:

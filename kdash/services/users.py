@@ -34,6 +34,7 @@ def create_user(
     display_name: str | None = None,
     email: str | None = None,
     oidc_subject: str | None = None,
+    demo: bool = False,
 ) -> User:
     name = validate_username(username)
     if session.scalar(select(func.count()).select_from(User).where(User.username == name)):
@@ -49,6 +50,7 @@ def create_user(
         oidc_subject=oidc_subject,
         active=True,
         failed_logins=0,
+        is_demo=demo,
     )
     session.add(user)
     session.flush()

@@ -242,33 +242,39 @@ def sidebar(actor: Actor) -> None:
 
 
 def first_run_view() -> None:
-    """On an empty database (no users, no patients): offer the demo clinic in one click."""
-    from kdash.demo.first_run import database_is_empty, load_demo_clinic
+    """On an empty database (no users, no patients): say which command loads the demo clinic.
 
-    db = get_db()
-    if not database_is_empty(db):
+    Nothing here creates accounts: a button that did let any visitor of a fresh server make the demo
+    administrator (with its published password) and sign in as it.
+    """
+    from kdash.demo.first_run import EMPTY_DATABASE_HELP, database_is_empty
+
+    if database_is_empty(get_db()):
+        st.info(EMPTY_DATABASE_HELP, icon=":material/info:")
+
+
+def demo_clinic_offer(actor: Actor) -> None:
+    """For a signed-in administrator of a database without patients: load the demo clinic."""
+    from sqlalchemy import exists, select
+
+    from kdash.demo.first_run import load_demo_clinic
+    from kdash.storage.models import Patient
+
+    if not actor.can(Action.MANAGE_USERS):
         return
-    st.info(
-        "This database is empty. Load the synthetic demo clinic to explore kdash, or create the first "
-        "administrator with `python -m kdash users add NAME --role admin`.",
-        icon=":material/info:",
-    )
-    if st.button("Load the demo clinic", type="primary", key="load_demo"):
+    db = get_db()
+    with db.read() as session:
+        if session.scalar(select(exists().where(Patient.id.is_not(None)))):
+            return
+    st.info("This database holds no patients yet.", icon=":material/info:")
+    if st.button("Load the demo clinic", key="load_demo"):
         bar = st.progress(0.0, text="Loading the demo clinic…")
 
         def show(fraction: float, text: str) -> None:
             bar.progress(fraction, text=text)
 
-        logins = load_demo_clinic(db, progress=show)
+        logins = load_demo_clinic(db, actor, progress=show)
         bar.empty()
         clear_caches()
-        st.success("Demo clinic loaded. Sign in with one of these demo accounts:")
+        st.success("Demo clinic loaded. Its demo accounts (refused once real patients are added):")
         st.table([{"user name": u, "role": r, "password": p} for u, r, p in logins])
-
-
-# Re-exported so pages write ``ui.patient_link(...)``; the module imports md_escape from here lazily.
-from kdash.ui.links import patient_address as patient_address  # noqa: E402
-from kdash.ui.links import patient_link as patient_link  # noqa: E402
-from kdash.ui.links import patient_link_column as patient_link_column  # noqa: E402
-from kdash.ui.links import planner_address as planner_address  # noqa: E402
-from kdash.ui.links import show_patient_link as show_patient_link  # noqa: E402

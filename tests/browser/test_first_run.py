@@ -2,8 +2,8 @@
 
 Runs the seed step exactly as the README writes it (against a temporary database), then the app with
 ``streamlit run app.py``; health answers ``ok`` and the default page shows demo patients to a user
-signed in with a login the seed printed. A second journey starts on an empty database and loads the
-demo clinic with the one-click button.
+signed in with a login the seed printed. A second journey starts on an empty database: it names the
+command to run and offers nothing that creates an account.
 """
 
 from __future__ import annotations
@@ -101,13 +101,13 @@ def empty_server() -> Iterator[object]:
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def test_empty_database_offers_the_demo_clinic_in_one_click(empty_server, page) -> None:  # noqa: F811
+def test_empty_database_names_the_seed_command_and_offers_no_account(empty_server, page) -> None:  # noqa: F811
     page.goto(empty_server.url)
     wait_idle(page, "This database is empty")
-    page.get_by_role("button", name="Load the demo clinic").click()
-    wait_idle(page, "Demo clinic loaded")
-    page.get_by_text("demo-nurse-password").first.wait_for(state="visible")
-    login(page, empty_server.url, "nurse", "demo-nurse-password")
-    wait_idle(page, "most urgent first, then by chair time")
-    assert page.get_by_text(re.compile(r"MRN DEMO-\d{6}")).count() >= 1
+    page.get_by_text("python -m kdash seed --demo --if-empty").first.wait_for(state="visible")
+    assert page.get_by_role("button", name="Load the demo clinic").count() == 0
+    page.get_by_label("User name").fill("admin")
+    page.get_by_label("Password", exact=True).fill("demo-admin-password")
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_text("Wrong user name or password.").wait_for(state="visible")
     screenshot(page, "first-run-empty-database")

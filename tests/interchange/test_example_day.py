@@ -68,8 +68,9 @@ def test_example_import_then_huddle_json(tmp_path: Path) -> None:
             assert code in {"PHQ-9", "GAD-7", "PCL-5", "MADRS", "NRS"}
             assert set(score) == SCORE_KEYS
     by_mrn = {p["mrn"]: p for p in data["patients"]}
-    # Urgent first: the two urgent patients that are not ready lead the list.
-    assert [p["mrn"] for p in data["patients"]][:4] == ["KD-1005", "KD-1009", "KD-1001", "KD-1002"]
+    # The four patients with an urgent flag lead the list, in chair time (then MRN), as the team walks
+    # the chairs: 08:00 KD-1001 and KD-1002, 10:00 KD-1005, 12:00 KD-1009.
+    assert [p["mrn"] for p in data["patients"]][:4] == ["KD-1001", "KD-1002", "KD-1005", "KD-1009"]
     assert by_mrn["KD-1006"]["infusion_number"] == 10
     assert by_mrn["KD-1006"]["ready"] is True
     assert by_mrn["KD-1001"]["ready"] is False
