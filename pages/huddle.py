@@ -20,6 +20,7 @@ from kdash.domain.vocab import FLAG_SEVERITY, SEVERITY_RANK, FlagCode  # noqa: E
 from kdash.rules.huddle import Huddle, HuddleEntry  # noqa: E402
 from kdash.services.huddle import read_huddle, record_huddle_view  # noqa: E402
 from kdash.ui import charts  # noqa: E402  (after the guard: nothing loads before the login check)
+from kdash.ui.links import patient_link  # noqa: E402
 from kdash.ui.presentation import course_progress, flag_label, ready_because  # noqa: E402
 
 #: The patient page by absolute path: found the same way whichever script started the app.
@@ -64,7 +65,7 @@ def _card(entry: HuddleEntry) -> None:
     with st.container(border=True):
         head, action = st.columns([4, 1], vertical_alignment="center")
         head.markdown(
-            f"**{entry.scheduled_at:%H:%M}** · **{ui.patient_link(patient.name, patient.mrn)}** · "
+            f"**{entry.scheduled_at:%H:%M}** · **{patient_link(patient.name, patient.mrn)}** · "
             f"MRN {ui.md_escape(patient.mrn)} · {ui.md_escape(patient.indication.label)} · "
             f"course {entry.course.number}: {course_progress(entry.course)} · {ready}"
         )
