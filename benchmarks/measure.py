@@ -72,7 +72,7 @@ def _huddle(clinic: Clinic, day_attr: str) -> Spec:
     from benchmarks.rawdb import RawDb
     from kdash.storage.database import Database
 
-    huddle_for_day = _need("kdash.storage.patient_records", "huddle_for_day")
+    huddle_for_day = _need("kdash.services.huddle", "huddle_from_session")
     huddle_to_json = _need("kdash.rules.huddle", "huddle_to_json")
     day = getattr(clinic, day_attr)
     db = Database(clinic.url)
@@ -190,8 +190,8 @@ def _replan_target(db: Any, earliest: Any) -> tuple[str, Any]:
 
     from kdash.domain.vocab import MAX_INFUSIONS_PER_COURSE, CourseStatus, TrialOutcome
     from kdash.planner.plan import plan_course
+    from kdash.services.planner_inputs import load_planner_inputs
     from kdash.storage.models import Course, Infusion, Patient, live_infusion_clause
-    from kdash.storage.planning_repo import load_planner_inputs
 
     last_live = func.max(Infusion.scheduled_at)
     with db.read() as session:

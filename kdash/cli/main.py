@@ -13,6 +13,8 @@ import pkgutil
 import sys
 from collections.abc import Callable, Sequence
 
+from sqlalchemy.exc import SQLAlchemyError
+
 import kdash.cli.commands
 from kdash.cli.errors import EXIT_BAD_INPUT, EXIT_REFUSED, CliError
 
@@ -40,8 +42,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return handler(args)
     except CliError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        from kdash.interchange.cells import visible
+
+        print(f"error: {visible(str(exc))}", file=sys.stderr)
         return exc.exit_code
+    except SQLAlchemyError as exc:
+        # Every command checks its input first; what the database still refuses is said in words, with
+        # no statement, value or traceback (kdash.services.refusals).
+        from kdash.services.refusals import database_refusal
+
+        print(f"error: {database_refusal(exc)}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

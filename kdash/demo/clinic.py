@@ -200,6 +200,7 @@ def generate(
         suicide_review=out.suicide_review,
         closure=closures,
         scenarios={i + 1: names[i] for i in range(patients)},
+        chair_minutes=settings.chair_minutes,
     )
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any, cast
 
 from sqlalchemy import Table, delete, func, insert, select, text
@@ -32,6 +32,7 @@ from kdash.storage.models import (
     ScreeningItem,
     SuicideReview,
 )
+from kdash.storage.policy_repo import load_policy
 
 #: Load order (parents before children) and the table fields of :class:`DemoData`.
 TABLE_ORDER: tuple[str, ...] = (
@@ -77,6 +78,8 @@ class DemoData:
     closure: list[dict[str, Any]]
     #: Scenario name per patient id (what the patient is there to show; not stored in the database).
     scenarios: dict[int, str] = field(default_factory=dict)
+    #: The chair time the bookings were laid out with (each infusion holds its chair that long).
+    chair_minutes: int | None = None
 
     def tables(self) -> list[tuple[str, list[dict[str, Any]]]]:
         """(table name, rows) in load order."""
@@ -141,11 +144,15 @@ def load(
         # psycopg sends an executemany row by row (about 20,000 rows/s here); COPY in the same
         # transaction is several times faster. SQLite's executemany is already fast.
         copy_in = session.get_bind().dialect.driver == "psycopg"
+        chair_time = timedelta(minutes=data.chair_minutes or load_policy(session).chair_minutes)
         for name, rows in data.tables():
             table = _TABLES[name]
             if name == "closure":
                 have = set(session.scalars(select(Closure.day)))
                 rows = [r for r in rows if r["day"] not in have]
+            elif name == "infusion":
+                # Bulk inserts bypass the ORM hook that sets the end of each booking's chair time.
+                rows = [{**r, "chair_until": r["scheduled_at"] + chair_time} for r in rows]
             for start in range(0, len(rows), batch_size):
                 batch = rows[start : start + batch_size]
                 if copy_in:

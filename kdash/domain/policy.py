@@ -34,6 +34,12 @@ class ClinicPolicy:
         "clinical reference: Decisions, clinic time zone",
         policy=True,
     )
+    import_legacy_encoding: str = _setting(
+        "",
+        "Legacy encoding of import files (empty = UTF-8 only; e.g. cp1252)",
+        "clinic: the encoding its record system exports in",
+        policy=True,
+    )
     # --- Blood pressure -------------------------------------------------------------------------
     bp_high_systolic: int = _setting(
         140, "Pre-dose BP high: systolic above", "Spravato label (consider delaying)", unit="mmHg"
@@ -225,7 +231,19 @@ class ClinicPolicy:
     )
     # --- Access ---------------------------------------------------------------------------------
     idle_logoff_minutes: int = _setting(
-        15, "Automatic logoff after idle", "HIPAA 164.312(a)(2)(iii); clinic policy", policy=True
+        15,
+        "Automatic logoff after idle",
+        "HIPAA 164.312(a)(2)(iii) automatic logoff (no figure set); NIST SP 800-63B §4.2.3 "
+        "(AAL2: at most 30 minutes of inactivity); 15 is clinic policy",
+        policy=True,
+        unit="min",
+    )
+    session_max_hours: int = _setting(
+        12,
+        "A sign-in lasts at most",
+        "NIST SP 800-63B §4.2.3 (AAL2: reauthenticate at least once per 12 hours)",
+        policy=True,
+        unit="h",
     )
     password_min_length: int = _setting(
         12, "Minimum password length", "NIST SP 800-63B (at least 8; 12 chosen)", policy=True

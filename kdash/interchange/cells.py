@@ -28,6 +28,13 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 FORMULA_ESCAPE = "'"
 
 _MRN_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]{0,63}")
+#: The only shapes of dates and times read (ASCII digits): Python's ``fromisoformat`` alone also takes
+#: compact forms and, since 3.11, some trailing characters (a NUL after the minutes was read as a time).
+_DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_DATETIME_RE = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}"
+    r"(:[0-9]{2}(\.[0-9]{1,6})?)?(Z|[+-][0-9]{2}(:?[0-9]{2})?)?"
+)
 _TRUE = "yes"
 _FALSE = "no"
 #: Longest value ever repeated inside a message.
@@ -42,6 +49,24 @@ def echo(raw: str) -> str:
     """A short, quoted rendering of a non-identifying value for a message (control characters shown)."""
     shown = raw if len(raw) <= _ECHO_MAX else raw[:_ECHO_MAX] + "…"
     return repr(shown)
+
+
+def visible(text: str) -> str:
+    """``text`` with every control, format and unpaired surrogate character shown as an escape.
+
+    Whatever a file carried (``ESC[2J`` clears a terminal; U+202E reverses the text that follows) is
+    printed as ``\\x1b[2J`` / ``\\u202e``, so a message shows what the file holds and does nothing.
+    """
+    out = []
+    for ch in text:
+        if unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp") and ch != "\t":
+            code = ord(ch)
+            out.append(
+                f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+            )
+        else:
+            out.append(ch)
+    return "".join(out)
 
 
 def unescape_formula(raw: str) -> str:
@@ -134,6 +159,8 @@ def iso_date(raw: str, *, identifying: bool = False, required: bool = True) -> d
         return None
     shown = "" if identifying else f"{echo(value)} "
     try:
+        if not _DATE_RE.fullmatch(value):
+            raise ValueError
         parsed = date.fromisoformat(value)
     except ValueError:
         raise CellError(f"{shown}is not a date; write it as YYYY-MM-DD (ISO 8601)") from None
@@ -167,7 +194,7 @@ def iso_datetime(raw: str, zone: tzinfo | None, *, required: bool = True) -> dat
             raise CellError("is empty; give a date and time as YYYY-MM-DDTHH:MM")
         return None
     try:
-        if len(value) < 12 or value[10] not in "T ":
+        if not _DATETIME_RE.fullmatch(value):
             raise ValueError
         parsed = datetime.fromisoformat(value)
     except ValueError:

@@ -62,9 +62,8 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        return (
-            f"{self.where}: {self.field}: {self.message}" if self.field else f"{self.where}: {self.message}"
-        )
+        said = f"{self.field}: {self.message}" if self.field else self.message
+        return c.visible(f"{self.where}: {said}")
 
 
 class ImportRefused(Exception):

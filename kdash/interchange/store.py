@@ -2,7 +2,7 @@
 
 The checks here are those one row cannot make alone: references to patients and courses (in the same
 import or already stored), duplicate rows, and the live-infusion rules the schema enforces (one live
-infusion per number per course, so at most ten; one live booking per chair and start). They run inside
+infusion per number per course, so at most ten; the chairs are judged by the import service). They run inside
 the write transaction, so what they see is what the write will meet. A change to a stored value is an
 amendment: the old value is kept in ``amendment`` and the audit event carries before and after.
 """
@@ -239,8 +239,6 @@ def _live_infusions(rows: Sequence[Row], stored: Stored) -> list[Problem]:
             row.where,
         )
     problems = []
-    chairs: dict[tuple[int, datetime], _Slot] = {}
-    all_live: list[_Slot] = []
     for (_, course), slots in final.items():
         numbers: dict[int, _Slot] = {}
         live = [s for s in slots.values() if s.status in _LIVE]
@@ -267,19 +265,8 @@ def _live_infusions(rows: Sequence[Row], stored: Stored) -> list[Problem]:
                         f"most {MAX_INFUSIONS_PER_COURSE} per course (clinic rule)",
                     )
                 )
-        all_live += live
-    for slot in sorted(all_live, key=lambda s: s.where != "the database"):
-        if slot.chair is None:
-            continue
-        first = chairs.setdefault((slot.chair, slot.at), slot)
-        if first is not slot:
-            problems.append(
-                Problem(
-                    slot.where,
-                    "chair",
-                    f"chair {slot.chair} is already booked at this time, in {first.where}",
-                )
-            )
+    # Chairs: a chair holds one patient for the chair time, judged against every patient's bookings by
+    # the import service (kdash.services.interchange, the rule of kdash.services.slots).
     return problems
 
 

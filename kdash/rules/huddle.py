@@ -42,6 +42,7 @@ from kdash.rules.flags import Flag, severity_counts, sort_flags
 from kdash.rules.instruments import (
     SYMPTOM_INSTRUMENTS,
     change_from_baseline,
+    course_baseline,
     is_remission,
     is_response,
     is_worsening,
@@ -411,20 +412,19 @@ def _scores(
         scores = groups.get(inst)
         if not scores:
             continue
-        # Baseline: the last score on or before the course's first infusion, else the first score.
-        before = [a for a in scores if first_day is not None and a.taken_on <= first_day]
-        base = before[-1] if before else scores[0]
+        baseline = course_baseline([(a.taken_on, a.score) for a in scores], first_day)
+        assert baseline is not None  # scores is not empty
         last = scores[-1]
-        change = change_from_baseline(base.score, last.score)
+        change = change_from_baseline(baseline, last.score)
         out[inst.value] = ScoreSummary(
             instrument=inst.value,
-            baseline=base.score,
+            baseline=baseline,
             latest=last.score,
             latest_on=last.taken_on,
             change_points=change.points,
             change_pct=change.pct,
             band=severity_band(inst, last.score, settings),
-            response=is_response(inst, base.score, last.score, settings),
+            response=is_response(inst, baseline, last.score, settings),
             remission=is_remission(inst, last.score, settings),
         )
     return out

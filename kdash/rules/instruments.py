@@ -8,7 +8,9 @@ tune (the pain NRS bands, response, remission, worsening, the PCL-5 cut-off) com
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 
 from kdash.domain.policy import ClinicPolicy
 from kdash.domain.vocab import INSTRUMENT_RANGES, PHQ9_ITEM9_RANGE, Instrument
@@ -121,6 +123,20 @@ class Change:
 
     points: int
     pct: float | None
+
+
+def course_baseline(scores: Sequence[tuple[date, int]], first_infusion_day: date | None) -> int | None:
+    """The baseline of a course: the last score on or before the day of its first live infusion, else
+    the first score (``scores`` oldest first; None when there is none).
+
+    One definition for the huddle, the trend charts and the roster (whose SQL is held equal to this by
+    ``tests/services/test_baseline_agreement.py``): the score the patient came in with, or, for a course
+    started before any score, the earliest one.
+    """
+    if not scores:
+        return None
+    before = [score for day, score in scores if first_infusion_day is not None and day <= first_infusion_day]
+    return before[-1] if before else scores[0][1]
 
 
 def change_from_baseline(baseline: int, latest: int) -> Change:

@@ -33,12 +33,12 @@ from kdash.rules.course import TRIAL_NUMBER, can_add_infusion, next_free_number
 from kdash.rules.screening import RescreenDecision, ScreeningAssessment, rescreen_due, screening_status
 from kdash.services.guard import authorize
 from kdash.services.locks import LostRace, is_lost_race, lock_course, lock_days, retry_lost_race
+from kdash.services.planner_inputs import PlannerInputs, load_planner_inputs
 from kdash.services.slots import SlotCheck
 from kdash.storage import audit_chain as audit
 from kdash.storage.context import load_context
 from kdash.storage.database import Database
 from kdash.storage.models import Course, Infusion
-from kdash.storage.planning_repo import PlannerInputs, load_planner_inputs
 from kdash.storage.policy_repo import load_policy
 
 __all__ = [

@@ -13,24 +13,39 @@ import csv
 import io
 from datetime import date, datetime
 
+from sqlalchemy.orm import Session
+
 from kdash.domain.access import Action, Actor
 from kdash.domain.policy import ClinicPolicy
 from kdash.interchange.cells import escape_formula
-from kdash.rules.huddle import CSV_COLUMNS, Huddle, huddle_to_rows
+from kdash.rules.huddle import CSV_COLUMNS, Huddle, build_huddle, huddle_to_rows
 from kdash.services.guard import authorize
 from kdash.storage import audit_chain
 from kdash.storage.database import Database
-from kdash.storage.patient_records import huddle_for_day
+from kdash.storage.patient_records import load_contexts
 from kdash.storage.policy_repo import load_policy
 
-__all__ = ["clinic_name", "huddle_csv", "read_huddle", "record_huddle_view", "view_huddle"]
+__all__ = [
+    "clinic_name",
+    "huddle_csv",
+    "huddle_from_session",
+    "read_huddle",
+    "record_huddle_view",
+    "view_huddle",
+]
+
+
+def huddle_from_session(session: Session, day: date, settings: ClinicPolicy | None = None) -> Huddle:
+    """The huddle of ``day`` inside the caller's transaction (settings: the clinic's stored ones)."""
+    chosen = settings if settings is not None else load_policy(session)
+    return build_huddle(day, load_contexts(session, day, settings=chosen), chosen)
 
 
 def read_huddle(db: Database, day: date, settings: ClinicPolicy | None = None) -> Huddle:
     """The huddle of ``day`` (the clinic's stored policy by default), not audited: a page caches this
     read across reruns and audits each person's view with :func:`record_huddle_view`."""
     with db.read() as session:
-        return huddle_for_day(session, day, settings)
+        return huddle_from_session(session, day, settings)
 
 
 def record_huddle_view(db: Database, actor: Actor, huddle: Huddle, now: datetime | None = None) -> None:

@@ -46,7 +46,12 @@ def lock_days(session: Session, days: list[date] | set[date]) -> None:
 
 
 #: SQLSTATEs PostgreSQL uses when a concurrent writer got there first.
-_RETRYABLE_SQLSTATES = {"23505", "40001", "40P01"}  # unique_violation, serialization_failure, deadlock
+_RETRYABLE_SQLSTATES = {
+    "23505",  # unique_violation
+    "23P01",  # exclusion_violation: a chair's time overlaps another live booking (migration 0009)
+    "40001",  # serialization_failure
+    "40P01",  # deadlock_detected
+}
 
 
 class LostRace(Refused):

@@ -22,15 +22,10 @@ from kdash.planner.plan import Plan, PlannedSlot, clinic_utilisation
 from kdash.planner.utilisation import Utilisation
 from kdash.rules.course import TRIAL_NUMBER, can_add_infusion, next_free_number
 from kdash.services.guard import authorize
+from kdash.services.planner_inputs import current_course, screening_of
 from kdash.storage.database import Database
 from kdash.storage.models import Patient
-from kdash.storage.planning_repo import (
-    closures_between,
-    current_course,
-    live_bookings,
-    load_courses,
-    load_screening,
-)
+from kdash.storage.planning_repo import closures_between, live_bookings, load_courses
 from kdash.storage.policy_repo import load_policy
 
 __all__ = [
@@ -177,7 +172,7 @@ def course_state(db: Database, actor: Actor, patient_id: int) -> CourseState:
         settings = load_policy(session)
         courses = load_courses(session, patient_id)
         course = current_course(courses)
-        screening, _ = load_screening(session, patient_id, settings)
+        screening = screening_of(session, patient_id, settings)
     decision = can_add_infusion(course, screening)
     statuses = [i.status for i in course.infusions]
     live_days = [to_clinic_local(i.scheduled_at, settings).date() for i in course.live_infusions]

@@ -9,6 +9,7 @@ cannot switch off a safety rule or make the calendar impossible.
 
 from __future__ import annotations
 
+import codecs
 import dataclasses
 import math
 import typing
@@ -40,6 +41,7 @@ LIMITS: dict[str, tuple[float, float]] = {
     "infusion_minutes": (10, 600),
     "recovery_minutes": (0, 600),
     "idle_logoff_minutes": (1, 120),  # HIPAA 164.312(a)(2)(iii) asks for a logoff; no figure is set
+    "session_max_hours": (1, 24),  # NIST SP 800-63B §4.2.3: AAL2 asks for at most 12
     "password_min_length": (8, 256),  # NIST SP 800-63B: at least 8 characters
     "lockout_failures": (1, 100),
     "lockout_minutes": (1, 24 * 60),
@@ -97,6 +99,27 @@ def setting_rows(db: Database) -> list[SettingView]:
     return rows
 
 
+def legacy_encoding(name: str) -> str:
+    """A legacy encoding a clinic may name for its import files, as Python's codec name ('' = none).
+
+    Only single-byte text encodings and the national multi-byte ones: UTF-8 is always read anyway, and
+    UTF-16/32 or a codec that is not a text encoding (base64, rot13) cannot be a CSV export's.
+    """
+    text = name.strip()
+    if not text:
+        return ""
+    try:
+        info = codecs.lookup(text)
+    except (LookupError, ValueError):
+        raise _bad("import_legacy_encoding", "Enter an encoding name such as cp1252 or latin-1.") from None
+    if not info._is_text_encoding or info.name.startswith(("utf", "idna", "punycode", "raw", "unicode")):
+        raise _bad(
+            "import_legacy_encoding",
+            "Name a legacy encoding such as cp1252 or latin-1; UTF-8 files are always read.",
+        )
+    return info.name
+
+
 def _types() -> dict[str, Any]:
     return typing.get_type_hints(ClinicPolicy)
 
@@ -143,6 +166,8 @@ def parse_setting_value(key: str, raw: Any) -> Any:
                 except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long for a path
                     raise _bad(key, "Enter an IANA time zone (Europe/London) or leave it empty.") from None
             return text
+        if key == "import_legacy_encoding":
+            return legacy_encoding(text)
         if not text or len(text) > _MAX_TEXT:
             raise _bad(key, f"Enter 1 to {_MAX_TEXT} characters.")
         return text

@@ -7,11 +7,15 @@ the day is open (no closure, an open weekday), the whole chair time fits inside 
 exists and is free for the whole chair time, and the patient has no other live infusion within
 ``min_days_between_infusions`` days (one a day at most; clinical-reference.md "Planning decisions"). Each
 problem comes in two wordings: a sentence for one booking, and a clause said after a planned slot's name.
+
+A chair holds one patient for the chair time: each stored booking keeps the chair time it was booked
+with (``Infusion.chair_until``), the import judges its rows by :func:`chair_clashes`, and the database
+refuses an overlap whoever writes it (migration 0009).
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
@@ -21,6 +25,17 @@ from sqlalchemy.orm import Session
 from kdash.domain.policy import ClinicPolicy
 from kdash.planner.calendar import Booking, ClinicCalendar
 from kdash.storage.models import Closure, Course, Infusion, live_infusion_clause
+
+
+def held_minutes(start: datetime, until: datetime | None) -> int | None:
+    """Minutes a stored booking holds its chair (None: the clinic's chair time, for rows without one).
+
+    A booking keeps the chair time it was booked with (``Infusion.chair_until``), so a later change of
+    the clinic's chair time never makes two stored bookings overlap.
+    """
+    if until is None:
+        return None
+    return max(0, int((until - start).total_seconds() // 60))
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,11 +80,20 @@ class SlotCheck:
         """
         pad = max(1, settings.min_days_between_infusions)
         rows = session.execute(
-            select(Infusion.scheduled_at, Infusion.chair, Course.patient_id, Infusion.course_id)
+            select(
+                Infusion.scheduled_at,
+                Infusion.chair,
+                Course.patient_id,
+                Infusion.course_id,
+                Infusion.chair_until,
+            )
             .join(Course, Course.id == Infusion.course_id)
             .where(live_infusion_clause(), _day_windows(days, pad))  # type: ignore[arg-type]
         )
-        bookings = [Booking(start=r[0], chair=r[1], patient_id=r[2], course_id=r[3]) for r in rows]
+        bookings = [
+            Booking(start=r[0], chair=r[1], patient_id=r[2], course_id=r[3], minutes=held_minutes(r[0], r[4]))
+            for r in rows
+        ]
         closures = {
             row.day: row.reason
             for row in session.scalars(
@@ -158,3 +182,57 @@ class SlotCheck:
     def hold(self, start: datetime) -> None:
         """Count ``start`` as the patient's (an earlier slot of the same plan) for the spacing rule."""
         self._held_days.add(start.date())
+
+
+@dataclass(frozen=True, slots=True)
+class ChairHold:
+    """A live booking's hold on a chair, ``[start, until)``, and where it comes from (for messages)."""
+
+    chair: int
+    start: datetime
+    until: datetime
+    where: str
+    stored: bool = False
+
+
+def chair_clashes(holds: Iterable[ChairHold]) -> list[tuple[ChairHold, ChairHold]]:
+    """Pairs of holds of one chair whose chair times overlap: ``(held, clashing)``.
+
+    A chair holds one patient for the chair time (clinical-reference.md "Planning decisions"), half-open:
+    a booking ending at 10:00 leaves the chair free at 10:00. Of each pair, ``clashing`` is the one to
+    refuse: a hold not yet stored rather than a stored one, else the later in input order. Each pair is
+    reported once.
+    """
+    listed = list(holds)
+    order = {id(h): i for i, h in enumerate(listed)}
+    by_chair: dict[int, list[ChairHold]] = {}
+    for hold in sorted(listed, key=lambda h: (h.chair, h.start, not h.stored, order[id(h)])):
+        by_chair.setdefault(hold.chair, []).append(hold)
+    pairs: list[tuple[ChairHold, ChairHold]] = []
+    for chair_holds in by_chair.values():
+        active: list[ChairHold] = []
+        for hold in chair_holds:
+            active = [a for a in active if a.until > hold.start]
+            for other in active:
+                first, second = sorted((other, hold), key=lambda h: (not h.stored, order[id(h)]))
+                pairs.append((first, second))
+            active.append(hold)
+    return pairs
+
+
+def stored_chair_holds(session: Session, days: Collection[date]) -> list[tuple[int, ChairHold]]:
+    """Every live booking with a chair within a day of ``days`` (any patient), with its infusion id."""
+    if not days:
+        return []
+    rows = session.execute(
+        select(Infusion.id, Infusion.chair, Infusion.scheduled_at, Infusion.chair_until).where(
+            live_infusion_clause(),  # type: ignore[arg-type]
+            Infusion.chair.is_not(None),
+            _day_windows(days, 1),  # type: ignore[arg-type]
+        )
+    )
+    return [
+        (row_id, ChairHold(chair, start, until or start, "the database", stored=True))
+        for row_id, chair, start, until in rows
+        if chair is not None
+    ]

@@ -41,6 +41,7 @@ from kdash.rules.course import (
 from kdash.rules.flags import Flag
 from kdash.rules.huddle import PatientContext, build_entry
 from kdash.rules.instruments import (
+    course_baseline,
     is_remission,
     is_response,
     severity_band,
@@ -579,8 +580,8 @@ def assemble_trend(
         pts = groups.get(inst.value)
         if not pts:
             continue
-        before = [s for d, s in pts if first_day is not None and d <= first_day]
-        baseline = before[-1] if before else pts[0][1]
+        baseline = course_baseline(pts, first_day)
+        assert baseline is not None  # pts is not empty
         trends.append(
             InstrumentTrend(
                 instrument=inst.value,

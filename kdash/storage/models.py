@@ -3,7 +3,7 @@
 The schema itself refuses what can never be true, so that no importer, form or concurrent writer can
 store it even by mistake: an infusion number outside 1..10, two live infusions with the same number in
 a course (which with the 1..10 check caps a course at ten live infusions), two live bookings of one
-chair at the same start, a score outside its instrument's range, a code outside its vocabulary, and
+chair whose chair times overlap, a score outside its instrument's range, a code outside its vocabulary, and
 orphans (foreign keys, enforced on SQLite by ``PRAGMA foreign_keys=ON``).
 
 Datetimes are naive clinic-local wall-clock times (the clinic's time zone is a setting); dates are
@@ -35,6 +35,7 @@ from sqlalchemy import (
     or_,
     text,
 )
+from sqlalchemy.dialects.postgresql import ExcludeConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from kdash.domain.limits import INFUSION_READINGS
@@ -271,7 +272,21 @@ class Infusion(Base):
             sqlite_where=text(_live_sql()),
             postgresql_where=text(_live_sql()),
         ),
-        # A chair holds one live booking per start time (overlaps are checked by the booking service).
+        # A chair holds one patient for the chair time: live bookings of one chair never overlap. On
+        # PostgreSQL an exclusion constraint over [scheduled_at, chair_until); on SQLite, whose writes are
+        # serialised (BEGIN IMMEDIATE), triggers make the same check in the writing transaction (0009).
+        ExcludeConstraint(
+            (func.int4range(literal_column("chair"), literal_column("chair"), literal_column("'[]'")), "&&"),
+            (func.tsrange(literal_column("scheduled_at"), literal_column("chair_until")), "&&"),
+            name="ex_infusion_chair_overlap",
+            using="gist",
+            where=text(_live_sql() + " AND chair IS NOT NULL"),
+        ).ddl_if(dialect="postgresql"),
+        CheckConstraint(
+            "chair IS NULL OR (chair_until IS NOT NULL AND chair_until > scheduled_at)",
+            name="chair_time_held",
+        ),
+        # A chair holds one live booking per start time (the fast path for the commonest conflict).
         Index(
             "uq_infusion_live_chair_start",
             "chair",
@@ -290,6 +305,9 @@ class Infusion(Base):
     number: Mapped[int] = mapped_column(Integer)
     scheduled_at: Mapped[datetime] = mapped_column(DateTime)
     chair: Mapped[int | None] = mapped_column(Integer)
+    #: End of the chair time the booking holds (start + the clinic's chair time when it was booked; set
+    #: by :mod:`kdash.storage.write_hooks` whenever the start changes).
+    chair_until: Mapped[datetime | None] = mapped_column(DateTime)
     status: Mapped[str] = mapped_column(String(16), default=InfusionStatus.SCHEDULED.value)
     dose_mg_per_kg: Mapped[float | None] = mapped_column(Float)
     premed_given: Mapped[bool | None] = mapped_column(Boolean)
@@ -419,6 +437,29 @@ class User(Base):
     locked_until: Mapped[datetime | None] = mapped_column(DateTime)
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime)
     created_at: Mapped[datetime] = mapped_column(DateTime, server_default=func.now())
+
+
+class UserSession(Base):
+    """A signed-in browser session, held on the server so it can be ended everywhere at once.
+
+    The browser holds an opaque random token in an HttpOnly cookie; only its SHA-256 is stored, so a
+    copy of the database cannot be replayed as a login. The token is minted when the one-time hand-off
+    made at sign-in is redeemed (``handoff_hash``, cleared then). A row is never deleted: ``ended_at``
+    and ``end_reason`` (sign-out, idle, expired, disabled) say when and why it stopped being valid.
+    """
+
+    __tablename__ = "user_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="RESTRICT"), index=True)
+    token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    handoff_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    handoff_expires_at: Mapped[datetime | None] = mapped_column(DateTime)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime)
+    end_reason: Mapped[str | None] = mapped_column(String(16))
 
 
 class AuditEvent(Base):

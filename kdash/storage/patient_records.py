@@ -6,8 +6,8 @@ over those ids — never a whole table, so the cost follows the day's list, not 
 only for the patients whose records changed since this process last read them
 (:mod:`kdash.storage.record_cache`). The screening comes from the stored summary where it covers the
 day, else from the answers and decisions. Rows are read as plain tuples through the connection (Core:
-no ORM per-row work) and turned into :mod:`kdash.domain.records` records; the pure
-:func:`kdash.rules.huddle.build_huddle` does the rest.
+no ORM per-row work) and turned into :mod:`kdash.domain.records` records — here and nowhere else; the
+huddle service (:mod:`kdash.services.huddle`) hands them to the pure :func:`kdash.rules.huddle.build_huddle`.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ from kdash.domain.vocab import (
     SuicideReviewAction,
     TrialOutcome,
 )
-from kdash.rules.huddle import Huddle, PatientContext, build_huddle
+from kdash.rules.huddle import PatientContext
 from kdash.storage import record_cache, screening_summary
 from kdash.storage.models import (
     Assessment,
@@ -47,7 +47,6 @@ from kdash.storage.models import (
     SuicideReview,
     live_infusion_clause,
 )
-from kdash.storage.policy_repo import load_policy
 
 _INFUSION_COLUMNS = (
     Infusion.id,
@@ -275,9 +274,3 @@ def load_contexts(
             )
         )
     return out
-
-
-def huddle_for_day(session: Session, day: date, settings: ClinicPolicy | None = None) -> Huddle:
-    """The huddle of ``day`` from the database (settings: the clinic's stored ones by default)."""
-    chosen = settings if settings is not None else load_policy(session)
-    return build_huddle(day, load_contexts(session, day, settings=chosen), chosen)

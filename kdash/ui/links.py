@@ -23,14 +23,14 @@ PATIENT_PAGE: Final = "patient"
 PLANNER_PAGE: Final = "planner"
 
 
-def _base_path() -> str:
+def base_path() -> str:
     """The server's ``server.baseUrlPath`` as a prefix ("" or "/kdash"), for a clinic behind a proxy path."""
     base = str(st.get_option("server.baseUrlPath") or "").strip("/")
     return f"/{base}" if base else ""
 
 
 def _address(page: str, mrn: str) -> str:
-    return f"{_base_path()}/{page}?{urlencode({MRN_PARAM: str(mrn)})}"
+    return f"{base_path()}/{page}?{urlencode({MRN_PARAM: str(mrn)})}"
 
 
 def patient_address(mrn: str) -> str:

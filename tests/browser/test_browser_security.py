@@ -1,8 +1,9 @@
 """In a real browser against ``streamlit run``: deep links without a login, wrong passwords, role limits.
 
 Marked ``browser``: needs Debian's Chromium at /usr/bin/chromium (Playwright cannot download one here).
-The server is started fresh for this module, so the first visits exercise Streamlit's legacy multipage
-mode, where a file in ``pages/`` is run directly until some session has run ``st.navigation``.
+The server is started fresh for this module, so the first visits are the ones where Streamlit's legacy
+multipage mode would run a file in ``pages/`` directly (``app.py`` switches it off at start; the page
+files' own guards are tested directly in ``tests/security/test_ui_security.py``).
 """
 
 from __future__ import annotations

@@ -16,6 +16,7 @@ from sqlalchemy import event
 
 from kdash.cli.main import main
 from kdash.domain.vocab import SCREENING_ITEMS, ItemClass
+from kdash.services.huddle import huddle_from_session as huddle_for_day
 from kdash.storage.database import Database
 from kdash.storage.models import (
     Assessment,
@@ -26,7 +27,7 @@ from kdash.storage.models import (
     ScreeningItem,
     SuicideReview,
 )
-from kdash.storage.patient_records import huddle_for_day, load_contexts
+from kdash.storage.patient_records import load_contexts
 
 DAY = date(2025, 3, 3)
 

@@ -15,9 +15,9 @@ from kdash.cli.main import main
 from kdash.interchange.pdf.huddle_sheet import FLAG_WORDS, PATIENTS_PER_PAGE, SEVERITY_WORDS, huddle_pdf
 from kdash.rules.course import course_progress
 from kdash.rules.huddle import Huddle
+from kdash.services.huddle import huddle_from_session as huddle_for_day
 from kdash.services.interchange import import_path
 from kdash.storage.database import Database
-from kdash.storage.patient_records import huddle_for_day
 from kdash.ui.presentation import flag_label
 from tests.interchange_support import EXAMPLE
 

@@ -14,9 +14,9 @@ from kdash.domain.errors import NotFound, Refused
 from kdash.domain.vocab import InfusionStatus, Role, ScreeningStatus, TrialOutcome
 from kdash.planner.plan import PlannedSlot
 from kdash.services.booking import SlotTaken, book_plan, plan_for_mrn
+from kdash.services.planner_inputs import load_planner_inputs
 from kdash.storage.database import Database, make_engine
 from kdash.storage.models import AuditEvent, Closure, Infusion
-from kdash.storage.planning_repo import load_planner_inputs
 from tests.booking_support import TODAY, add_patient
 
 SCHEDULER = Actor("sched", Role.SCHEDULER, "Scheduler")

@@ -20,10 +20,11 @@ from kdash.domain.access import Actor
 from kdash.domain.vocab import FlagCode, Role
 from kdash.rules.huddle import build_huddle, huddle_to_json
 from kdash.services import clinical
+from kdash.services.huddle import huddle_from_session as huddle_for_day
 from kdash.storage import record_cache
 from kdash.storage.database import Database
 from kdash.storage.models import Assessment, Infusion, Patient, PatientVersion
-from kdash.storage.patient_records import huddle_for_day, load_records
+from kdash.storage.patient_records import load_records
 from kdash.storage.policy_repo import load_policy
 from tests.helpers import seed_cleared_patient
 

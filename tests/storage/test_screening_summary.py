@@ -29,12 +29,13 @@ from kdash.domain.policy import DEFAULT_SETTINGS
 from kdash.domain.vocab import SCREENING_ITEMS, ItemClass, Role, ScreeningStatus
 from kdash.rules.huddle import huddle_to_json
 from kdash.services import clinical
+from kdash.services.huddle import huddle_from_session as huddle_for_day
 from kdash.services.settings_admin import update_setting
 from kdash.storage import screening_summary
 from kdash.storage.database import Database, make_engine
 from kdash.storage.migrate import upgrade
 from kdash.storage.models import Patient, ScreeningItem, ScreeningSummary
-from kdash.storage.patient_records import huddle_for_day, load_contexts
+from kdash.storage.patient_records import load_contexts
 from kdash.storage.policy_repo import load_policy
 from tests.helpers import seed_cleared_patient, seed_patient, sqlite_template
 

@@ -6,7 +6,7 @@ from html.parser import HTMLParser
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 from streamlit.testing.v1 import AppTest
@@ -58,7 +58,8 @@ def _links(markdown: str) -> list[tuple[str, str]]:
             if token.type == "link_open":
                 href, text, inside = str(token.attrGet("href")), [], True
             elif token.type == "link_close":
-                found.append((str(href), "".join(text)))
+                # md_escape puts invisible word joiners (U+2060) where GFM would autolink; not shown.
+                found.append((str(href), "".join(text).replace("\u2060", "")))
                 inside = False
             elif inside:
                 text.append(token.content)
@@ -75,6 +76,7 @@ def test_markdown_link_to_the_planner() -> None:
     assert _links(ui.patient_link("Doe, Jane", "RT-7", planner=True)) == [("/planner?mrn=RT-7", "Doe, Jane")]
 
 
+@settings(deadline=None)  # a busy test machine, not the code, sets the time of one example
 @given(
     name=st.text(st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=40).filter(str.strip),
     mrn=st.text(st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=20),

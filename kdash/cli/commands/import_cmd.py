@@ -9,8 +9,10 @@ from typing import Any
 
 from kdash.cli.errors import CliError
 from kdash.cli.io import add_db_argument
+from kdash.domain.errors import ValidationError
 from kdash.interchange.rows import ImportRefused
 from kdash.services.interchange import import_path
+from kdash.services.settings_admin import legacy_encoding
 from kdash.storage.database import open_database
 
 #: Problems printed before the rest are summarised as a count (a wrong file can have thousands).
@@ -26,6 +28,13 @@ def register(subparsers: Any) -> None:
     parser.add_argument("path", type=Path, metavar="DIR|FILE.json")
     parser.add_argument(
         "--dry-run", action="store_true", help="check everything and report what would change; write nothing"
+    )
+    parser.add_argument(
+        "--encoding",
+        metavar="NAME",
+        default=None,
+        help="the legacy encoding of these CSV files (cp1252, latin-1, …) when they are not UTF-8; "
+        "default: the clinic's import_legacy_encoding setting (empty: UTF-8 only)",
     )
     add_db_argument(parser)
     parser.set_defaults(handler=_run)
@@ -50,10 +59,16 @@ class _Progress:
 def _run(args: argparse.Namespace) -> int:
     if not args.path.exists():
         raise CliError(f"{args.path} does not exist")
+    encoding = None
+    if args.encoding is not None:
+        try:
+            encoding = legacy_encoding(args.encoding)
+        except ValidationError as exc:
+            raise CliError(f"--encoding: {exc}") from None
     db = open_database(args.db)
     progress = _Progress()
     try:
-        summary = import_path(db, args.path, dry_run=args.dry_run, progress=progress)
+        summary = import_path(db, args.path, dry_run=args.dry_run, progress=progress, encoding=encoding)
     except ImportRefused as exc:
         progress.end()
         for problem in exc.problems[:MAX_PROBLEMS_SHOWN]:

@@ -7,12 +7,15 @@ Every field of every line is checked before anything is written; each problem is
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import tzinfo
 from pathlib import Path
+
+from charset_normalizer import from_bytes
 
 from kdash.interchange.rows import FILES, FileSpec, Kind, Problem, Row, RowInvalid
 
@@ -31,9 +34,17 @@ class Parsed:
 
 
 def read_folder(
-    folder: Path, zone: tzinfo | None, progress: Callable[[str, int], None] | None = None
+    folder: Path,
+    zone: tzinfo | None,
+    progress: Callable[[str, int], None] | None = None,
+    *,
+    encoding: str = "",
 ) -> Parsed:
-    """Read whichever of the known files ``folder`` holds; refuse a folder with none of them."""
+    """Read whichever of the known files ``folder`` holds; refuse a folder with none of them.
+
+    Files are UTF-8 (with or without a byte order mark); ``encoding`` names the one legacy encoding
+    the clinic's system writes, if any (:func:`decode`).
+    """
     parsed = Parsed()
     present = [spec for spec in FILES if (folder / spec.name).is_file()]
     if not present:
@@ -43,16 +54,56 @@ def read_folder(
     for spec in present:
         parsed.files.append(spec.name)
         try:
-            raw = (folder / spec.name).read_bytes()
-            content = raw.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            line = raw[: exc.start].count(b"\n") + 1
-            parsed.problems.append(
-                Problem(f"{spec.name}:{line}", "", "is not UTF-8 text; save the file as CSV UTF-8")
-            )
+            content = decode(spec.name, (folder / spec.name).read_bytes(), encoding)
+        except EncodingRefused as exc:
+            parsed.problems.append(exc.problem)
             continue
         read_text(spec, content, zone, parsed, progress)
     return parsed
+
+
+class EncodingRefused(Exception):
+    """A file's bytes are not text in an encoding the clinic accepts; ``problem`` says so in words."""
+
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(str(problem))
+        self.problem = problem
+
+
+def decode(name: str, raw: bytes, encoding: str = "") -> str:
+    """The text of a file: UTF-8 (a byte order mark is dropped), else the clinic's legacy ``encoding``.
+
+    A legacy encoding maps nearly every byte to some character, so decoding alone would read a file
+    from another system (KOI8-R Cyrillic, say, as Windows-1252) as garbled names without a word. The
+    bytes must also read plausibly as that encoding: charset-normalizer (the detector ``requests`` uses)
+    measures how garbled the decoded text is; a file that reads badly is refused, never guessed at.
+    """
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        utf8_problem = Problem(
+            f"{name}:{line}",
+            "",
+            "is not UTF-8 text; save the file as CSV UTF-8"
+            + (f" (or as {encoding}, the clinic's legacy encoding)" if encoding else ""),
+        )
+    if not encoding:
+        raise EncodingRefused(utf8_problem)
+    try:
+        text = raw.decode(encoding)
+    except (UnicodeDecodeError, LookupError):
+        text = None
+    if text is None or not from_bytes(raw, cp_isolation=[codecs.lookup(encoding).name]):
+        raise EncodingRefused(
+            Problem(
+                name,
+                "",
+                f"is neither UTF-8 text nor readable as {encoding} (the clinic's legacy encoding): its "
+                "letters would come out garbled; save the file as CSV UTF-8",
+            )
+        )
+    return text
 
 
 def read_text(
@@ -128,6 +179,18 @@ def parse_cells(
 
 def _header_ok(spec: FileSpec, columns: list[str], parsed: Parsed) -> bool:
     where = f"{spec.name}:1"
+    if not any(c in spec.columns for c in columns):
+        # No known column at all: most likely a file without its header row, whose first line is a
+        # patient's record. Its values are not repeated (they may be names, MRNs, birth dates).
+        parsed.problems.append(
+            Problem(
+                where,
+                "",
+                f"names none of the columns of {spec.name}; the first line must be the header row "
+                f"({', '.join(spec.columns)})",
+            )
+        )
+        return False
     ok = True
     doubled = sorted({c for c in columns if columns.count(c) > 1})
     if doubled:
