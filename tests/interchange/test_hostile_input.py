@@ -32,7 +32,7 @@ from kdash.services.clinical import book_infusion
 from kdash.services.settings_admin import update_setting
 from kdash.storage.database import dispose_engines, open_database
 from kdash.storage.models import Infusion, User
-from tests.helpers import seed_cleared_patient, sqlite_template
+from tests.seeded import seed_cleared_patient, sqlite_template
 
 HOSTILE_STRINGS = [
     "=cmd|' /C calc'!A0",

@@ -14,8 +14,7 @@ from streamlit.testing.v1 import AppTest
 
 from kdash.domain.access import Actor
 from kdash.domain.vocab import Role
-from kdash.storage.database import Database, dispose_engines, make_engine
-from kdash.storage.migrate import upgrade
+from kdash.storage.database import Database
 from kdash.storage.models import (
     Assessment,
     AuditEvent,
@@ -25,7 +24,8 @@ from kdash.storage.models import (
     ScreeningItem,
     SuicideReview,
 )
-from tests.clinic_support import Clinic, build_clinic
+from tests.apptest_support import make_app_db
+from tests.seeded import Clinic, build_clinic
 
 PAGES = Path(__file__).resolve().parents[2] / "pages"
 PROVIDER = Actor("provider", Role.PROVIDER, "Dr A. Demo")
@@ -35,22 +35,8 @@ VIEWER = Actor("viewer", Role.READ_ONLY, "Viewer")
 
 @pytest.fixture
 def clinic_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Database, Clinic]]:
-    url = f"sqlite:///{tmp_path / 'kdash.db'}"
-    engine = make_engine(url)
-    upgrade(engine)
-    db = Database(engine=engine)
-    clinic = build_clinic(db, date.today())
-    monkeypatch.setenv("KDASH_DATABASE_URL", url)
-    from kdash import ui
-
-    ui.get_db.clear()
-    import streamlit as st
-
-    st.cache_data.clear()
-    yield db, clinic
-    ui.get_db.clear()
-    engine.dispose()
-    dispose_engines()
+    for db in make_app_db(tmp_path, monkeypatch, users=False):
+        yield db, build_clinic(db, date.today())
 
 
 def page(name: str, actor: Actor = PROVIDER, **state: object) -> AppTest:

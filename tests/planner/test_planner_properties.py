@@ -12,7 +12,7 @@ from kdash.domain.policy import ClinicPolicy
 from kdash.domain.vocab import MAX_INFUSIONS_PER_COURSE, InfusionStatus, ScreeningStatus, TrialOutcome
 from kdash.planner.cadence import WEEKDAY_NAMES
 from kdash.planner.plan import Booking, ClinicCalendar, parse_cadence, plan_course
-from tests.planner_support import MONDAY, course, random_bookings
+from tests.records import MONDAY, course_with, random_bookings
 
 PRESETS = ["induction", "twice-weekly", "weekly", "booster"]
 
@@ -61,7 +61,7 @@ def scenarios(draw: st.DrawFn):
         )
         for i in range(n_live)
     ]
-    c = course(*live, outcome=TrialOutcome.BENEFIT)
+    c = course_with(*live, outcome=TrialOutcome.BENEFIT)
     start = MONDAY + timedelta(days=draw(st.integers(-70, 60)))
     return cfg, bookings, closures, c, start
 
