@@ -88,6 +88,8 @@ def test_huddle_lists_todays_patients_most_urgent_first(clinic_db: tuple[Databas
     assert "Not ready" in body
     # Course progress in the one wording every page uses: done, booked, of ten.
     assert "course 1: 3 done · 1 booked · of 10" in body
+    # Each name is a link to the patient's own address (ctrl-click, copy, Back).
+    assert "[Ellery, Sam](/patient?mrn=D0005)" in body
     assert charts(at) == 1
     assert len(at.get("download_button")) == 1  # the printable huddle sheet
     # The chairs chart sits below the patient list: the list starts in the first screen.
@@ -405,6 +407,31 @@ def test_trends_patient_and_clinic(clinic_db: tuple[Database, Clinic]) -> None:
     assert count(db, AuditEvent, AuditEvent.action == "view_patient") == 1
     at.multiselect(key="trends_ind").set_value(["fibromyalgia"]).run()
     assert "No patient in this selection" in text_of(at)
+
+
+def test_trends_show_n_beside_every_rate_and_never_draw_response_red(
+    clinic_db: tuple[Database, Clinic],
+) -> None:
+    import json
+
+    _, clinic = clinic_db
+    at = page("trends.py", patient_id=clinic.ids["on_course"])
+    assert not at.exception
+    table = at.dataframe[0].value
+    for column in ("Responders", "In remission"):
+        assert all(v == "—" or " % of " in v for v in table[column]), list(table[column])
+    figures = [json.loads(el.proto.spec) for el in at.main if getattr(el, "type", "") == "plotly_chart"]
+    rates = [f for f in figures if "Response and remission" in str(f["layout"]["title"])]
+    assert rates
+    for trace in rates[0]["data"]:
+        assert all(" % of " in t or t == "—" for t in trace["text"])
+    lines = [
+        t for f in figures for t in f["data"] if str(t.get("name", "")).startswith("Response at or below")
+    ]
+    assert lines  # the patient's chart draws the response line
+    for line in lines:
+        colour = line["line"]["color"].lower()
+        assert colour == "#2e7d32"  # green: never the default red (#ef553b)
 
 
 # --- the other forms: saved when valid, refused with the service's words and nothing written --------------
