@@ -16,13 +16,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from kdash.domain.policy import ClinicPolicy
 from kdash.domain.vocab import InfusionStatus, ScreeningStatus
 from kdash.planner.plan import ClinicCalendar, clinic_utilisation, plan_course
-from tests.planner_support import course, random_bookings
+from tests.records import course_with, random_bookings
 
 
 def main(runs: int = 15) -> dict[str, float]:
     settings = ClinicPolicy()
     bookings = random_bookings(10_000, seed=7)
-    trial = course((datetime(2025, 3, 3, 9), InfusionStatus.COMPLETED))
+    trial = course_with((datetime(2025, 3, 3, 9), InfusionStatus.COMPLETED))
     build, plan, util = [], [], []
     for _ in range(runs):
         t0 = time.perf_counter()

@@ -20,6 +20,7 @@ from kdash.domain.vocab import FLAG_SEVERITY, SEVERITY_RANK, FlagCode  # noqa: E
 from kdash.rules.huddle import Huddle, HuddleEntry  # noqa: E402
 from kdash.services.huddle import read_huddle, record_huddle_view  # noqa: E402
 from kdash.ui import charts  # noqa: E402  (after the guard: nothing loads before the login check)
+from kdash.ui.links import patient_link  # noqa: E402
 from kdash.ui.presentation import course_progress, flag_label, ready_because  # noqa: E402
 
 #: The patient page by absolute path: found the same way whichever script started the app.
@@ -50,7 +51,11 @@ def _flag_option(code: FlagCode, n: int) -> str:
 
 
 def _card(entry: HuddleEntry) -> None:
-    """One patient: time, name, course progress and readiness on the first line, then the flags."""
+    """One patient: time, name, course progress and readiness on the first line, then the flags.
+
+    The name is a link to ``/patient?mrn=`` (ctrl-click or copy it); "Open patient" opens the patient in
+    this tab and keeps the huddle's day for the way back.
+    """
     patient = entry.patient
     ready = (
         ":green[:material/check_circle: **Ready**]"
@@ -60,7 +65,7 @@ def _card(entry: HuddleEntry) -> None:
     with st.container(border=True):
         head, action = st.columns([4, 1], vertical_alignment="center")
         head.markdown(
-            f"**{entry.scheduled_at:%H:%M}** · **{ui.md_escape(patient.name)}** · "
+            f"**{entry.scheduled_at:%H:%M}** · **{patient_link(patient.name, patient.mrn)}** · "
             f"MRN {ui.md_escape(patient.mrn)} · {ui.md_escape(patient.indication.label)} · "
             f"course {entry.course.number}: {course_progress(entry.course)} · {ready}"
         )

@@ -112,8 +112,8 @@ with tab_clinic:
                 {
                     "Indication": r.group,
                     "Patients": r.patients,
-                    "Responders %": round(r.response_rate),
-                    "Remission %": None if r.remission_rate is None else round(r.remission_rate),
+                    "Responders": charts.rate_words(r.response_rate, r.patients),
+                    "In remission": charts.rate_words(r.remission_rate, r.remission_defined),
                 }
                 for r in stats.by_indication
             ]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -36,26 +36,37 @@ def page_files() -> list[str]:
     return sorted(p.name for p in PAGES_DIR.glob("*.py"))
 
 
-def make_app_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Database]:
-    """A migrated SQLite database with one user per role, used by ``ui.get_db`` in the pages.
+def make_app_db(
+    folder: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    *,
+    users: bool = True,
+    fill: Callable[[Database], object] | None = None,
+) -> Iterator[Database]:
+    """The database the pages open (``KDASH_DATABASE_URL``): a migrated SQLite file in ``folder``, filled
+    by ``fill`` (for example :func:`tests.seeded.build_clinic` or the demo clinic), with one user per role
+    unless ``users`` is false. The page caches are cleared before and after, and the engines disposed.
 
-    Test modules wrap it in their own ``app_db`` fixture.
+    Every AppTest module wraps it in its own fixture.
     """
-    url = f"sqlite:///{tmp_path / 'app.db'}"
+    url = f"sqlite:///{folder / 'app.db'}"
     monkeypatch.setenv("KDASH_DATABASE_URL", url)
     ui.get_db.clear()
     st.cache_data.clear()
     db = open_database(url)
-    with db.write() as session:
-        for actor in ACTORS.values():
-            create_user(
-                session,
-                actor.username,
-                actor.role,
-                PASSWORD,
-                DEFAULT_SETTINGS,
-                display_name=actor.display_name,
-            )
+    if fill is not None:
+        fill(db)
+    if users:
+        with db.write() as session:
+            for actor in ACTORS.values():
+                create_user(
+                    session,
+                    actor.username,
+                    actor.role,
+                    PASSWORD,
+                    DEFAULT_SETTINGS,
+                    display_name=actor.display_name,
+                )
     yield db
     ui.get_db.clear()
     st.cache_data.clear()

@@ -101,7 +101,7 @@ def seed_clinic(db_url: str) -> dict[str, object]:
     from kdash.demo.first_run import create_demo_users
     from kdash.storage.database import Database, make_engine
     from kdash.storage.migrate import upgrade
-    from tests.clinic_support import build_clinic
+    from tests.seeded import build_clinic
 
     engine = make_engine(db_url)
     upgrade(engine)

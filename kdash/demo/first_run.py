@@ -12,7 +12,6 @@ from collections.abc import Callable
 from datetime import date
 
 from sqlalchemy import exists, select
-from sqlalchemy.orm import Session
 
 from kdash.domain.access import SYSTEM, Action, Actor
 from kdash.domain.policy import DEFAULT_SETTINGS
@@ -22,9 +21,6 @@ from kdash.services.users import create_user
 from kdash.storage.audit_chain import record
 from kdash.storage.database import Database
 from kdash.storage.models import Patient, User
-
-#: Every demo patient's MRN starts with this (``kdash.demo.clinic``); any other MRN is a real patient.
-DEMO_MRN_PREFIX = "DEMO-"
 
 #: What an empty database tells a visitor: the command that loads the demo clinic (the README's first
 #: command runs it) and the one that creates a clinic's first administrator.
@@ -58,12 +54,6 @@ def database_is_empty(db: Database) -> bool:
         has_users = session.scalar(select(exists().where(User.id.is_not(None))))
         has_patients = session.scalar(select(exists().where(Patient.id.is_not(None))))
     return not has_users and not has_patients
-
-
-def holds_real_patients(session: Session) -> bool:
-    """True when some patient is not one of the synthetic demo clinic's."""
-    real = exists().where(Patient.mrn.not_like(f"{DEMO_MRN_PREFIX}%"))
-    return bool(session.scalar(select(real)))
 
 
 def create_demo_users(db: Database, actor: Actor = SYSTEM) -> list[tuple[str, str, str]]:

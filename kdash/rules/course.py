@@ -271,3 +271,20 @@ def ready_to_infuse(flags: Sequence[Flag]) -> Readiness:
     reasons.extend(f"Not ready: {f.message}" for f in flags if f.code not in covered and f.blocks)
     ready = not any(f.blocks for f in flags) and FlagCode.NO_ESCORT not in by_code
     return Readiness(ready, tuple(reasons))
+
+
+def progress_words(done: int, booked: int) -> str:
+    """A course's progress, worded the same on every page: ``4 done · 2 booked · of 10``.
+
+    ``done`` counts completed infusions, ``booked`` the scheduled ones not yet given; both count toward
+    the course's maximum of ten (docs/clinical-decisions.md, "What counts toward ten"); cancelled and
+    missed infusions count for nothing.
+    """
+    return f"{done} done · {booked} booked · of {MAX_INFUSIONS_PER_COURSE}"
+
+
+def course_progress(course: CourseRec) -> str:
+    """:func:`progress_words` of one course's infusions."""
+    done = sum(1 for i in course.infusions if i.status is InfusionStatus.COMPLETED)
+    booked = sum(1 for i in course.infusions if i.status is InfusionStatus.SCHEDULED)
+    return progress_words(done, booked)

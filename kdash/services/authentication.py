@@ -18,6 +18,7 @@ from kdash.domain.vocab import Role
 from kdash.services.login_throttle import THROTTLE
 from kdash.storage.audit_chain import record
 from kdash.storage.database import Database
+from kdash.storage.demo_patients import holds_real_patients
 from kdash.storage.models import User
 
 
@@ -72,7 +73,7 @@ def authenticate(
             why = "the password was changed while this sign-in was checked"
         elif user.locked_until is not None and user.locked_until > now:
             why = "account locked after repeated failed sign-ins"
-        elif user.is_demo and _holds_real_patients(session):
+        elif user.is_demo and holds_real_patients(session):
             why = "demo account (published password) on a database that holds real patients"
         elif not right:
             failures = (user.failed_logins or 0) + 1
@@ -104,12 +105,6 @@ def authenticate(
         THROTTLE.failed(client, now)
         raise LoginError(REFUSED)
     return actor
-
-
-def _holds_real_patients(session: Session) -> bool:
-    from kdash.demo.first_run import holds_real_patients  # the demo package imports the services
-
-    return holds_real_patients(session)
 
 
 def actor_for_oidc(session: Session, subject: str, email: str | None) -> Actor | None:

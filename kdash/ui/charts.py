@@ -19,6 +19,8 @@ from kdash.services.views import CourseRow, CourseView, InstrumentTrend, Outcome
 #: Band shading from light to darker with severity (one hue: readable when printed in grey).
 _BAND_COLOURS = ["#eef5ee", "#fbf4dc", "#fbe3c8", "#f8cfc0", "#f1b3b3"]
 _SLOT_COLOURS = {"done": "#2e7d32", "booked": "#1565c0", "free": "#e0e0e0", "freed": "#9e9e9e"}
+#: Score trend lines: the scores dark blue, baseline grey, response green, remission teal; never red.
+_LINE_COLOURS = {"score": "#1a3d7c", "baseline": "#616161", "response": "#2e7d32", "remission": "#00796b"}
 _SLOT_WORDS = {"done": "done", "booked": "booked", "free": "free"}
 
 
@@ -146,15 +148,24 @@ def score_trend(
             y=[s for _, s in trend.points],
             mode="lines+markers",
             name=trend.instrument,
+            line={"color": _LINE_COLOURS["score"]},
+            marker={"color": _LINE_COLOURS["score"]},
             hovertemplate="%{x|%Y-%m-%d}: " + trend.instrument + " %{y}<extra></extra>",
         )
     )
-    lines: list[tuple[float | None, str, str]] = [
-        (None if trend.baseline is None else float(trend.baseline), "Baseline", "solid"),
-        (trend.response_line, "Response at or below", "dash"),
-        (trend.remission_line, "Remission at or below", "dot"),
+    # Each line its own colour and dash, fixed: a response is good news and is never drawn red (the
+    # plot's default second colour), and the dash tells the lines apart in grey print.
+    lines: list[tuple[float | None, str, str, str]] = [
+        (
+            None if trend.baseline is None else float(trend.baseline),
+            "Baseline",
+            "solid",
+            _LINE_COLOURS["baseline"],
+        ),
+        (trend.response_line, "Response at or below", "dash", _LINE_COLOURS["response"]),
+        (trend.remission_line, "Remission at or below", "dot", _LINE_COLOURS["remission"]),
     ]
-    for y, name, dash in lines:
+    for y, name, dash, colour in lines:
         if y is None:
             continue
         fig.add_trace(
@@ -162,7 +173,7 @@ def score_trend(
                 x=[first, last],
                 y=[y, y],
                 mode="lines",
-                line={"dash": dash, "width": 1.5},
+                line={"dash": dash, "width": 1.5, "color": colour},
                 name=f"{name} {y:g}",
                 hovertemplate=f"{name} {y:g}<extra></extra>",
             )
@@ -208,6 +219,11 @@ def course_progress(rows: Sequence[CourseRow]) -> go.Figure:
     return _layout(fig, "Open courses by number of infusions", "Infusions in the course", "Courses")
 
 
+def rate_words(rate: float | None, n: int) -> str:
+    """A rate with the number of patients it is of: ``100 % of 4``; "—" where it is not defined."""
+    return "—" if rate is None or n == 0 else f"{rate:.0f} % of {n}"
+
+
 def rates(stats: OutcomeStats, by: str) -> go.Figure:
     rows = stats.by_indication if by == "indication" else stats.by_infusions
     groups = [r.group for r in rows]
@@ -217,6 +233,8 @@ def rates(stats: OutcomeStats, by: str) -> go.Figure:
                 x=groups,
                 y=[r.response_rate for r in rows],
                 name="Responders %",
+                text=[rate_words(r.response_rate, r.patients) for r in rows],
+                textposition="outside",
                 customdata=[[r.responders, r.patients] for r in rows],
                 hovertemplate="%{x}: %{y:.0f}% responders (%{customdata[0]} of %{customdata[1]})"
                 "<extra></extra>",
@@ -225,13 +243,15 @@ def rates(stats: OutcomeStats, by: str) -> go.Figure:
                 x=groups,
                 y=[r.remission_rate or 0 for r in rows],
                 name="Remission %",
+                text=[rate_words(r.remission_rate, r.remission_defined) for r in rows],
+                textposition="outside",
                 customdata=[[r.remitters, r.remission_defined] for r in rows],
                 hovertemplate="%{x}: %{y:.0f}% in remission (%{customdata[0]} of %{customdata[1]})"
                 "<extra></extra>",
             ),
         ]
     )
-    fig.update_yaxes(range=[0, 100])
+    fig.update_yaxes(range=[0, 115])
     x_title = "Indication" if by == "indication" else "Infusions completed in the current course"
     return _layout(fig, f"Response and remission by {by.replace('_', ' ')}", x_title, "% of patients")
 

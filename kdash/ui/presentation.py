@@ -13,16 +13,16 @@ from typing import Any
 
 import pandas as pd
 
-from kdash.domain.records import CourseRec
 from kdash.domain.vocab import (
     FLAG_WORDS,
     MAX_INFUSIONS_PER_COURSE,
     FlagCode,
     Indication,
-    InfusionStatus,
     Severity,
 )
 from kdash.interchange.cells import escape_formula
+from kdash.rules.course import course_progress as course_progress
+from kdash.rules.course import progress_words as progress_words
 from kdash.rules.flags import Flag
 from kdash.services.views import CourseRow, QueueRow, RosterRow
 
@@ -76,21 +76,9 @@ def ready_because(flags: Iterable[Flag]) -> str:
     )
 
 
-def progress_words(done: int, booked: int) -> str:
-    """A course's progress, worded the same on every page: ``4 done · 2 booked · of 10``.
-
-    ``done`` counts completed infusions, ``booked`` the scheduled ones not yet given; both count toward
-    the course's maximum of ten (docs/clinical-decisions.md, "What counts toward ten"); cancelled and
-    missed infusions count for nothing.
-    """
-    return f"{done} done · {booked} booked · of {MAX_INFUSIONS_PER_COURSE}"
-
-
-def course_progress(course: CourseRec) -> str:
-    """:func:`progress_words` of one course's infusions."""
-    done = sum(1 for i in course.infusions if i.status is InfusionStatus.COMPLETED)
-    booked = sum(1 for i in course.infusions if i.status is InfusionStatus.SCHEDULED)
-    return progress_words(done, booked)
+def progress_text(live: int) -> str:
+    """``3 / 10``: live infusions of the course against the maximum."""
+    return f"{live} / {MAX_INFUSIONS_PER_COURSE}"
 
 
 def indication_label(code: str) -> str:
@@ -98,11 +86,6 @@ def indication_label(code: str) -> str:
         return Indication(code).label
     except ValueError:
         return code
-
-
-def progress_text(live: int) -> str:
-    """``3 / 10``: live infusions of the course against the maximum."""
-    return f"{live} / {MAX_INFUSIONS_PER_COURSE}"
 
 
 def when(moment: datetime | date | None) -> str:

@@ -28,7 +28,7 @@ from tests.browser_support import (  # noqa: F401  (fixtures are used by name)
     start_server,
     stop_server,
 )
-from tests.helpers import seed_patient
+from tests.seeded import seed_patient
 
 MRN = "RT-IDLE-0001"
 FAMILY, GIVEN = "Idlewild", "Beatrix"

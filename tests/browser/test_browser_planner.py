@@ -25,8 +25,8 @@ from kdash.domain.vocab import InfusionStatus
 from kdash.storage.database import Database, make_engine
 from kdash.storage.migrate import upgrade
 from kdash.storage.models import Infusion, Patient
-from tests.booking_support import add_patient
 from tests.browser_support import browser, login, page, screenshot, start_server, stop_server, wait_idle
+from tests.seeded import add_patient
 
 __all__ = ["browser", "page"]  # fixtures used by name
 

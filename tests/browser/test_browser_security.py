@@ -29,7 +29,7 @@ from tests.browser_support import (  # noqa: F401  (fixtures are used by name)
     start_server,
     stop_server,
 )
-from tests.helpers import seed_patient
+from tests.seeded import seed_patient
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET_MRN = "MRN-BROWSER-0042"

@@ -10,7 +10,7 @@ import pytest
 from kdash.cli.main import main
 from kdash.domain.vocab import TrialOutcome
 from kdash.storage.database import Database
-from tests.booking_support import add_patient
+from tests.seeded import add_patient
 
 
 @pytest.fixture

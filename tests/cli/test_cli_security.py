@@ -19,7 +19,8 @@ from kdash.storage.audit_chain import record
 from kdash.storage.database import open_database
 from kdash.storage.migrate import head_revision
 from kdash.storage.models import AuditEvent, Patient, User
-from tests.helpers import drop_append_only_triggers, seed_patient
+from tests.helpers import drop_append_only_triggers
+from tests.seeded import seed_patient
 
 GOOD = "correct horse battery staple"
 NOW = datetime(2026, 11, 24, 9, 0)

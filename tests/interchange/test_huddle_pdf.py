@@ -13,10 +13,12 @@ from PIL import Image
 
 from kdash.cli.main import main
 from kdash.interchange.pdf.huddle_sheet import FLAG_WORDS, PATIENTS_PER_PAGE, SEVERITY_WORDS, huddle_pdf
+from kdash.rules.course import course_progress
 from kdash.rules.huddle import Huddle
 from kdash.services.huddle import huddle_from_session as huddle_for_day
 from kdash.services.interchange import import_path
 from kdash.storage.database import Database
+from kdash.ui.presentation import flag_label
 from tests.interchange_support import EXAMPLE
 
 DAY = date(2026, 12, 7)
@@ -54,11 +56,32 @@ def test_sheet_renders_and_lists_every_patients_flags(huddle: Huddle, tmp_path: 
     assert len(huddle.entries) == 9
     for entry in huddle.entries:
         assert entry.patient.name in text
-        assert f"{entry.infusion.number} / 10" in text
+        assert flat(course_progress(entry.course)) in text
         for flag in entry.flags:
             assert f"{SEVERITY_WORDS[flag.severity]}: {FLAG_WORDS[flag.code]}" in text
     assert "Suicide risk" in text
     assert "NOT confirmed" in text  # the patient without an escort
+
+
+def test_sheet_has_chairs_a_check_box_a_printed_time_and_the_screens_flag_words(
+    huddle: Huddle, tmp_path: Path
+) -> None:
+    pdf = tmp_path / "huddle.pdf"
+    pdf.write_bytes(huddle_pdf(huddle, printed_at=datetime(2026, 12, 7, 7, 42)))
+    text = flat(pdf_text(pdf))
+    assert "printed 2026-12-07 07:42" in text
+    for heading in ("Done", "Time,", "chair", "Patient, escort", "Course", "Ready", "Flags", "Last scores"):
+        assert heading in text
+    assert text.count("\u2610") == len(huddle.entries)  # one box to tick per patient
+    chaired = [e for e in huddle.entries if e.infusion.chair is not None]
+    assert chaired
+    for entry in chaired:
+        assert f"{entry.scheduled_at:%H:%M} {entry.patient.name}" in text
+        assert f"chair {entry.infusion.chair} {entry.patient.mrn}" in text
+    for entry in huddle.entries:
+        for flag in entry.flags:
+            assert flag_label(flag.code) in text  # the words the huddle page shows
+    assert "_" not in text.replace("______", "")  # no flag code
 
 
 def test_twelve_patients_a_page(huddle: Huddle, tmp_path: Path) -> None:

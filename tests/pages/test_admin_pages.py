@@ -14,7 +14,7 @@ from kdash.storage.audit_chain import record
 from kdash.storage.database import Database
 from kdash.storage.models import AuditEvent, Setting, User
 from tests.apptest_support import ACTORS, by_label, make_app_db, run_page
-from tests.helpers import seed_patient
+from tests.seeded import seed_patient
 
 
 @pytest.fixture

@@ -20,10 +20,11 @@ from streamlit.testing.v1 import AppTest
 
 from kdash.domain.access import Actor
 from kdash.domain.vocab import Role
-from kdash.services.clinical import book_infusion, record_assessment
-from kdash.storage.database import Database, dispose_engines, make_engine
-from kdash.storage.migrate import upgrade
-from tests.clinic_support import Clinic, build_clinic
+from kdash.services.booking import book_infusion
+from kdash.services.scores import record_assessment
+from kdash.storage.database import Database
+from tests.apptest_support import make_app_db
+from tests.seeded import Clinic, build_clinic
 
 PAGES = Path(__file__).resolve().parents[2] / "pages"
 PROVIDER = Actor("provider", Role.PROVIDER, "Dr A. Demo")
@@ -33,22 +34,8 @@ NURSE = Actor("nurse", Role.NURSE, "Nurse B. Demo")
 
 @pytest.fixture
 def clinic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Database, Clinic]]:
-    url = f"sqlite:///{tmp_path / 'kdash.db'}"
-    engine = make_engine(url)
-    upgrade(engine)
-    db = Database(engine=engine)
-    built = build_clinic(db, date.today())
-    monkeypatch.setenv("KDASH_DATABASE_URL", url)
-    import streamlit as st
-
-    from kdash import ui
-
-    ui.get_db.clear()
-    st.cache_data.clear()
-    yield db, built
-    ui.get_db.clear()
-    engine.dispose()
-    dispose_engines()
+    for db in make_app_db(tmp_path, monkeypatch, users=False):
+        yield db, build_clinic(db, date.today())
 
 
 def huddle_page(day: date) -> AppTest:

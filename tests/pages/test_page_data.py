@@ -15,22 +15,16 @@ from streamlit.testing.v1 import AppTest
 from kdash.demo.clinic import generate, load
 from kdash.domain.access import Actor
 from kdash.domain.vocab import Role
-from kdash.storage.database import dispose_engines, open_database
+from tests.apptest_support import make_app_db
 
 PAGE = "../../pages/data.py"
 
 
 @pytest.fixture
 def demo_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    url = f"sqlite:///{tmp_path / 'page.db'}"
-    load(open_database(url), generate(30, 3, date(2026, 11, 24)))
-    monkeypatch.setenv("KDASH_DATABASE_URL", url)
-    from kdash import ui
-
-    ui.get_db.clear()
-    yield url
-    ui.get_db.clear()
-    dispose_engines()
+    demo = generate(30, 3, date(2026, 11, 24))
+    for db in make_app_db(tmp_path, monkeypatch, users=False, fill=lambda db: load(db, demo)):
+        yield db.url
 
 
 def _app(role: Role) -> AppTest:

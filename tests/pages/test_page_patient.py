@@ -9,8 +9,8 @@ from sqlalchemy import select
 
 from kdash.storage.database import Database
 from kdash.storage.models import Amendment, AuditEvent
-from tests.clinic_support import Clinic
 from tests.pages.test_pages import NURSE, PROVIDER, clinic_db, count, page, text_of
+from tests.seeded import Clinic
 
 __all__ = ["clinic_db"]  # the fixture, used by name
 

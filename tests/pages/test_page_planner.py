@@ -9,11 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import streamlit as st
 from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
-import kdash.ui
 from kdash.demo.first_run import load_demo_clinic
 from kdash.domain.access import Actor
 from kdash.domain.errors import NotFound, Refused
@@ -21,11 +19,11 @@ from kdash.domain.vocab import InfusionStatus, Role, TrialOutcome
 from kdash.planner.plan import PlannedSlot
 from kdash.services.booking import book_plan
 from kdash.services.planning_view import course_state
-from kdash.storage.database import Database, make_engine
-from kdash.storage.migrate import upgrade
+from kdash.storage.database import Database
 from kdash.storage.models import Closure, Infusion, Patient
 from kdash.storage.policy_repo import save_setting
-from tests.booking_support import add_patient
+from tests.apptest_support import make_app_db
+from tests.seeded import add_patient
 
 SCHEDULER = Actor("sched", Role.SCHEDULER, "Scheduler")
 TODAY = date.today()
@@ -37,18 +35,8 @@ SCREENED_ON = TODAY - timedelta(days=30)
 
 @pytest.fixture
 def page_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Database]:
-    """A migrated SQLite file the page opens through KDASH_DATABASE_URL."""
-    url = f"sqlite:///{tmp_path / 'kdash.db'}"
-    monkeypatch.setenv("KDASH_DATABASE_URL", url)
-    engine = make_engine(url)
-    upgrade(engine)
-    # Settings are cached per process (not per URL): start each test from this database's.
-    kdash.ui.get_db.clear()
-    st.cache_data.clear()
-    yield Database(engine=engine)
-    kdash.ui.get_db.clear()
-    st.cache_data.clear()
-    engine.dispose()
+    """The database the page opens; settings are cached per process, so each test starts from its own."""
+    yield from make_app_db(tmp_path, monkeypatch, users=False)
 
 
 def patient(db: Database, mrn: str, **kw: Any) -> tuple[int, int]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import date, datetime, time
 
 from kdash.storage.database import Database
-from tests.clinic_support import Clinic
 from tests.pages.test_pages import clinic_db, page
+from tests.seeded import Clinic
 from tests.services.test_screening_queue_order import book
 
 __all__ = ["clinic_db"]  # the fixture, used by name

@@ -14,8 +14,7 @@ from streamlit.testing.v1 import AppTest
 
 from kdash.domain.access import Actor
 from kdash.domain.vocab import Role
-from kdash.storage.database import Database, dispose_engines, make_engine
-from kdash.storage.migrate import upgrade
+from kdash.storage.database import Database
 from kdash.storage.models import (
     Assessment,
     AuditEvent,
@@ -25,7 +24,8 @@ from kdash.storage.models import (
     ScreeningItem,
     SuicideReview,
 )
-from tests.clinic_support import Clinic, build_clinic
+from tests.apptest_support import make_app_db
+from tests.seeded import Clinic, build_clinic
 
 PAGES = Path(__file__).resolve().parents[2] / "pages"
 PROVIDER = Actor("provider", Role.PROVIDER, "Dr A. Demo")
@@ -35,22 +35,8 @@ VIEWER = Actor("viewer", Role.READ_ONLY, "Viewer")
 
 @pytest.fixture
 def clinic_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Database, Clinic]]:
-    url = f"sqlite:///{tmp_path / 'kdash.db'}"
-    engine = make_engine(url)
-    upgrade(engine)
-    db = Database(engine=engine)
-    clinic = build_clinic(db, date.today())
-    monkeypatch.setenv("KDASH_DATABASE_URL", url)
-    from kdash import ui
-
-    ui.get_db.clear()
-    import streamlit as st
-
-    st.cache_data.clear()
-    yield db, clinic
-    ui.get_db.clear()
-    engine.dispose()
-    dispose_engines()
+    for db in make_app_db(tmp_path, monkeypatch, users=False):
+        yield db, build_clinic(db, date.today())
 
 
 def page(name: str, actor: Actor = PROVIDER, **state: object) -> AppTest:
@@ -102,6 +88,8 @@ def test_huddle_lists_todays_patients_most_urgent_first(clinic_db: tuple[Databas
     assert "Not ready" in body
     # Course progress in the one wording every page uses: done, booked, of ten.
     assert "course 1: 3 done · 1 booked · of 10" in body
+    # Each name is a link to the patient's own address (ctrl-click, copy, Back).
+    assert "[Ellery, Sam](/patient?mrn=D0005)" in body
     assert charts(at) == 1
     assert len(at.get("download_button")) == 1  # the printable huddle sheet
     # The chairs chart sits below the patient list: the list starts in the first screen.
@@ -419,6 +407,31 @@ def test_trends_patient_and_clinic(clinic_db: tuple[Database, Clinic]) -> None:
     assert count(db, AuditEvent, AuditEvent.action == "view_patient") == 1
     at.multiselect(key="trends_ind").set_value(["fibromyalgia"]).run()
     assert "No patient in this selection" in text_of(at)
+
+
+def test_trends_show_n_beside_every_rate_and_never_draw_response_red(
+    clinic_db: tuple[Database, Clinic],
+) -> None:
+    import json
+
+    _, clinic = clinic_db
+    at = page("trends.py", patient_id=clinic.ids["on_course"])
+    assert not at.exception
+    table = at.dataframe[0].value
+    for column in ("Responders", "In remission"):
+        assert all(v == "—" or " % of " in v for v in table[column]), list(table[column])
+    figures = [json.loads(el.proto.spec) for el in at.main if getattr(el, "type", "") == "plotly_chart"]
+    rates = [f for f in figures if "Response and remission" in str(f["layout"]["title"])]
+    assert rates
+    for trace in rates[0]["data"]:
+        assert all(" % of " in t or t == "—" for t in trace["text"])
+    lines = [
+        t for f in figures for t in f["data"] if str(t.get("name", "")).startswith("Response at or below")
+    ]
+    assert lines  # the patient's chart draws the response line
+    for line in lines:
+        colour = line["line"]["color"].lower()
+        assert colour == "#2e7d32"  # green: never the default red (#ef553b)
 
 
 # --- the other forms: saved when valid, refused with the service's words and nothing written --------------

@@ -8,15 +8,12 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from kdash import ui
 from kdash.demo import clinic as demo
 from kdash.domain.access import Actor
 from kdash.domain.vocab import Role
-from kdash.storage.database import Database, dispose_engines, make_engine
-from kdash.storage.migrate import upgrade
+from tests.apptest_support import make_app_db
 
 PAGES = Path(__file__).resolve().parents[2] / "pages"
 PROVIDER = Actor("provider", Role.PROVIDER, "Dr A. Demo")
@@ -26,21 +23,13 @@ CLINICAL_PAGES = ("huddle.py", "roster.py", "patient.py", "screening.py", "cours
 @pytest.fixture(scope="module")
 def demo_clinic(tmp_path_factory: pytest.TempPathFactory) -> Iterator[demo.DemoData]:
     """A 150-patient demo clinic around today, loaded once for the module (the tests only read)."""
-    url = f"sqlite:///{tmp_path_factory.mktemp('demo') / 'kdash.db'}"
-    engine = make_engine(url)
-    upgrade(engine)
     data = demo.generate(150, 7, date.today())
-    demo.load(Database(engine=engine), data)
     mp = pytest.MonkeyPatch()
-    mp.setenv("KDASH_DATABASE_URL", url)
-    ui.get_db.clear()
-    st.cache_data.clear()
-    yield data
-    ui.get_db.clear()
-    st.cache_data.clear()
+    for _ in make_app_db(
+        tmp_path_factory.mktemp("demo"), mp, users=False, fill=lambda db: demo.load(db, data)
+    ):
+        yield data
     mp.undo()
-    engine.dispose()
-    dispose_engines()
 
 
 def run(name: str, **state: object) -> AppTest:

@@ -26,7 +26,7 @@ from kdash.planner.plan import (
     plan_course,
     plan_to_json,
 )
-from tests.planner_support import MONDAY, course
+from tests.records import MONDAY, course_with
 
 S = ClinicPolicy()
 DONE = InfusionStatus.COMPLETED
@@ -38,7 +38,7 @@ def at(day: date, hh: int, mm: int = 0) -> datetime:
 
 
 def trial_done(day: date = MONDAY, **kw: object) -> object:
-    return course((at(day, 9), DONE), **kw)  # type: ignore[arg-type]
+    return course_with((at(day, 9), DONE), **kw)  # type: ignore[arg-type]
 
 
 def cal(
@@ -190,7 +190,7 @@ def test_grid_days_closer_than_the_spacing_are_warned_about():
 
 def test_the_plan_starts_the_day_after_the_last_live_infusion():
     last = MONDAY + timedelta(days=14)
-    c = course((at(MONDAY, 9), DONE), (at(last, 9), InfusionStatus.SCHEDULED))
+    c = course_with((at(MONDAY, 9), DONE), (at(last, 9), InfusionStatus.SCHEDULED))
     plan = plan_course(c, CLEARED, MONDAY, "weekly", cal(), sessions=1)
     assert dates(plan)[0] > last
     assert any("the day after the course's last live infusion" in r for r in plan.reasons)
@@ -251,7 +251,7 @@ def test_bookings_without_a_chair_are_given_chairs_in_start_order():
 
 
 def test_a_plan_past_ten_is_cut_at_ten_with_the_reason():
-    c = course(*[(at(MONDAY + timedelta(days=2 * i), 9), DONE) for i in range(6)])
+    c = course_with(*[(at(MONDAY + timedelta(days=2 * i), 9), DONE) for i in range(6)])
     plan = plan_course(c, CLEARED, MONDAY + timedelta(days=14), "weekly", cal(), sessions=9)
     assert [s.number for s in plan.slots] == [7, 8, 9, 10]
     assert any(r.startswith("cut at ten") for r in plan.reasons)
@@ -259,7 +259,7 @@ def test_a_plan_past_ten_is_cut_at_ten_with_the_reason():
 
 
 def test_cancelled_and_no_show_infusions_free_their_number():
-    c = course(
+    c = course_with(
         (at(MONDAY, 9), DONE),
         (at(MONDAY + timedelta(days=2), 9), InfusionStatus.CANCELLED),
         (at(MONDAY + timedelta(days=4), 9), InfusionStatus.NO_SHOW),
@@ -270,7 +270,7 @@ def test_cancelled_and_no_show_infusions_free_their_number():
 
 
 def test_a_course_holding_ten_is_refused():
-    c = course(*[(at(MONDAY + timedelta(days=2 * i), 9), DONE) for i in range(10)])
+    c = course_with(*[(at(MONDAY + timedelta(days=2 * i), 9), DONE) for i in range(10)])
     plan = plan_course(c, CLEARED, MONDAY + timedelta(days=30), "booster", cal())
     assert not plan.allowed
     assert plan.slots == ()
@@ -278,7 +278,7 @@ def test_a_course_holding_ten_is_refused():
 
 
 def test_no_trial_yet_plans_the_trial_alone():
-    plan = plan_course(course(outcome=TrialOutcome.PENDING), CLEARED, MONDAY, "induction", cal())
+    plan = plan_course(course_with(outcome=TrialOutcome.PENDING), CLEARED, MONDAY, "induction", cal())
     assert plan.allowed
     assert [(s.number, s.start) for s in plan.slots] == [(1, at(MONDAY, 8))]
     assert any("only the trial can be planned (1 of the 6 asked)" in r for r in plan.reasons)
@@ -449,7 +449,7 @@ def test_aware_bookings_are_read_in_the_clinic_time_zone():
 
 
 def test_a_trial_booked_but_not_given_blocks_further_infusions():
-    c = course((at(MONDAY, 9), InfusionStatus.SCHEDULED), outcome=TrialOutcome.PENDING)
+    c = course_with((at(MONDAY, 9), InfusionStatus.SCHEDULED), outcome=TrialOutcome.PENDING)
     plan = plan_course(c, CLEARED, MONDAY, "induction", cal())
     assert not plan.allowed
     assert any("has not been given yet" in r for r in plan.reasons)

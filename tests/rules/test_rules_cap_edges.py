@@ -12,7 +12,7 @@ import pytest
 
 from kdash.domain.vocab import MAX_INFUSIONS_PER_COURSE, CourseStatus, InfusionStatus, TrialOutcome
 from kdash.rules.course import can_add_infusion, live_count, next_free_number
-from tests.rules_builders import DAY, course, infusion
+from tests.records import DAY, course, infusion
 
 
 def _course_with(n: int, outcome: TrialOutcome = TrialOutcome.BENEFIT, **kw: object):  # type: ignore[no-untyped-def]

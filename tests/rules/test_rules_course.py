@@ -27,7 +27,7 @@ from kdash.rules.course import (
 )
 from kdash.rules.flags import Flag
 from kdash.rules.screening import RescreenDecision, screening_status
-from tests.rules_builders import course, decision, infusion, items, score, series
+from tests.records import course, decision, infusion, items, score, series
 
 D = date(2025, 1, 6)
 CLEARED = screening_status(items(D), [decision(D)], S)

@@ -14,8 +14,8 @@ from kdash.domain.vocab import FLAG_SEVERITY, FlagCode, Instrument, Severity, Tr
 from kdash.rules.course import _judge
 from kdash.rules.flags import Flag, severity_counts, sort_flags
 from kdash.rules.instruments import is_remission, is_response, is_worsening
+from tests.records import calm_context
 from tests.rules.test_rules_huddle import codes, with_today
-from tests.rules_builders import calm_context
 
 # --- blood pressure before dosing ------------------------------------------------------------------
 
@@ -178,8 +178,8 @@ def _message(ctx: object, code: FlagCode) -> str:
 
 
 def test_todays_pre_dose_reading_is_judged_and_said_to_be_today() -> None:
+    from tests.records import course, infusion
     from tests.rules.test_rules_huddle import replace_ctx
-    from tests.rules_builders import course, infusion
 
     ctx = calm_context()
     infs = list(ctx.courses[0].infusions)

@@ -22,7 +22,7 @@ from kdash.domain.vocab import (
     TrialOutcome,
 )
 from kdash.rules.huddle import HuddleEntry, PatientContext, build_huddle, huddle_to_json, sort_entries
-from tests.rules_builders import (
+from tests.records import (
     DAY,
     calm_context,
     course,

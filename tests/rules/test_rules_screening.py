@@ -19,7 +19,7 @@ from kdash.domain.vocab import (
     TrialOutcome,
 )
 from kdash.rules.screening import add_months, rescreen_due, screening_status
-from tests.rules_builders import course, decision, infusion, items
+from tests.records import course, decision, infusion, items
 
 D = date(2025, 1, 10)
 YES, NO, UNKNOWN = ScreeningResult.YES, ScreeningResult.NO, ScreeningResult.UNKNOWN

@@ -28,7 +28,7 @@ from kdash.storage.database import Database, dispose_engines, make_engine, open_
 from kdash.storage.migrate import upgrade
 from kdash.storage.models import AuditEvent, User
 from tests.apptest_support import ROOT
-from tests.helpers import seed_patient
+from tests.seeded import seed_patient
 
 NOW = datetime(2026, 11, 24, 9, 0)
 ADMIN = Actor("clinic.admin", Role.ADMIN, "Clinic Admin")

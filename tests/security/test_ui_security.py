@@ -34,7 +34,7 @@ from tests.apptest_support import (
     run_page,
     shows_login_form,
 )
-from tests.helpers import seed_patient
+from tests.seeded import seed_patient
 
 SECRET_MRN = "MRN-SECRET-4711"
 SECRET_NAME = "Zebediah"

@@ -17,7 +17,7 @@ from kdash.domain.vocab import Role
 from kdash.services import clinical
 from kdash.storage.database import Database
 from kdash.storage.models import Assessment, AuditEvent, Course
-from tests.helpers import seed_cleared_patient
+from tests.seeded import seed_cleared_patient
 
 PROVIDER = Actor("dr.a", Role.PROVIDER)
 NOW = datetime(2026, 12, 6, 9, 0)

@@ -17,7 +17,8 @@ from kdash.services.booking import SlotTaken, book_plan, plan_for_mrn
 from kdash.services.planner_inputs import load_planner_inputs
 from kdash.storage.database import Database, make_engine
 from kdash.storage.models import AuditEvent, Closure, Infusion
-from tests.booking_support import TODAY, add_patient
+from tests.seeded import BOOKING_TODAY as TODAY
+from tests.seeded import add_patient
 
 SCHEDULER = Actor("sched", Role.SCHEDULER, "Scheduler")
 START = TODAY + timedelta(days=7)  # Monday 2026-11-30

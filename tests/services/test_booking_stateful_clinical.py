@@ -35,7 +35,7 @@ from kdash.storage.migrate import upgrade
 from kdash.storage.models import Infusion, Patient
 from kdash.storage.patient_records import load_records
 from kdash.storage.policy_repo import save_setting
-from tests.helpers import seed_cleared_patient
+from tests.seeded import seed_cleared_patient
 
 clinical = pytest.importorskip("kdash.services.clinical")
 

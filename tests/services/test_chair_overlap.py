@@ -25,8 +25,8 @@ from kdash.services.slots import ChairHold, chair_clashes
 from kdash.storage.database import Database, make_engine
 from kdash.storage.models import Infusion
 from kdash.storage.policy_repo import save_setting
-from tests.helpers import seed_patient
 from tests.interchange_support import snapshot
+from tests.seeded import seed_patient
 
 DAY = datetime(2026, 12, 14)  # a Monday
 NOW = datetime(2026, 12, 6, 18, 0)
@@ -207,7 +207,7 @@ def test_concurrent_raw_writers_leave_no_overlap(any_url: str) -> None:
 def test_concurrent_service_bookings_of_one_chair_book_one(db: Database) -> None:
     from kdash.domain.access import Actor
     from kdash.domain.vocab import Role
-    from tests.helpers import seed_cleared_patient
+    from tests.seeded import seed_cleared_patient
 
     with db.write() as s:
         courses = [

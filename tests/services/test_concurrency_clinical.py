@@ -17,7 +17,7 @@ from kdash.domain.access import Actor
 from kdash.domain.errors import Refused
 from kdash.domain.vocab import MAX_INFUSIONS_PER_COURSE, Role
 from kdash.storage.database import Database
-from tests.helpers import seed_cleared_patient
+from tests.seeded import seed_cleared_patient
 from tests.services.test_concurrency import _assert_no_chair_overlap, _live, _race
 
 clinical = pytest.importorskip("kdash.services.clinical")

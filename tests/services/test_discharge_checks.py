@@ -17,7 +17,7 @@ from kdash.domain.vocab import Role
 from kdash.services import clinical
 from kdash.storage.database import Database
 from kdash.storage.models import Infusion
-from tests.helpers import seed_cleared_patient
+from tests.seeded import seed_cleared_patient
 
 NURSE = Actor("nurse.jo", Role.NURSE)
 GIVEN = datetime(2026, 12, 8, 9, 0)

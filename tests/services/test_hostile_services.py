@@ -25,8 +25,8 @@ from kdash.domain.errors import NotFound, Refused, ValidationError
 from kdash.domain.vocab import Instrument, Role, ScreeningResult
 from kdash.storage.database import Database, dispose_engines, open_database
 from kdash.storage.models import AuditEvent, Infusion
-from tests.helpers import seed_cleared_patient, sqlite_template
 from tests.interchange.test_hostile_input import HOSTILE_STRINGS
+from tests.seeded import seed_cleared_patient, sqlite_template
 
 clinical = pytest.importorskip("kdash.services.clinical")
 

@@ -29,7 +29,8 @@ from kdash.services.planning_view import (
 from kdash.storage.database import Database
 from kdash.storage.models import Patient
 from kdash.storage.policy_repo import save_setting
-from tests.booking_support import TODAY, add_patient
+from tests.seeded import BOOKING_TODAY as TODAY
+from tests.seeded import add_patient
 
 SCHEDULER = Actor("sched", Role.SCHEDULER, "Scheduler")
 MONDAY = TODAY + timedelta(days=7)  # 2026-11-30

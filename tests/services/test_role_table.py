@@ -140,7 +140,7 @@ def _refusals(db: Database, username: str) -> list[str]:
 def clinic(sqlite_db: Database) -> dict[str, int]:
     """A cleared patient whose trial was given, with one score: the records the services act on."""
     from kdash.storage.models import Assessment, Course, Infusion
-    from tests.helpers import seed_cleared_patient
+    from tests.seeded import seed_cleared_patient
 
     with sqlite_db.write() as s:
         course_id = seed_cleared_patient(s, "ROLE-1", trial_given_on=datetime(2026, 12, 1, 9))

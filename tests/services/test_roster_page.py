@@ -22,7 +22,7 @@ from kdash.services.roster import NO_COURSE, RosterFilters, RosterRow, roster, r
 from kdash.storage.database import Database, make_engine
 from kdash.storage.policy_repo import load_policy
 from tests.conftest import pg_schema
-from tests.helpers import seed_patient
+from tests.seeded import seed_patient
 
 PATIENTS = 90
 

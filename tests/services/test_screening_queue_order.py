@@ -11,7 +11,8 @@ from kdash.domain.vocab import CourseStatus, InfusionStatus, TrialOutcome
 from kdash.services import views
 from kdash.storage.database import Database
 from kdash.storage.models import Patient
-from tests.clinic_support import TODAY, Clinic, _course, _infusion, build_clinic
+from tests.seeded import CLINIC_TODAY as TODAY
+from tests.seeded import Clinic, build_clinic, insert_course, insert_infusion
 
 # D0004 (needs review) has waited since three days ago; D0003 (not started) only since today.
 
@@ -24,8 +25,15 @@ def clinic(db: Database) -> tuple[Database, Clinic]:
 def book(db: Database, patient_id: int, when: datetime, chair: int = 4) -> None:
     with db.write() as s:
         patient = s.get_one(Patient, patient_id)
-        course = _course(s, patient, outcome=TrialOutcome.PENDING, status=CourseStatus.PLANNED, started=TODAY)
-        _infusion(s, course, 1, when, InfusionStatus.SCHEDULED, chair)
+        course = insert_course(
+            s,
+            patient.id,
+            indication=patient.indication,
+            outcome=TrialOutcome.PENDING,
+            status=CourseStatus.PLANNED,
+            started=TODAY,
+        )
+        insert_infusion(s, course.id, 1, when, InfusionStatus.SCHEDULED, chair, escort=True)
 
 
 def order(db: Database) -> list[str]:

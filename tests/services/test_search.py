@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from kdash.services.search import matches, parse_search, search_patients
 from kdash.storage.database import Database
-from tests.helpers import seed_patient
+from tests.seeded import seed_patient
 
 # Names as clinics hold them: accents, apostrophes, hyphens, particles, several words; no commas.
 NAME = st.text(

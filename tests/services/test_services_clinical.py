@@ -25,7 +25,9 @@ from kdash.storage.models import (
     ScreeningItem,
     SuicideReview,
 )
-from tests.clinic_support import NOW, TODAY, Clinic, build_clinic
+from tests.seeded import CLINIC_NOW as NOW
+from tests.seeded import CLINIC_TODAY as TODAY
+from tests.seeded import Clinic, build_clinic
 
 PROVIDER = Actor("provider", Role.PROVIDER, "Dr A. Demo")
 NURSE = Actor("nurse", Role.NURSE, "Nurse B. Demo")

@@ -10,7 +10,8 @@ from kdash.domain.policy import DEFAULT_SETTINGS
 from kdash.domain.vocab import FlagCode
 from kdash.services import views
 from kdash.storage.database import Database
-from tests.clinic_support import TODAY, Clinic, build_clinic
+from tests.seeded import CLINIC_TODAY as TODAY
+from tests.seeded import Clinic, build_clinic
 
 
 @pytest.fixture

@@ -26,7 +26,7 @@ from kdash.storage.database import Database
 from kdash.storage.models import Assessment, Infusion, Patient, PatientVersion
 from kdash.storage.patient_records import load_records
 from kdash.storage.policy_repo import load_policy
-from tests.helpers import seed_cleared_patient
+from tests.seeded import seed_cleared_patient
 
 NURSE = Actor("nurse.jo", Role.NURSE)
 PROVIDER = Actor("dr.demo", Role.PROVIDER)

@@ -37,7 +37,7 @@ from kdash.storage.migrate import upgrade
 from kdash.storage.models import Patient, ScreeningItem, ScreeningSummary
 from kdash.storage.patient_records import load_contexts
 from kdash.storage.policy_repo import load_policy
-from tests.helpers import seed_cleared_patient, seed_patient, sqlite_template
+from tests.seeded import seed_cleared_patient, seed_patient, sqlite_template
 
 NURSE = Actor("nurse.jo", Role.NURSE)
 PROVIDER = Actor("dr.demo", Role.PROVIDER)

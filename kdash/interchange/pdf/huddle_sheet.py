@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 from xml.sax.saxutils import escape
 
@@ -22,7 +23,8 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from kdash.domain.vocab import FLAG_WORDS, MAX_INFUSIONS_PER_COURSE, Severity
+from kdash.domain.vocab import FLAG_WORDS, Severity
+from kdash.rules.course import course_progress
 from kdash.rules.huddle import Huddle, HuddleEntry
 
 #: Patients per printed page (a page stays readable at arm's length).
@@ -67,6 +69,10 @@ def _escort(entry: HuddleEntry, fonts: _Fonts) -> str:
     return f"{who}<br/>{state}"
 
 
+def _chair(entry: HuddleEntry) -> str:
+    return "no chair" if entry.infusion.chair is None else f"chair {entry.infusion.chair}"
+
+
 def _flags(entry: HuddleEntry, fonts: _Fonts) -> str:
     if not entry.flags:
         return "No flags"
@@ -97,10 +103,16 @@ def huddle_pdf(
     huddle: Huddle,
     *,
     clinic_name: str = "",
+    printed_at: datetime | None = None,
     font: Path = DEJAVU,
     bold_font: Path = DEJAVU_BOLD,
 ) -> bytes:
-    """The huddle sheet as PDF bytes (landscape A4, :data:`PATIENTS_PER_PAGE` patients per page)."""
+    """The huddle sheet as PDF bytes (landscape A4, :data:`PATIENTS_PER_PAGE` patients per page).
+
+    Every page says when it was printed (``printed_at``, default now): a sheet read at 10:00 that was
+    printed at 07:30 does not know about a score recorded at 08:00.
+    """
+    printed = printed_at or datetime.now()
     fonts = _Fonts(font, bold_font)
     title = ParagraphStyle("title", fontName=fonts.bold, fontSize=13, leading=16)
     sub = ParagraphStyle("sub", fontName=fonts.regular, fontSize=9, leading=11)
@@ -131,7 +143,7 @@ def huddle_pdf(
         story.append(
             Paragraph(
                 f"{s.infusions} infusions, {s.ready} ready, {s.not_ready} not ready · page {number} of "
-                f"{len(pages)} · most urgent first",
+                f"{len(pages)} · most urgent first, then by chair time · printed {printed:%Y-%m-%d %H:%M}",
                 sub,
             )
         )
@@ -142,11 +154,13 @@ def huddle_pdf(
 
 
 #: Height taken by the page heading (title, summary line and gap) above the table.
-_HEADING_HEIGHT = 16 + 11 + 3 * mm + 4
+_HEADING_HEIGHT = 16 + 11 + 3 * mm + 4 + 12  # + the frame's own padding (6 pt above and below)
 #: Font sizes tried, largest first, until a page's twelve rows fit on one page.
 _FONT_SIZES = (8.0, 7.5, 7.0, 6.5, 6.0, 5.5)
-_WIDTHS_MM = (15, 44, 19, 15, 100, 35, 49)
-_HEADER = ("Time", "Patient", "Infusion", "Ready", "Flags", "Escort", "Last scores")
+_WIDTHS_MM = (14, 15, 44, 40, 16, 100, 48)
+_HEADER = ("Done", "Time, chair", "Patient, escort", "Course", "Ready", "Flags", "Last scores")
+#: An empty box to tick by hand as each patient is seen (the sheet is used standing, pen in hand).
+_CHECK_BOX = "\u2610"
 
 
 def _fitted_table(page: Sequence[HuddleEntry], fonts: _Fonts, width: float, height: float) -> Table:
@@ -163,23 +177,26 @@ def _fitted_table(page: Sequence[HuddleEntry], fonts: _Fonts, width: float, heig
 def _table(page: Sequence[HuddleEntry], fonts: _Fonts, size: float) -> Table:
     cell = ParagraphStyle("cell", fontName=fonts.regular, fontSize=size, leading=size * 1.2)
     head = ParagraphStyle("head", fontName=fonts.bold, fontSize=size, leading=size * 1.2)
+    box = ParagraphStyle("box", fontName=fonts.regular, fontSize=size * 1.5, leading=size * 1.6)
     data: list[list[object]] = [[Paragraph(h, head) for h in _HEADER]]
     for e in page:
         data.append(
             [
-                Paragraph(f"{e.scheduled_at:%H:%M}", cell),
-                Paragraph(f"<b>{fonts.text(e.patient.name)}</b><br/>{fonts.text(e.patient.mrn)}", cell),
+                Paragraph(_CHECK_BOX if fonts.unicode else "[  ]", box),
+                Paragraph(f"{e.scheduled_at:%H:%M}<br/>{_chair(e)}", cell),
                 Paragraph(
-                    f"{e.infusion.number} / {MAX_INFUSIONS_PER_COURSE}<br/>course {e.course.number}", cell
+                    f"<b>{fonts.text(e.patient.name)}</b><br/>{fonts.text(e.patient.mrn)}<br/>"
+                    f"escort: {_escort(e, fonts)}",
+                    cell,
                 ),
+                Paragraph(f"course {e.course.number}<br/>{fonts.text(course_progress(e.course))}", cell),
                 Paragraph("yes" if e.ready else "<b>NO</b>", cell),
                 Paragraph(_flags(e, fonts), cell),
-                Paragraph(_escort(e, fonts), cell),
                 Paragraph(_scores(e, fonts), cell),
             ]
         )
     if not page:
-        data.append([Paragraph("No infusions booked on this day.", cell), "", "", "", "", "", ""])
+        data.append([Paragraph("No infusions booked on this day.", cell), *([""] * (len(_HEADER) - 1))])
     table = Table(data, colWidths=[w * mm for w in _WIDTHS_MM], repeatRows=1)
     table.setStyle(
         TableStyle(
