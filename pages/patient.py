@@ -163,13 +163,13 @@ def demographic_inputs(prefix: str, current: Any | None = None) -> dict[str, Any
             "Provider", value=current.provider if current else "", max_chars=120, key=prefix + "provider"
         ),
         "escort_name": c1.text_input(
-            "Escort home: name",
+            "Escort name",
             value=(current.escort_name or "") if current else "",
             max_chars=120,
             key=prefix + "escort_name",
         ),
         "escort_phone": c2.text_input(
-            "Escort home: phone",
+            "Escort phone",
             value=(current.escort_phone or "") if current else "",
             max_chars=40,
             key=prefix + "escort_phone",

@@ -38,8 +38,8 @@ DEMOGRAPHIC_FIELDS: dict[str, str] = {
     "sex": "Sex",
     "indication": "Indication",
     "provider": "Provider",
-    "escort_name": "Escort home: name",
-    "escort_phone": "Escort home: phone",
+    "escort_name": "Escort name",
+    "escort_phone": "Escort phone",
 }
 
 
