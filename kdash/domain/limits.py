@@ -3,7 +3,7 @@
 These are not clinical thresholds (those are :class:`~kdash.domain.policy.ClinicPolicy` settings a clinic
 may change): they catch values that cannot be a real reading of an adult in an infusion chair — a typing
 error (1200 for 120), a dose typed in mg instead of mg/kg, a value in the wrong column. The forms
-(:mod:`kdash.services.clinical`), the importers (:mod:`kdash.interchange.rows`) and the database's CHECK
+(:mod:`kdash.services.infusions`), the importers (:mod:`kdash.interchange.rows`) and the database's CHECK
 constraints (:mod:`kdash.storage.models`, migration 0007) all read this table, so a value one of them
 refuses, all of them refuse, in the same words. The choice between the limits the forms and the import
 used to apply is argued in ``docs/plausibility-limits.md``.

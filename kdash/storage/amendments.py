@@ -3,7 +3,8 @@
 A value already on record is never overwritten silently. Changing it leaves an
 :class:`~kdash.storage.models.Amendment` row per field (old value, new value, who, when, why) and one
 audit event with the values before and after; a new record is inserted and audited. The forms
-(:mod:`kdash.services.clinical`) and the importers (:mod:`kdash.interchange.store`) both call
+(:mod:`kdash.services.screening_records`, :mod:`kdash.services.scores`,
+:mod:`kdash.services.infusions`) and the importers (:mod:`kdash.interchange.store`) both call
 :func:`record_or_amend`, so the same change reads the same in the amendment history whichever way it
 came in (:func:`amendment_text`: a boolean is "yes"/"no", a date ISO 8601).
 """

@@ -28,7 +28,7 @@ from kdash.domain.errors import Refused, ValidationError
 from kdash.domain.policy import DEFAULT_SETTINGS, describe
 from kdash.domain.vocab import Role
 from kdash.services.authentication import LoginError, authenticate
-from kdash.services.clinical import book_infusion
+from kdash.services.booking import book_infusion
 from kdash.services.settings_admin import update_setting
 from kdash.storage.database import dispose_engines, open_database
 from kdash.storage.models import Infusion, User

@@ -20,7 +20,8 @@ from streamlit.testing.v1 import AppTest
 
 from kdash.domain.access import Actor
 from kdash.domain.vocab import Role
-from kdash.services.clinical import book_infusion, record_assessment
+from kdash.services.booking import book_infusion
+from kdash.services.scores import record_assessment
 from kdash.storage.database import Database
 from tests.apptest_support import make_app_db
 from tests.seeded import Clinic, build_clinic

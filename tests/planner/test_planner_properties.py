@@ -9,7 +9,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kdash.domain.policy import ClinicPolicy
-from kdash.domain.vocab import MAX_INFUSIONS_PER_COURSE, InfusionStatus, ScreeningStatus, TrialOutcome
+from kdash.domain.vocab import (
+    MAX_INFUSIONS_PER_COURSE,
+    SCREENING_STATE_WORDS,
+    InfusionStatus,
+    ScreeningStatus,
+    TrialOutcome,
+)
 from kdash.planner.cadence import WEEKDAY_NAMES
 from kdash.planner.plan import Booking, ClinicCalendar, parse_cadence, plan_course
 from tests.records import MONDAY, course_with, random_bookings
@@ -153,7 +159,8 @@ def test_not_cleared_is_always_refused_with_no_slots(scenario, cadence, status, 
     plan = plan_course(c, status, start, cadence, ClinicCalendar.build(cfg, bookings, closures))
     assert not plan.allowed
     assert plan.slots == ()
-    assert any(status.value.replace("_", " ") in r for r in plan.reasons)
+    # The refusal names the screening state in the words the pages show.
+    assert any(SCREENING_STATE_WORDS[status] in r for r in plan.reasons)
 
 
 @settings(max_examples=60, deadline=None)

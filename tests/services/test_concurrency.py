@@ -23,7 +23,7 @@ from kdash.domain.access import Actor
 from kdash.domain.errors import Refused
 from kdash.domain.policy import DEFAULT_SETTINGS
 from kdash.domain.vocab import LIVE_INFUSION_STATUSES, MAX_INFUSIONS_PER_COURSE, Role
-from kdash.services.clinical import Booking, book_infusion
+from kdash.services.booking import Booking, book_infusion
 from kdash.services.locks import retry_lost_race
 from kdash.storage.database import Database
 from kdash.storage.models import AuditEvent, Infusion

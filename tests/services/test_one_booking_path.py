@@ -13,8 +13,7 @@ from kdash.domain.access import Actor
 from kdash.domain.errors import Refused
 from kdash.domain.vocab import CourseStatus, Role, TrialOutcome
 from kdash.planner.plan import PlannedSlot
-from kdash.services.booking import book_plan
-from kdash.services.clinical import book_infusion
+from kdash.services.booking import book_infusion, book_plan
 from kdash.storage.database import Database
 from kdash.storage.models import AuditEvent, Course, Infusion
 from tests.seeded import BOOKING_TODAY as TODAY
