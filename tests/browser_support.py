@@ -107,7 +107,7 @@ def seed_clinic(db_url: str) -> dict[str, object]:
     upgrade(engine)
     db = Database(engine=engine)
     clinic = build_clinic(db, date.today())
-    logins = create_demo_users(db)
+    logins = create_demo_users(db, demo=False)  # the test clinic's MRNs are not DEMO- ones
     engine.dispose()
     return {"clinic": clinic, "logins": {u: p for u, _, p in logins}}
 
