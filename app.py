@@ -44,6 +44,7 @@ def main() -> None:
     st.set_page_config(page_title="kdash", page_icon=str(HERE / "assets" / "kdash-icon.png"), layout="wide")
     pages = _pages()
     actor = ui.current_actor()
+    ui.audit_alarm(actor)
     if actor is None:
         # Register every page but show none: a deep link keeps its URL (and its ?mrn=) and lands on the
         # login form; after sign-in the same run lands on that page.

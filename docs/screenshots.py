@@ -37,7 +37,8 @@ def main() -> int:
     try:
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-            page = browser.new_page(viewport={"width": 1400, "height": 1100})
+            # The first screen a clinician sees.
+            page = browser.new_page(viewport={"width": 1440, "height": 900})
             page.set_default_timeout(30_000)
             login(page, server.url, "provider", "demo-provider-pass")
             wait_idle(page, "most urgent first, then by chair time")

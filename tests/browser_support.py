@@ -107,21 +107,9 @@ def seed_clinic(db_url: str) -> dict[str, object]:
     upgrade(engine)
     db = Database(engine=engine)
     clinic = build_clinic(db, date.today())
-    logins = create_demo_users(db)
-    as_staff_accounts(db)
+    logins = create_demo_users(db, demo=False)  # the test clinic's MRNs are not DEMO- ones
     engine.dispose()
     return {"clinic": clinic, "logins": {u: p for u, _, p in logins}}
-
-
-def as_staff_accounts(db: object) -> None:
-    """The demo logins as ordinary accounts: a demo account is refused beside patients that are not
-    the demo clinic's (the test clinic's MRNs are not), and these tests sign in beside them."""
-    from sqlalchemy import update
-
-    from kdash.storage.models import User
-
-    with db.write() as session:  # type: ignore[attr-defined]
-        session.execute(update(User).values(is_demo=False))
 
 
 # --- fixtures -----------------------------------------------------------------------------------------

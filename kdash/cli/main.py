@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import pkgutil
 import sys
 from collections.abc import Callable, Sequence
@@ -39,6 +40,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     handler: Handler = args.handler
+    # Everything a command writes can hold patient data (the database and its WAL, backups, the copy
+    # kept before a restore, exports, huddle sheets): readable by the owner only, whatever the shell's
+    # umask. Restored afterwards for callers in the same process.
+    previous_umask = os.umask(0o077)
     try:
         return handler(args)
     except CliError as exc:
@@ -56,6 +61,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    finally:
+        os.umask(previous_umask)
 
 
 if __name__ == "__main__":

@@ -56,9 +56,14 @@ def database_is_empty(db: Database) -> bool:
     return not has_users and not has_patients
 
 
-def create_demo_users(db: Database, actor: Actor = SYSTEM) -> list[tuple[str, str, str]]:
+def create_demo_users(
+    db: Database, actor: Actor = SYSTEM, *, demo: bool = True
+) -> list[tuple[str, str, str]]:
     """Create the demo accounts that do not exist yet (marked as demo, each audited); returns
-    (user name, role, password) of each. Only the command line (``SYSTEM``) or an administrator may."""
+    (user name, role, password) of each. Only the command line (``SYSTEM``) or an administrator may.
+
+    ``demo=False`` makes the same logins as ordinary accounts, for test clinics whose synthetic patients
+    do not carry ``DEMO-`` MRNs (demo accounts would be refused there)."""
     authorize(db, actor, Action.MANAGE_USERS)
     with db.write() as session:
         existing = set(session.scalars(select(User.username)))
@@ -71,7 +76,7 @@ def create_demo_users(db: Database, actor: Actor = SYSTEM) -> list[tuple[str, st
                     password,
                     DEFAULT_SETTINGS,
                     display_name=DEMO_DISPLAY_NAMES[username],
-                    demo=True,
+                    demo=demo,
                 )
                 record(
                     session,
@@ -79,8 +84,8 @@ def create_demo_users(db: Database, actor: Actor = SYSTEM) -> list[tuple[str, st
                     "create_user",
                     entity="app_user",
                     entity_id=user.id,
-                    after={"username": username, "role": role.value, "demo": True},
-                    reason="demo clinic account (published password)",
+                    after={"username": username, "role": role.value, "demo": demo},
+                    reason="demo clinic account (published password)" if demo else "test account",
                 )
     return [(u, r.value, p) for u, r, p in DEMO_USERS]
 

@@ -248,6 +248,13 @@ class ClinicPolicy:
     password_min_length: int = _setting(
         12, "Minimum password length", "NIST SP 800-63B (at least 8; 12 chosen)", policy=True
     )
+    password_min_strength: int = _setting(
+        3,
+        "Minimum password strength (zxcvbn score 0–4)",
+        "NIST SP 800-63B §5.1.1.2 (refuse common and context-specific passwords); zxcvbn: 3 = "
+        "safely unguessable online, about 10^8 guesses",
+        policy=True,
+    )
     lockout_failures: int = _setting(5, "Lock account after failed logins", "clinic policy", policy=True)
     lockout_minutes: int = _setting(15, "Lockout lasts", "clinic policy", policy=True, unit="min")
     login_throttle_failures: int = _setting(

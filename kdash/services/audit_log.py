@@ -20,6 +20,7 @@ from kdash.domain.access import Action, Actor
 from kdash.interchange.cells import escape_formula
 from kdash.services.guard import authorize
 from kdash.storage.audit_chain import ChainProblem, record, verify_chain
+from kdash.storage.audit_triggers import missing_triggers, trigger_problem
 from kdash.storage.database import Database
 from kdash.storage.models import AuditEvent, Patient
 
@@ -154,7 +155,15 @@ def list_events(db: Database, actor: Actor, flt: AuditFilter) -> list[AuditRow]:
 
 
 def verify_audit_chain(db: Database, actor: Actor) -> tuple[int, list[ChainProblem]]:
-    """(events checked, every broken hash or link) of the whole trail, for an administrator."""
+    """(events checked, every broken hash or link and every missing append-only trigger) of the whole
+    trail, for an administrator. A missing trigger is reported as event 0: the trail as a whole."""
     authorize(db, actor, Action.VIEW_AUDIT)
+    return audit_problems(db)
+
+
+def audit_problems(db: Database) -> tuple[int, list[ChainProblem]]:
+    """What :func:`verify_audit_chain` reports, without the role check (start-up, restore)."""
     with db.read() as session:
-        return verify_chain(session)
+        missing = missing_triggers(session.connection())
+        checked, problems = verify_chain(session)
+    return checked, [ChainProblem(0, trigger_problem(name)) for name in missing] + problems

@@ -110,6 +110,8 @@ def backup(url: str | None, dest: Path, *, overwrite: bool = False) -> BackupInf
         raise BackupError(f"The folder {dest.parent} does not exist.")
     partial = dest.with_name(dest.name + ".partial")
     partial.unlink(missing_ok=True)
+    partial.touch(mode=0o600)  # a backup holds ePHI: owner only, whatever the umask
+    partial.chmod(0o600)
     _copy(source, partial)
     with closing(sqlite3.connect(partial)) as conn:
         # One self-contained file: no -wal / -shm companions to forget when copying it off-site.
@@ -128,6 +130,7 @@ def restore(url: str | None, source: Path, *, now: datetime | None = None) -> tu
 
     target = sqlite_file(url)
     info = inspect_file(source)
+    refuse_a_tampered_trail(source)
     if source.resolve() == target.resolve():
         raise BackupError("The backup file is the database itself; nothing to restore.")
     if not target.parent.is_dir():
@@ -136,12 +139,50 @@ def restore(url: str | None, source: Path, *, now: datetime | None = None) -> tu
     if target.is_file():
         stamp = (now or datetime.now()).strftime("%Y%m%d-%H%M%S")
         safety = target.with_name(f"{target.stem}.before-restore-{stamp}{target.suffix}")
+        safety.touch(mode=0o600)
+        safety.chmod(0o600)
         _copy(target, safety)
     dispose_engines()
+    target.touch(mode=0o600)
+    target.chmod(0o600)
     _copy(source, target)
     with closing(sqlite3.connect(target)) as conn:
         conn.execute("PRAGMA journal_mode=WAL")
     return info, safety
+
+
+def refuse_a_tampered_trail(path: Path) -> None:
+    """:class:`BackupError` unless the file's audit chain verifies and its append-only triggers exist.
+
+    A restore must not bring back a trail someone edited with the triggers dropped (and, restored, it
+    would keep no triggers). The file is opened read-only: checking a backup never changes it.
+    """
+    from sqlalchemy import create_engine
+    from sqlalchemy.orm import Session
+
+    from kdash.storage.audit_chain import verify_chain
+    from kdash.storage.audit_triggers import missing_triggers
+
+    engine = create_engine(
+        "sqlite://",
+        creator=lambda: sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False),
+    )
+    try:
+        with Session(engine) as session:
+            missing = missing_triggers(session.connection())
+            _checked, problems = verify_chain(session)
+    finally:
+        engine.dispose()
+    if missing or problems:
+        what = [f"the append-only trigger {name} is missing" for name in missing]
+        what += [f"audit event {p.event_id}: {p.problem}" for p in problems[:5]]
+        more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
+        raise BackupError(
+            f"{path} holds an audit trail that does not verify, so it is not restored: "
+            + "; ".join(what)
+            + more
+            + ". Keep the file as evidence and restore an earlier backup."
+        )
 
 
 def is_current(info: BackupInfo) -> bool:

@@ -43,6 +43,7 @@ LIMITS: dict[str, tuple[float, float]] = {
     "idle_logoff_minutes": (1, 120),  # HIPAA 164.312(a)(2)(iii) asks for a logoff; no figure is set
     "session_max_hours": (1, 24),  # NIST SP 800-63B §4.2.3: AAL2 asks for at most 12
     "password_min_length": (8, 256),  # NIST SP 800-63B: at least 8 characters
+    "password_min_strength": (2, 4),  # zxcvbn's scale; below 2 it refuses nothing a list would
     "lockout_failures": (1, 100),
     "lockout_minutes": (1, 24 * 60),
     "login_throttle_failures": (5, 1000),  # below the lockout count it would lock out a whole desk

@@ -40,7 +40,7 @@ def create_user(
     if session.scalar(select(func.count()).select_from(User).where(User.username == name)):
         raise ValueError(f"A user named {name!r} already exists.")
     if password is not None:
-        check_password_policy(password, settings)
+        check_password_policy(password, settings, context=(name, display_name or "", email or ""))
     user = User(
         username=name,
         display_name=display_name or name,
@@ -215,9 +215,11 @@ def change_role(db: Database, actor: Actor, username: str, role: Role | str) -> 
 def set_password(db: Database, actor: Actor, username: str, password: str, settings: ClinicPolicy) -> None:
     """Set a new password (policy checked) and clear any lockout; the audit event holds no password."""
     authorize(db, actor, Action.MANAGE_USERS)
-    check_password_policy(password, settings)
     with db.write() as session:
         user = _get(session, username)
+        check_password_policy(
+            password, settings, context=(user.username, user.display_name, user.email or "")
+        )
         user.password_hash = hash_password(password)
         user.failed_logins = 0
         user.locked_until = None

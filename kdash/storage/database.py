@@ -78,6 +78,9 @@ def make_engine(url: str | None = None) -> Engine:
         db_path = resolved.database
         if db_path and db_path != ":memory:" and not db_path.startswith("file:"):
             Path(db_path).parent.mkdir(parents=True, exist_ok=True)
+            # Created readable by the owner only (it holds ePHI); SQLite gives its -wal and -shm
+            # files the database file's permissions.
+            os.close(os.open(db_path, os.O_CREAT | os.O_WRONLY, 0o600))
         engine = create_engine(resolved, connect_args={"check_same_thread": False}, hide_parameters=True)
         event.listen(engine, "connect", _sqlite_connect)
         event.listen(engine, "begin", _sqlite_begin)

@@ -46,6 +46,12 @@ def upgrade(engine: Engine, revision: str = "head") -> tuple[str | None, str]:
         before = MigrationContext.configure(conn).get_current_revision()
         command.upgrade(alembic_config(conn), revision)
         after = MigrationContext.configure(conn).get_current_revision()
+        if after not in (None, "0001"):
+            # Someone who dropped the audit trail's triggers does not get to keep that: an upgrade
+            # (``db upgrade``, a restore) puts them back. The start-up check reports them missing first.
+            from kdash.storage.audit_triggers import recreate_missing_triggers
+
+            recreate_missing_triggers(conn)
     assert after is not None
     return before, after
 

@@ -441,3 +441,33 @@ def serve_navigation_only() -> None:
     from streamlit.runtime.pages_manager import PagesManager
 
     PagesManager.uses_pages_directory = False
+
+
+@st.cache_resource(show_spinner=False)
+def _audit_check_at_start(url: str) -> tuple[str, ...]:
+    """The audit trail checked once per app server start: missing triggers and a broken chain."""
+    from kdash.services.audit_log import audit_problems
+
+    checked, problems = audit_problems(get_db())
+    if problems:
+        # A log line an operator's monitoring can catch; problems name event ids, never PHI.
+        log.error(
+            "AUDIT TRAIL FAILS VERIFICATION at start-up: %d problem(s) in %d events: %s",
+            len(problems),
+            checked,
+            "; ".join(f"event {p.event_id}: {p.problem}" if p.event_id else p.problem for p in problems[:10]),
+        )
+    return tuple(p.problem if not p.event_id else f"event {p.event_id}: {p.problem}" for p in problems)
+
+
+def audit_alarm(actor: Actor | None) -> None:
+    """The start-up check of the audit trail (run by the first visit, logged once), and for
+    administrators a banner on every page while it fails."""
+    problems = _audit_check_at_start(get_db().url)
+    if problems and actor is not None and actor.can(Action.VIEW_AUDIT):
+        st.error(
+            f"The audit trail failed its check when this server started ({len(problems)} problem(s)). "
+            + md_escape("; ".join(problems[:3]))
+            + " Run `python -m kdash audit verify` for the full list.",
+            icon=":material/gpp_bad:",
+        )

@@ -6,6 +6,7 @@ colours are a second cue beside the band names written on the chart (colour-blin
 
 from __future__ import annotations
 
+import html
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -24,11 +25,19 @@ _LINE_COLOURS = {"score": "#1a3d7c", "baseline": "#616161", "response": "#2e7d32
 _SLOT_WORDS = {"done": "done", "booked": "booked", "free": "free"}
 
 
+def plotly_text(value: object) -> str:
+    """Text made inert for Plotly, which renders a subset of HTML in titles, names, labels and hover
+    text (``<a href>``, ``<b>``, ``<span style>``, ``<br>``): ``&``, ``<`` and ``>`` become entities,
+    which Plotly shows as the characters. A patient's name with a link in it stays text."""
+    return html.escape(str(value), quote=False)
+
+
 def _layout(fig: go.Figure, title: str, x: str, y: str, height: int = 320) -> go.Figure:
+    """Titles here never carry markup of their own: every one is escaped, whatever data it holds."""
     fig.update_layout(
-        title=title,
-        xaxis_title=x,
-        yaxis_title=y,
+        title=plotly_text(title),
+        xaxis_title=plotly_text(x),
+        yaxis_title=plotly_text(y),
         height=height,
         margin={"l": 50, "r": 20, "t": 50, "b": 40},
         legend={"orientation": "h", "y": -0.25},
@@ -138,7 +147,7 @@ def score_trend(
             opacity=0.7,
             line_width=0,
             layer="below",
-            annotation_text=band.name,
+            annotation_text=plotly_text(band.name),
             annotation_position="right",
             annotation_font_size=10,
         )
@@ -226,7 +235,7 @@ def rate_words(rate: float | None, n: int) -> str:
 
 def rates(stats: OutcomeStats, by: str) -> go.Figure:
     rows = stats.by_indication if by == "indication" else stats.by_infusions
-    groups = [r.group for r in rows]
+    groups = [plotly_text(r.group) for r in rows]
     fig = go.Figure(
         [
             go.Bar(
@@ -262,7 +271,9 @@ def change_distribution(stats: OutcomeStats) -> go.Figure:
     for row in stats.changes:
         groups.setdefault(f"{row['indication']} ({row['instrument']})", []).append(row["change_pct"])
     for name, values in sorted(groups.items()):
-        fig.add_trace(go.Box(y=values, name=name, boxpoints="all", jitter=0.4, hovertemplate="%{y:.0f}%"))
+        fig.add_trace(
+            go.Box(y=values, name=plotly_text(name), boxpoints="all", jitter=0.4, hovertemplate="%{y:.0f}%")
+        )
     fig.add_hline(y=0, line_dash="dot")
     return _layout(
         fig, "Change from baseline by indication", "Indication (instrument)", "Change %", height=380

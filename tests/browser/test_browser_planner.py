@@ -26,7 +26,6 @@ from kdash.storage.database import Database, make_engine
 from kdash.storage.migrate import upgrade
 from kdash.storage.models import Infusion, Patient
 from tests.browser_support import (
-    as_staff_accounts,
     browser,
     login,
     page,
@@ -65,8 +64,7 @@ def planner_server() -> Iterator[Planned]:
     engine = make_engine(db_url)
     upgrade(engine)
     db = Database(engine=engine)
-    logins = {u: p for u, _, p in create_demo_users(db)}
-    as_staff_accounts(db)
+    logins = {u: p for u, _, p in create_demo_users(db, demo=False)}
     trial = datetime.combine(date.today() - timedelta(days=3), datetime.min.time()).replace(hour=9)
     _, course_id = add_patient(db, MRN, trial_at=trial, screened_on=date.today() - timedelta(days=30))
     # Two patients a search for "fictivo" finds, and one it does not; each with a trial that showed benefit.

@@ -582,3 +582,18 @@ def test_trends_offer_score_and_rates_downloads(clinic_db: tuple[Database, Clini
     labels = [d.proto.label for d in at.get("download_button")]
     assert "Download these scores (CSV)" in labels
     assert "Download the rates by indication (CSV)" in labels
+
+
+def test_one_patient_reads_the_same_progress_on_huddle_roster_and_courses(
+    clinic_db: tuple[Database, Clinic],
+) -> None:
+    # Ashford, Sam (D0001): three infusions given and today's booked, in course 1.
+    words = "3 done · 1 booked · of 10"
+    huddle_lines = [line for line in text_of(page("huddle.py")).splitlines() if "MRN D0001" in line]
+    assert len(huddle_lines) == 1
+    assert "Ashford, Sam](/patient?mrn=D0001)" in huddle_lines[0]
+    assert f"course 1: {words}" in huddle_lines[0]
+    roster = page("roster.py").dataframe[0].value.set_index("MRN")
+    assert roster.loc["D0001", "Progress"] == words
+    courses = page("courses.py").dataframe[0].value.set_index("MRN")
+    assert courses.loc["D0001", "Progress"] == words

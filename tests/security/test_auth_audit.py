@@ -118,3 +118,45 @@ def test_audit_chain_verifies_and_detects_tampering(db: Database) -> None:
     assert checked == 5
     assert [p.event_id for p in problems] == [3]
     assert "edited" in problems[0].problem
+
+
+@pytest.mark.parametrize(
+    ("password", "refusal"),
+    [
+        ("password1234", "too easy to guess"),  # the red-team run's: twelve characters, a common one
+        (" " * 12, "only spaces"),
+        ("\u200b" * 12, "invisible"),
+        ("correct\u200bhorse battery", "invisible"),
+        ("x" * 129, "at most 128"),
+        ("k" + "a" * 10, "at least 12"),  # eleven characters
+        ("qwertyuiopasdf", "too easy to guess"),  # a keyboard walk
+        ("dr.lovelace.2026", "too easy to guess"),  # built from the user's own name
+        ("x" * 1_000_000, "at most 128"),
+    ],
+)
+def test_password_policy_after_nist_800_63b_refuses(sqlite_db: Database, password: str, refusal: str) -> None:
+    with pytest.raises(ValueError, match=refusal), sqlite_db.write() as s:
+        create_user(s, "dr.lovelace", Role.NURSE, password, DEFAULT_SETTINGS)
+
+
+@pytest.mark.parametrize(
+    "password",
+    [
+        "amber-otter-violin-42",  # twelve or more, no composition rule needed
+        "x7#Qm!p2Lr9v",  # exactly twelve, random
+        "ｃｏｒｒｅｃｔ ｈｏｒｓｅ ｂａｔｔｅｒｙ",  # full-width: NFKC makes it ASCII
+        "w" * 100 + "-amber-otter-violin-42"[: 128 - 100],  # exactly 128 characters
+    ],
+)
+def test_password_policy_accepts_long_unguessable_passwords(sqlite_db: Database, password: str) -> None:
+    with sqlite_db.write() as s:
+        create_user(s, "dr.lovelace", Role.NURSE, password, DEFAULT_SETTINGS)
+    assert authenticate(sqlite_db, "dr.lovelace", password, DEFAULT_SETTINGS, NOW).username == "dr.lovelace"
+
+
+def test_a_full_width_password_signs_in_typed_in_ascii(sqlite_db: Database) -> None:
+    with sqlite_db.write() as s:
+        create_user(
+            s, "dr.lovelace", Role.NURSE, "ｃｏｒｒｅｃｔ ｈｏｒｓｅ ｂａｔｔｅｒｙ", DEFAULT_SETTINGS
+        )
+    assert authenticate(sqlite_db, "dr.lovelace", "correct horse battery", DEFAULT_SETTINGS, NOW)

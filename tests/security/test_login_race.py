@@ -42,6 +42,7 @@ def quick_hash(monkeypatch: pytest.MonkeyPatch) -> None:
     Argon2's 64 MiB per guess on a shared two-core machine (the counting runs unchanged)."""
     monkeypatch.setattr(authentication, "verify_password", lambda stored, given: stored == f"plain:{given}")
     monkeypatch.setattr(authentication, "dummy_hash", lambda: "plain:\x00")
+    monkeypatch.setattr(authentication, "needs_rehash", lambda stored: False)
 
 
 def _race(db: Database, guesses: list[str], client: str | None = None) -> list[str]:

@@ -6,10 +6,11 @@ started server), so a page that forgot its guard would show its content here.
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from collections.abc import Iterator
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -121,11 +122,29 @@ def test_idle_limit_follows_the_clinic_policy_setting(app_db: Database) -> None:
     assert any("signed out after 5 minutes" in i.value for i in at.info)
 
 
+#: What the red-team run put in a patient's name: Plotly drew the link and the 300-px bold text.
+PLOTLY_PAYLOAD = '<a href="https://evil.example/">Open</a><b style="font-size:300px">X</b>'
+#: Tags the data asked for and a chart must never draw (Plotly's subset of HTML, and an image).
+_CHART_TAG = re.compile(r"<\s*(a|b|i|span|img|sub|sup|em)\b", re.IGNORECASE)
+
+
 def _seed_hostile(db: Database) -> int:
     """Hostile text in every free-text field a page may show; returns the patient to open."""
+    from kdash.storage.models import Assessment
+
     today_9 = datetime.combine(date.today(), datetime.min.time()).replace(hour=9)
     with db.write() as s:
-        patient_id, course_id = seed_patient(s, "MRN-XSS-1", HOSTILE, HOSTILE, escort=HOSTILE)
+        patient_id, course_id = seed_patient(s, "MRN-XSS-1", PLOTLY_PAYLOAD, HOSTILE, escort=HOSTILE)
+        for weeks, score in ((6, 19), (1, 12)):  # a trend, so the patient's chart is drawn
+            s.add(
+                Assessment(
+                    patient_id=patient_id,
+                    instrument="PHQ-9",
+                    score=score,
+                    taken_on=date.today() - timedelta(weeks=weeks),
+                    source=HOSTILE,
+                )
+            )
         _, other_course = seed_patient(
             s, "=cmd|' /C calc'!A0", "=cmd|' /C calc'!A0", HOSTILE, escort="=cmd|' /C calc'!A0"
         )
@@ -158,11 +177,27 @@ def _assert_no_live_html(at: AppTest) -> None:
                 assert "img src" not in value, f"stored text inside unsafe_allow_html {kind}: {value!r}"
     for el in at.get("html"):
         assert "<img" not in str(getattr(el, "value", el.proto)), "stored text inside st.html"
+    for el in at.get("plotly_chart"):
+        for text in _strings(json.loads(el.proto.spec)):
+            assert not _CHART_TAG.search(text), f"a chart would draw markup from the data: {text!r}"
+
+
+def _strings(node: object) -> Iterator[str]:
+    """Every string in a chart's JSON (titles, names, labels, hover text), at any depth."""
+    if isinstance(node, str):
+        yield node
+    elif isinstance(node, dict):
+        for value in node.values():
+            yield from _strings(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _strings(value)
 
 
 @pytest.mark.parametrize("page", page_files())
 @pytest.mark.parametrize("who", ["admin", "provider", "nurse", "scheduler"])  # read-only sees a subset
 def test_hostile_names_render_as_text_on_every_page(page: str, who: str, app_db: Database) -> None:
+    """Also the charts: Plotly renders a subset of HTML in titles, names and hover text."""
     patient_id = _seed_hostile(app_db)
     # Pages that show one patient find it in session state (as after "Open this patient").
     at = run_page(page, ACTORS[who], state={"patient_id": patient_id})

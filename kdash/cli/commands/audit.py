@@ -51,7 +51,7 @@ def _verify(args: argparse.Namespace) -> int:
         return 0
     print(f"Audit trail BROKEN: {len(problems)} problem(s) in {checked} events:")
     for p in problems:
-        print(f"  event {p.event_id}: {p.problem}")
+        print(f"  {f'event {p.event_id}' if p.event_id else 'trail'}: {p.problem}")
     return EXIT_CHAIN_BROKEN
 
 
