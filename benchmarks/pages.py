@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import statistics
 import sys
 import time
@@ -58,12 +59,17 @@ def run_page(file: str, state: dict[str, Any]) -> tuple[float, Any]:
     return elapsed, at
 
 
+_INFUSIONS = re.compile(r"· ([\d,]+) infusions ·")
+
+
 def _rows(measure: str, at: Any) -> int | None:
     """What the page showed: the huddle's infusion count, the roster's table length."""
     if measure == "page_huddle":
-        for metric in at.metric:
-            if metric.label == "Infusions":
-                return int(str(metric.value).replace(",", ""))
+        # The huddle's count line: "**Monday 07 December 2026** · 16 infusions · 10 ready · …".
+        for element in at.markdown:
+            found = _INFUSIONS.search(str(element.value))
+            if found:
+                return int(found.group(1).replace(",", ""))
         return 0
     frames = [el for el in at.dataframe]
     return len(frames[0].value) if frames else None

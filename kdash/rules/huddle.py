@@ -51,8 +51,9 @@ from kdash.rules.instruments import (
 )
 from kdash.rules.screening import ScreeningAssessment, rescreen_due, screening_status
 
-#: C-SSRS screener code for high risk (CLINICAL.md decisions: yes to question 4 or 5, or behaviour in the
-#: past 3 months); it raises SUICIDE_RISK. A code of the screener, not a tunable threshold.
+#: C-SSRS screener code for high risk (docs/clinical-reference.md, Decisions: yes to question 4 or 5,
+#: or behaviour in the past 3 months); it raises SUICIDE_RISK.
+#: A code of the screener, not a tunable threshold.
 CSSRS_HIGH_RISK = 3
 
 _SYMPTOM_CODES: frozenset[str] = frozenset(i.value for i in SYMPTOM_INSTRUMENTS)
@@ -141,7 +142,10 @@ def _zone(settings: ClinicPolicy) -> ZoneInfo | None:
 
 
 def local_time(moment: datetime, zone: ZoneInfo | None) -> datetime:
-    """A naive clinic-local datetime: naive values are already local (CLINICAL.md: clinic time zone)."""
+    """A naive clinic-local datetime: naive values are already local.
+
+    docs/clinical-reference.md, Decisions: datetimes without a zone are in the clinic's time zone.
+    """
     if moment.tzinfo is None:
         return moment
     return (moment.astimezone(zone) if zone else moment.astimezone()).replace(tzinfo=None)

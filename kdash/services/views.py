@@ -462,7 +462,8 @@ def active_courses(db: Database, today: date) -> list[CourseRow]:
             live=int(r.live),
             completed=int(r.completed),
             next_booking=r.next_at,
-            # CLINICAL.md planning: course end is the date of its last live or planned infusion.
+            # docs/clinical-reference.md, Planning decisions: course end is the date of its last live or
+            # planned infusion.
             expected_end=r.last_at.date() if r.last_at is not None else None,
         )
         for r in rows
