@@ -39,8 +39,11 @@ def _outside(requests: list[str], own: str) -> list[str]:
 LINKY = "https://evil.example/x www.evil.example ops@evil.example"
 
 
-def _store_links(db_url: str) -> None:
-    """Every patient's provider and escort hold text a Markdown renderer would turn into links."""
+def _store_links(db_url: str) -> str:
+    """Every patient's provider and escort hold text a Markdown renderer would turn into links.
+
+    Returns one patient's MRN: the patient page shows the provider and the escort as text.
+    """
     from sqlalchemy import select
 
     from kdash.storage.database import Database
@@ -51,7 +54,9 @@ def _store_links(db_url: str) -> None:
         for patient in s.scalars(select(Patient)):
             patient.provider = LINKY
             patient.escort_name = LINKY
+            mrn = patient.mrn
     db.engine.dispose()
+    return mrn
 
 
 def test_every_page_requests_only_the_app_itself_and_shows_stored_links_as_text(
@@ -59,7 +64,7 @@ def test_every_page_requests_only_the_app_itself_and_shows_stored_links_as_text(
     page,  # noqa: F811
 ) -> None:
     server, seeded = clinic_server
-    _store_links(server.db_url)
+    mrn = _store_links(server.db_url)
     requests: list[str] = []
     page.on("request", lambda request: requests.append(request.url))
     login(page, server.url, "admin", seeded["logins"]["admin"])  # type: ignore[index]
@@ -83,6 +88,18 @@ def test_every_page_requests_only_the_app_itself_and_shows_stored_links_as_text(
         ]
         if "huddle" in (visited[-1] or "") or i == 0:
             screenshot(page, "stored-links-as-text-huddle")
+    # The patient page, opened from its address, shows the stored provider and escort.
+    visited.append(f"/patient?mrn={mrn}")
+    page.goto(f"{server.url}/patient?mrn={mrn}")
+    page.get_by_text("evil.example").first.wait_for(timeout=30_000)
+    wait_idle(page)
+    shown += page.get_by_text("evil.example").count()
+    live_links += [
+        f"{visited[-1]}: {href}"
+        for href in page.locator("a").evaluate_all("(links) => links.map((a) => a.href)")
+        if "evil.example" in href
+    ]
+    screenshot(page, "stored-links-as-text-patient")
     assert shown > 0  # the stored values are on screen, as text
     assert live_links == []
     assert len(requests) > 20
