@@ -18,6 +18,7 @@ import tempfile
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -112,21 +113,29 @@ def seed_clinic(db_url: str) -> dict[str, object]:
     return {"clinic": clinic, "logins": {u: p for u, _, p in logins}}
 
 
+@contextmanager
+def seeded_server(seed: Callable[[str], object], prefix: str = "kdash-browser-") -> Iterator[Server]:
+    """A running app on a fresh SQLite file that ``seed`` filled; the server and the folder go afterwards."""
+    workdir = Path(tempfile.mkdtemp(prefix=prefix))
+    db_url = f"sqlite:///{workdir / 'kdash.db'}"
+    seed(db_url)
+    server = start_server(db_url, workdir)
+    try:
+        yield server
+    finally:
+        stop_server(server)
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
 # --- fixtures -----------------------------------------------------------------------------------------
 
 
 @pytest.fixture(scope="module")
 def clinic_server() -> Iterator[tuple[Server, dict[str, object]]]:
     """A running app on a freshly seeded SQLite file (one per test module)."""
-    workdir = Path(tempfile.mkdtemp(prefix="kdash-browser-"))
-    db_url = f"sqlite:///{workdir / 'kdash.db'}"
-    seeded = seed_clinic(db_url)
-    server = start_server(db_url, workdir)
-    try:
+    seeded: dict[str, object] = {}
+    with seeded_server(lambda url: seeded.update(seed_clinic(url))) as server:
         yield server, seeded
-    finally:
-        stop_server(server)
-        shutil.rmtree(workdir, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")

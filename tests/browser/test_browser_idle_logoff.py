@@ -8,12 +8,9 @@ for the next click). A refresh then does not bring the session back.
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 import time
 from collections.abc import Iterator
 from datetime import datetime
-from pathlib import Path
 
 import pytest
 
@@ -25,8 +22,7 @@ from tests.browser_support import (  # noqa: F401  (fixtures are used by name)
     Server,
     browser,
     page,
-    start_server,
-    stop_server,
+    seeded_server,
 )
 from tests.seeded import seed_patient
 
@@ -55,15 +51,8 @@ def _seed(db_url: str) -> None:
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[Server]:
-    workdir = Path(tempfile.mkdtemp(prefix="kdash-browser-idle-"))
-    db_url = f"sqlite:///{workdir / 'kdash.db'}"
-    _seed(db_url)
-    srv = start_server(db_url, workdir)
-    try:
+    with seeded_server(_seed, prefix="kdash-browser-idle-") as srv:
         yield srv
-    finally:
-        stop_server(srv)
-        shutil.rmtree(workdir, ignore_errors=True)
 
 
 def _shows_patient(tab: object) -> bool:

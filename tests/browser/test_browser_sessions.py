@@ -8,10 +8,7 @@ sign-out.
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from collections.abc import Iterator
-from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -24,8 +21,7 @@ from tests.browser_support import (  # noqa: F401  (fixtures are used by name)
     Server,
     browser,
     page,
-    start_server,
-    stop_server,
+    seeded_server,
 )
 from tests.seeded import seed_patient
 
@@ -51,15 +47,8 @@ def _seed(db_url: str) -> None:
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[Server]:
-    workdir = Path(tempfile.mkdtemp(prefix="kdash-browser-sessions-"))
-    db_url = f"sqlite:///{workdir / 'kdash.db'}"
-    _seed(db_url)
-    srv = start_server(db_url, workdir)
-    try:
+    with seeded_server(_seed, prefix="kdash-browser-sessions-") as srv:
         yield srv
-    finally:
-        stop_server(srv)
-        shutil.rmtree(workdir, ignore_errors=True)
 
 
 def _signed_in(tab: object) -> None:
