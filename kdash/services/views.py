@@ -42,6 +42,7 @@ from kdash.rules.flags import Flag
 from kdash.rules.huddle import PatientContext, build_entry
 from kdash.rules.instruments import (
     course_baseline,
+    main_instrument,
     is_remission,
     is_response,
     severity_band,
@@ -56,7 +57,6 @@ from kdash.services.roster import (
     RosterFilters,
     RosterPage,
     RosterRow,
-    main_instrument,
     roster,
     roster_overview,
     roster_page,
