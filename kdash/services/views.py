@@ -42,9 +42,9 @@ from kdash.rules.flags import Flag
 from kdash.rules.huddle import PatientContext, build_entry
 from kdash.rules.instruments import (
     course_baseline,
-    main_instrument,
     is_remission,
     is_response,
+    main_instrument,
     severity_band,
 )
 from kdash.rules.screening import ScreeningAssessment, add_months, rescreen_due, screening_status
