@@ -43,12 +43,12 @@ if detail is None:
 assert detail is not None
 
 sections.keep_address_and_audit(actor, detail)
-sections.header(detail)
+just_saved = sections.header(detail)
 
 ctx = PatientPage(actor, detail, today)
 tab_overview, tab_scores, tab_infusions, tab_record, tab_history = st.tabs(
     ["Screening & courses", "Scores", "Infusions", "Record", "Amendments"],
-    default="Record" if opens_on_record(ctx) else None,
+    default="Record" if just_saved or opens_on_record(ctx) else None,
 )
 with tab_overview:
     sections.overview_tab(detail)

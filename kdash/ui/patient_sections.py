@@ -91,8 +91,11 @@ def keep_address_and_audit(actor: Actor, detail: views.PatientDetail) -> None:
         st.session_state[_VIEWED] = detail.patient.id
 
 
-def header(detail: views.PatientDetail) -> None:
-    """Name, identity, escort, screening, course progress (the words every page uses) and the flags."""
+def header(detail: views.PatientDetail) -> bool:
+    """Name, identity, escort, screening, course progress (the words every page uses) and the flags.
+
+    True when a form has just saved (its confirmation is shown here): the page then stays on Record.
+    """
     p = detail.patient
     st.title(ui.md_escape(p.name))
     st.caption(
@@ -128,6 +131,7 @@ def header(detail: views.PatientDetail) -> None:
             st.markdown(
                 f"{ui.severity_badge(flag.severity, flag_label(flag.code))} {ui.md_escape(flag.message)}"
             )
+    return bool(flash)
 
 
 def overview_tab(detail: views.PatientDetail) -> None:
