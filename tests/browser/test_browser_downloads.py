@@ -43,7 +43,7 @@ def _downloads(server: Server) -> list[tuple[str, str, str | None]]:
 
 
 def test_a_provider_downloads_the_roster_once_and_a_viewer_is_offered_nothing(
-    clinic_server: tuple[Server, dict[str, object]],
+    clinic_server: tuple[Server, dict[str, object]],  # noqa: F811
     page: object,  # noqa: F811
 ) -> None:
     server, seeded = clinic_server

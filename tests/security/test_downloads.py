@@ -51,7 +51,9 @@ def _pages(clinic: Clinic) -> list[tuple[str, dict[str, object]]]:
 
 
 @pytest.mark.parametrize("role", NO_EXPORT)
-def test_roles_without_export_see_no_download_and_who_may(role: str, clinic_db: tuple[Database, Clinic]) -> None:
+def test_roles_without_export_see_no_download_and_who_may(
+    role: str, clinic_db: tuple[Database, Clinic]
+) -> None:
     _, clinic = clinic_db
     for name, state in _pages(clinic):
         at = run_page(name, ACTORS[role], state=state)

@@ -30,7 +30,8 @@ def clinic_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple
 
 def _views(db: Database) -> list[AuditEvent]:
     with db.read() as s:
-        return list(s.scalars(select(AuditEvent).where(AuditEvent.action == LIST_VIEW).order_by(AuditEvent.id)))
+        query = select(AuditEvent).where(AuditEvent.action == LIST_VIEW).order_by(AuditEvent.id)
+        return list(s.scalars(query))
 
 
 def _after(event: AuditEvent) -> dict[str, object]:
@@ -50,7 +51,8 @@ def test_a_list_page_writes_one_event_and_a_rerun_none(page: str, clinic_db: tup
     assert event.role == "read_only"
     assert event.entity == page.removesuffix(".py").replace("screening", "screening_queue")
     ids = after["patient_ids"]
-    assert isinstance(ids, list) and ids
+    assert isinstance(ids, list)
+    assert ids
     assert after["patients"] == len(ids)
     assert "filter" in after
     for name in ("Ashford", "Brook", "Carver", "Ellery", "D0001"):
@@ -74,7 +76,9 @@ def test_a_new_filter_is_a_new_view_and_the_search_text_is_not_recorded(
     assert clinic.ids  # the clinic the lists were drawn from
 
 
-def test_the_huddle_view_is_audited_once_per_day_with_its_patients(clinic_db: tuple[Database, Clinic]) -> None:
+def test_the_huddle_view_is_audited_once_per_day_with_its_patients(
+    clinic_db: tuple[Database, Clinic],
+) -> None:
     db, _ = clinic_db
     at = run_page("huddle.py", ACTORS["scheduler"])
     at.run()
