@@ -105,7 +105,7 @@ with tab_clinic:
     else:
         st.markdown(
             f"**{len(stats.changes)}** patients with a completed infusion, a baseline and a later score of "
-            "their main instrument (PHQ-9, or pain NRS for pain indications)."
+            "their main instrument (pain NRS for pain, PCL-5 for PTSD, else PHQ-9)."
         )
         st.plotly_chart(charts.rates(stats, "indication"), key="trends_rates_indication")
         st.plotly_chart(charts.rates(stats, "infusions"), key="trends_rates_infusions")
