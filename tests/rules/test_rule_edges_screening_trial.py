@@ -58,7 +58,10 @@ def test_a_later_answer_on_the_same_day_replaces_the_earlier_one() -> None:
 
 
 def test_an_earlier_day_answer_listed_later_does_not_replace_a_newer_one() -> None:
-    answers = [ScreeningItemRec("pregnancy", NO, D + timedelta(days=1)), ScreeningItemRec("pregnancy", YES, D)]
+    answers = [
+        ScreeningItemRec("pregnancy", NO, D + timedelta(days=1)),
+        ScreeningItemRec("pregnancy", YES, D),
+    ]
     assert latest_answers(answers)["pregnancy"].result is NO
 
 
@@ -104,18 +107,18 @@ def test_one_score_alone_is_never_worsening() -> None:
 # --- the baseline is the latest score on or before the trial, not the oldest ----------------------------
 
 
-def _trial_with_scores(*phq9: tuple[int, int]) -> tuple[PatientContext, int]:
+def _trial_with_scores(*phq9: tuple[int, int]) -> PatientContext:
     """A course whose trial was given 14 days ago; PHQ-9 ``(days after the trial, score)``."""
     ctx = calm_context()
     trial_day = DAY - timedelta(days=14)
     pending = course(ctx.courses[0].infusions, outcome=TrialOutcome.PENDING)
     scores = tuple(score("PHQ-9", value, trial_day + timedelta(days=d), item9=0) for d, value in phq9)
-    return replace_ctx(ctx, courses=(pending,), assessments=scores), 0
+    return replace_ctx(ctx, courses=(pending,), assessments=scores)
 
 
 def test_the_trial_is_judged_from_the_latest_score_before_it() -> None:
     # 16 a week before, 20 on the trial day, 10 two days after: 50 % down from 20 (not 37.5 % from 16).
-    ctx, _ = _trial_with_scores((-7, 16), (0, 20), (2, 10))
+    ctx = _trial_with_scores((-7, 16), (0, 20), (2, 10))
     suggestion = suggest_trial_outcome(ctx.courses[0], ctx.assessments, S)
     assert suggestion.outcome is TrialOutcome.BENEFIT
     assert suggestion.reasons[0].startswith("PHQ-9 20 before the trial, 10 after")
@@ -125,7 +128,7 @@ def test_the_trial_is_judged_from_the_latest_score_before_it() -> None:
 
 def test_the_first_score_after_the_trial_judges_it() -> None:
     # 20 on the trial day, 15 two days after, 5 five days after (both before infusion 2 on day 7).
-    ctx, _ = _trial_with_scores((0, 20), (2, 15), (5, 5))
+    ctx = _trial_with_scores((0, 20), (2, 15), (5, 5))
     suggestion = suggest_trial_outcome(ctx.courses[0], ctx.assessments, S)
     assert suggestion.outcome is TrialOutcome.NO_BENEFIT
     assert suggestion.reasons[0].startswith("PHQ-9 20 before the trial, 15 after")
@@ -172,7 +175,8 @@ def _today_with(**vitals: int) -> PatientContext:
 
 def test_todays_crisis_reading_blocks_the_infusion() -> None:
     ctx = _today_with(bp_pre_sys=S.bp_crisis_systolic + 1, bp_pre_dia=90)
-    assert message(ctx, FlagCode.BP_CRISIS).startswith(f"BP {S.bp_crisis_systolic + 1}/90 at today's infusion")
+    said = message(ctx, FlagCode.BP_CRISIS)
+    assert said.startswith(f"BP {S.bp_crisis_systolic + 1}/90 at today's infusion")
     assert entry(ctx).ready is False
     assert FlagCode.BP_CRISIS not in codes(_today_with(bp_pre_sys=S.bp_crisis_systolic, bp_pre_dia=90))
 
