@@ -22,7 +22,8 @@ from kdash.domain.access import Actor  # noqa: E402
 from kdash.domain.errors import NotFound, Refused  # noqa: E402
 from kdash.domain.vocab import MAX_INFUSIONS_PER_COURSE  # noqa: E402
 from kdash.planner.plan import MAX_COMPARED, Plan  # noqa: E402
-from kdash.services.booking import PlanResult, SlotTaken, book_plan, plan_for_mrn  # noqa: E402
+from kdash.services.booking import PlanResult, SlotTaken, plan_for_mrn  # noqa: E402
+from kdash.services.clinical import book_plan  # noqa: E402
 from kdash.services.planning_view import (  # noqa: E402
     CADENCE_CHOICES,
     WEEKDAYS_CHOICE,
