@@ -25,12 +25,12 @@ from sqlalchemy.orm import Session
 from kdash.domain.access import Action, Actor
 from kdash.domain.errors import NotFound, Problem, Refused, ValidationError
 from kdash.domain.policy import ClinicPolicy
-from kdash.domain.records import CourseRec
+from kdash.domain.records import CourseRec, ScreeningAssessment
 from kdash.domain.vocab import MAX_INFUSIONS_PER_COURSE, CourseStatus, InfusionStatus
 from kdash.planner.cadence import WEEKDAY_NAMES, Cadence
 from kdash.planner.plan import Plan, PlannedSlot, plan_course
 from kdash.rules.course import TRIAL_NUMBER, can_add_infusion, next_free_number
-from kdash.rules.screening import RescreenDecision, ScreeningAssessment, rescreen_due, screening_status
+from kdash.rules.screening import RescreenDecision, rescreen_due, screening_status
 from kdash.services.guard import authorize
 from kdash.services.locks import LostRace, is_lost_race, lock_course, lock_days, retry_lost_race
 from kdash.services.planner_inputs import PlannerInputs, load_planner_inputs
