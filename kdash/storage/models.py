@@ -485,6 +485,8 @@ class AuditEvent(Base):
     outcome: Mapped[str] = mapped_column(String(16), default="ok")
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+    #: "hmac-sha256:<key id>" for a keyed link; empty for events chained with plain SHA-256 before 0011.
+    chain_key: Mapped[str | None] = mapped_column(String(40))
 
 
 class Amendment(Base):
