@@ -178,6 +178,9 @@ def audit_problems(db: Database) -> tuple[int, list[ChainProblem]]:
         key, key_error = current_key(session)
         checked, problems = verify_chain(session, key, key_error=key_error)
         head = verify_head(session, key, head_file_for(db.url))
+    if key is None and key_error and db.dialect == "postgresql":
+        # No key configured at all: nothing can be audited (every write is refused), say so first.
+        head = [ChainProblem(0, key_error), *head]
     return checked, [ChainProblem(0, trigger_problem(name)) for name in missing] + head + problems
 
 

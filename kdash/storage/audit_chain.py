@@ -34,8 +34,7 @@ from kdash.domain.errors import AuditKeyError
 from kdash.storage.audit_head import Checkpoint, CheckpointError, read_checkpoint, write_checkpoint
 from kdash.storage.audit_key import (
     AuditKey,
-    append_key,
-    head_file_for,
+    append_target,
     key_id_of,
     load_key,
 )
@@ -109,8 +108,7 @@ def record(
 
     :class:`~kdash.domain.errors.AuditKeyError` when there is no audit key (nothing is written).
     """
-    url = _url(session)
-    key = append_key(url)
+    key, head_file = append_target(session.get_bind().engine.url)
     prev = _chain_head(session)
     ev = AuditEvent(
         occurred_at=(now or datetime.now()).replace(tzinfo=None),
@@ -130,7 +128,7 @@ def record(
     ev.hash = key.link(prev, _payload(_hashed_fields(ev)))
     session.add(ev)
     session.info[_HEAD_KEY] = (session.get_transaction(), ev.hash)
-    session.info[_PENDING_KEY] = (ev, key, head_file_for(url))
+    session.info[_PENDING_KEY] = (ev, key, head_file)
     return ev
 
 

@@ -27,7 +27,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import make_url
+from sqlalchemy import URL, make_url
 
 from kdash.domain.errors import AuditKeyError
 
@@ -111,19 +111,27 @@ def head_file_for(url: str) -> Path | None:
     return folder / f"kdash-{u.database or 'db'}-{tag}.audit-head"
 
 
-_cache: dict[tuple[str, str | None, str | None], AuditKey] = {}
+_cache: dict[tuple[object, str | None, str | None, str | None], tuple[AuditKey, Path | None]] = {}
 _memory_keys: dict[str, AuditKey] = {}
 _lock = threading.RLock()
 
 
-def append_key(url: str) -> AuditKey:
-    """The key new events are chained with (the key file is created on first use); cached per process."""
-    cache_key = (url, os.environ.get(ENV_KEY), os.environ.get(ENV_KEY_FILE))
+def append_target(url: URL | str) -> tuple[AuditKey, Path | None]:
+    """(the key new events are chained with, where their checkpoint goes) for ``url``; the key file is
+    created on first use. Cached per process and per setting, so an append costs a dictionary look-up."""
+    env = os.environ
+    cache_key = (url, env.get(ENV_KEY), env.get(ENV_KEY_FILE), env.get(ENV_HEAD_FILE))
     found = _cache.get(cache_key)
     if found is None:
+        text = url if isinstance(url, str) else url.render_as_string(hide_password=False)
         with _lock:
-            found = _cache[cache_key] = load_key(url, create=True)
+            found = _cache[cache_key] = (load_key(text, create=True), head_file_for(text))
     return found
+
+
+def append_key(url: str) -> AuditKey:
+    """The key new events of ``url`` are chained with (see :func:`append_target`)."""
+    return append_target(url)[0]
 
 
 def load_key(url: str, *, create: bool = False) -> AuditKey:

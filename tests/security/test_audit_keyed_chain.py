@@ -132,7 +132,7 @@ def _forge(db: Database, *, copy_key_label: bool, drop_triggers: bool) -> None:
         columns += ", chain_key"
         values += ", :k"
         params["k"] = label
-    insert = (f"INSERT INTO audit_event ({columns}) VALUES ({values})", params)  # noqa: S608
+    insert = (f"INSERT INTO audit_event ({columns}) VALUES ({values})", params)
     if drop_triggers:
         _as_owner(db, insert)
     else:
