@@ -19,7 +19,8 @@ from kdash.domain.access import Action, Actor
 from kdash.domain.errors import NotFound, Refused
 from kdash.domain.vocab import MAX_INFUSIONS_PER_COURSE, Severity
 from kdash.planner.plan import MAX_COMPARED, Plan, compare
-from kdash.services.booking import PlanResult, SlotTaken, book_plan, plan_for_mrn
+from kdash.services.booking import PlanResult, SlotTaken, plan_for_mrn
+from kdash.services.clinical import book_plan
 from kdash.services.planning_view import (
     CADENCE_CHOICES,
     WEEKDAYS_CHOICE,
