@@ -28,7 +28,7 @@ from kdash.storage.audit_chain import (
     verify_chain,
     verify_head,
 )
-from kdash.storage.audit_key import append_key, head_file_for
+from kdash.storage.audit_key import append_key, head_file_for, key_configured
 from kdash.storage.audit_triggers import missing_triggers, trigger_problem
 from kdash.storage.database import Database
 from kdash.storage.models import AuditEvent, Patient
@@ -181,7 +181,7 @@ def audit_problems(db: Database) -> tuple[int, list[ChainProblem]]:
         key, key_error = current_key(session)
         checked, problems = verify_chain(session, key, key_error=key_error)
         head = verify_head(session, key, head_file_for(db.url))
-    if key is None and key_error and db.dialect == "postgresql":
+    if key is None and key_error and not key_configured(db.url):
         # No key configured at all: nothing can be audited (every write is refused), say so first.
         head = [ChainProblem(0, key_error), *head]
     return checked, [ChainProblem(0, trigger_problem(name)) for name in missing] + head + problems

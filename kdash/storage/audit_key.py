@@ -90,6 +90,15 @@ def key_file_for(url: str) -> Path | None:
     return db_file.with_name(db_file.name + ".audit-key") if db_file else None
 
 
+def key_configured(url: str) -> bool:
+    """Whether ``url`` has somewhere to get its key from (PostgreSQL needs a setting; SQLite always has)."""
+    return bool(os.environ.get(ENV_KEY)) or key_file_for(url) is not None or _is_sqlite(url)
+
+
+def _is_sqlite(url: str) -> bool:
+    return make_url(url).get_backend_name() == "sqlite"
+
+
 def head_file_for(url: str) -> Path | None:
     """Where the signed head checkpoint of ``url``'s trail is kept (None: in-memory SQLite).
 

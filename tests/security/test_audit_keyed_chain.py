@@ -231,6 +231,8 @@ def test_postgresql_without_a_key_refuses_in_words(
     assert "no audit key for this PostgreSQL database: set KDASH_AUDIT_KEY" in err
     assert "Traceback" not in err
     assert not out_file.exists()
+    _checked, problems = verify_audit_chain(Database(pg_url), SYSTEM)
+    assert any("no audit key for this PostgreSQL database" in p.problem for p in problems)
 
 
 def test_the_verify_command_names_the_deleted_events(
