@@ -105,6 +105,8 @@ class Patient(Base):
         _one_of("indication", Indication),
         _one_of("status", PatientStatus),
         CheckConstraint("length(mrn) > 0", name="mrn_not_empty"),
+        # MRNs are compared without regard to case (kdash.domain.identifiers; migration 0011).
+        Index("uq_patient_mrn_lower", text("lower(mrn)"), unique=True),
         Index("ix_patient_name", "last_name", "first_name"),
         # The roster's page of active patients in name order, and its provider list (migration 0006).
         Index(
