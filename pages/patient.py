@@ -15,7 +15,7 @@ actor = ui.guard(Action.VIEW_CLINICAL)
 
 import pandas as pd  # noqa: E402
 
-from kdash.domain.access import Forbidden  # noqa: E402
+from kdash.domain.access import Actor, Forbidden  # noqa: E402
 from kdash.domain.errors import NotFound, Refused, ValidationError  # noqa: E402
 from kdash.domain.vocab import (  # noqa: E402
     INSTRUMENT_RANGES,
@@ -51,13 +51,13 @@ STATUS_ICON = {
 
 
 @st.cache_data(ttl=60, max_entries=200, show_spinner=False)
-def _detail(_url: str, patient_id: int, today: date) -> views.PatientDetail | None:
-    return views.patient_detail(ui.get_db(), ui.settings(), patient_id, today)
+def _detail(_url: str, patient_id: int, today: date, viewer: Actor) -> views.PatientDetail | None:
+    return views.patient_detail(ui.get_db(), ui.settings(), patient_id, today, viewer)
 
 
 @st.cache_data(ttl=60, max_entries=200, show_spinner=False)
-def _trend(_url: str, patient_id: int) -> views.PatientTrend | None:
-    return views.patient_trend(ui.get_db(), ui.settings(), patient_id)
+def _trend(_url: str, patient_id: int, viewer: Actor) -> views.PatientTrend | None:
+    return views.patient_trend(ui.get_db(), ui.settings(), patient_id, viewer)
 
 
 @st.cache_data(ttl=60, max_entries=200, show_spinner=False)
@@ -216,7 +216,7 @@ if patient_id is None:
     )
     st.stop()
 
-detail = _detail(db.url, int(patient_id), today)
+detail = _detail(db.url, int(patient_id), today, actor)
 if detail is None:
     st.title("Patient")
     st.error("This patient does not exist or was deleted. Search for another one above.")
@@ -333,7 +333,7 @@ with tab_overview:
 # --- scores ---------------------------------------------------------------------------------------------
 
 with tab_scores:
-    trend = _trend(db.url, p.id)
+    trend = _trend(db.url, p.id, actor)
     if trend is None or not trend.instruments:
         st.info("No scores yet. Record a baseline score under Record before the trial infusion.")
     else:
@@ -343,7 +343,8 @@ with tab_scores:
                 key=f"patient_scores_{inst.instrument}",
             )
         rows = [
-            {"Date": a.taken_on, "Instrument": a.instrument, "Score": a.score, "Item 9": a.item9}
+            {"Date": a.taken_on, "Instrument": a.instrument, "Score": a.score}
+            | ({"Item 9": a.item9} if actor.can(Action.VIEW_SENSITIVE) else {})
             for a in sorted(
                 detail.context.assessments, key=lambda a: (a.taken_on, a.instrument), reverse=True
             )
@@ -372,8 +373,8 @@ with tab_infusions:
                     "HR": i.heart_rate,
                     "SpO2": i.spo2,
                     "Escort": "yes" if i.escort_confirmed else "no",
-                    "Adverse events": i.adverse_events or "",
                 }
+                | ({"Adverse events": i.adverse_events or ""} if actor.can(Action.VIEW_SENSITIVE) else {})
             )
     if rows:
         st.dataframe(pd.DataFrame(rows), hide_index=True, key="patient_infusions")
