@@ -164,13 +164,15 @@ _ACTIVE = "p.deleted_at IS NULL AND p.status = 'active'"
 
 
 def _main_instrument_sql() -> str:
-    """The roster's score per patient in SQL: pain NRS for pain indications, PHQ-9 otherwise."""
-    from kdash.domain.vocab import PAIN_INDICATIONS, Instrument
+    """The roster's score per patient in SQL: the indication's main instrument, read off the one rule
+    (kdash.rules.instruments.main_instrument: pain NRS, PTSD PCL-5, else PHQ-9)."""
+    from kdash.rules.instruments import indications_by_main_instrument
 
-    pain = ", ".join(f"'{i.value}'" for i in sorted(PAIN_INDICATIONS))
-    return (
-        f"CASE WHEN p.indication IN ({pain}) THEN '{Instrument.NRS.value}' ELSE '{Instrument.PHQ9.value}' END"
+    whens = " ".join(
+        "WHEN p.indication IN ({}) THEN '{}'".format(", ".join(f"'{i.value}'" for i in found), inst.value)
+        for inst, found in sorted(indications_by_main_instrument().items())
     )
+    return f"CASE {whens} END"
 
 
 def _date_of(db: RawDb, column: str) -> str:

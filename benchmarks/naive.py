@@ -15,7 +15,7 @@ from sqlalchemy import Engine
 
 from benchmarks import convert
 from kdash.domain.policy import ClinicPolicy
-from kdash.domain.vocab import LIVE_INFUSION_STATUSES, PAIN_INDICATIONS, Instrument
+from kdash.domain.vocab import LIVE_INFUSION_STATUSES
 
 LIVE = [s.value for s in LIVE_INFUSION_STATUSES]
 _DATES = {
@@ -127,16 +127,14 @@ def huddle(engine: Engine, day: date, settings: ClinicPolicy) -> dict[str, Any]:
 def roster(engine: Engine, settings: ClinicPolicy, today: date, *, flag_days: int = 14) -> list[Any]:
     from benchmarks.limit import assemble_roster
     from kdash.rules.huddle import build_entry
+    from kdash.rules.instruments import main_instrument
     from kdash.rules.screening import screening_status
     from kdash.services.views import SPARK_POINTS
 
     t = _tables(engine, *_ALL)
     pt = t["patient"]
     active = pt[pt["deleted_at"].isna() & (pt["status"] == "active")].copy()
-    pain = {i.value for i in PAIN_INDICATIONS}
-    active["inst"] = active["indication"].map(
-        lambda v: Instrument.NRS.value if v in pain else Instrument.PHQ9.value
-    )
+    active["inst"] = active["indication"].map(lambda v: main_instrument(v).value)
     ids = {int(i) for i in active["id"]}
 
     courses = t["course"][t["course"]["patient_id"].isin(ids)]

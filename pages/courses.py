@@ -15,6 +15,7 @@ actor = ui.guard(Action.VIEW_CLINICAL)
 from kdash.domain.vocab import MAX_INFUSIONS_PER_COURSE, TrialOutcome, values  # noqa: E402
 from kdash.services.views import CourseRow, active_courses  # noqa: E402
 from kdash.ui import charts  # noqa: E402
+from kdash.ui.downloads import list_viewed  # noqa: E402
 from kdash.ui.presentation import courses_frame, indication_label, words  # noqa: E402
 
 PATIENT_PAGE = str(Path(__file__).with_name("patient.py"))
@@ -52,6 +53,9 @@ m3.metric(
 if not shown:
     st.info("No open course matches these filters. Clear a filter to see more.")
     st.stop()
+list_viewed(
+    actor, "courses", {"indications": indications, "trial_outcomes": outcomes}, [r.patient_id for r in shown]
+)
 
 st.dataframe(
     courses_frame(shown),

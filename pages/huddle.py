@@ -6,6 +6,7 @@ Laid out for a ten-second look: the patient list starts in the first screen (at 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -18,8 +19,10 @@ actor = ui.guard(Action.VIEW_CLINICAL)
 
 from kdash.domain.vocab import FLAG_SEVERITY, SEVERITY_RANK, FlagCode  # noqa: E402
 from kdash.rules.huddle import Huddle, HuddleEntry  # noqa: E402
+from kdash.services.downloads import FileContent, deliver  # noqa: E402
 from kdash.services.huddle import read_huddle, record_huddle_view  # noqa: E402
 from kdash.ui import charts  # noqa: E402  (after the guard: nothing loads before the login check)
+from kdash.ui.downloads import download  # noqa: E402
 from kdash.ui.links import patient_link  # noqa: E402
 from kdash.ui.presentation import course_progress, flag_label, ready_because  # noqa: E402
 
@@ -28,15 +31,17 @@ PATIENT_PAGE = str(Path(__file__).with_name("patient.py"))
 FLAG_FILTER = "huddle_flag_filter"
 
 
-@st.cache_data(ttl=60, max_entries=30, show_spinner=False)
-def _sheet(_url: str, day: date) -> bytes | None:
-    """The printable huddle sheet (PDF), or None where its fonts are not installed."""
-    from kdash.interchange.pdf.huddle_sheet import huddle_pdf
+def _sheet(huddle: Huddle) -> Callable[[], bytes]:
+    """The printable huddle sheet (PDF), built and audited when its download is clicked."""
+    db, clinic = ui.get_db(), ui.settings().clinic_name
 
-    try:
-        return huddle_pdf(_huddle(_url, day), clinic_name=ui.settings().clinic_name)
-    except OSError:
-        return None
+    def build() -> FileContent:
+        from kdash.interchange.pdf.huddle_sheet import huddle_pdf
+
+        pdf = huddle_pdf(huddle, clinic_name=clinic)
+        return FileContent(pdf, tuple(e.patient.id for e in huddle.entries))
+
+    return lambda: deliver(db, actor, what="huddle_sheet", fmt="pdf", build=build)
 
 
 @st.cache_data(ttl=60, max_entries=30, show_spinner=False)
@@ -108,16 +113,15 @@ with st.container(horizontal=True, vertical_alignment="bottom", gap="medium"):
     if st.session_state.get("huddle_viewed") != day:  # each person's view of a day is audited once
         record_huddle_view(ui.get_db(), actor, huddle)
         st.session_state["huddle_viewed"] = day
-    sheet = _sheet(ui.get_db().url, day) if huddle.entries else None
-    if sheet is not None:
-        st.download_button(
+    if huddle.entries:
+        download(
+            actor,
             "Huddle sheet (PDF)",
-            data=sheet,
+            _sheet(huddle),
             file_name=f"huddle-{day.isoformat()}.pdf",
             mime="application/pdf",
             icon=":material/print:",
             key="huddle_pdf",
-            width="content",
         )
 summary = huddle.summary
 

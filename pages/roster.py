@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from kdash.domain.access import Action
 actor = ui.guard(Action.VIEW_CLINICAL)
 
 from kdash.domain.vocab import MAX_INFUSIONS_PER_COURSE, CourseStatus, Indication, ScreeningStatus, values  # noqa: E402
+from kdash.services.downloads import FileContent, deliver  # noqa: E402
 from kdash.services.search import SEARCH_HELP  # noqa: E402
 from kdash.services.views import (  # noqa: E402
     NO_COURSE,
@@ -23,6 +25,7 @@ from kdash.services.views import (  # noqa: E402
     roster_overview,
     roster_page,
 )
+from kdash.ui.downloads import download, list_viewed  # noqa: E402
 from kdash.ui.presentation import csv_bytes, indication_label, roster_frame, words  # noqa: E402
 
 PATIENT_PAGE = str(Path(__file__).with_name("patient.py"))
@@ -40,10 +43,16 @@ def _overview(_url: str) -> tuple[int, tuple[str, ...]]:
     return roster_overview(ui.get_db())
 
 
-def _csv(filters: RosterFilters, today: date) -> bytes:
-    """Every matching patient as CSV, built only when the download is asked for."""
-    rows = roster(ui.get_db(), ui.settings(), today, filters=filters)
-    return csv_bytes(roster_frame(rows).drop(columns=["patient_id", "urgent"]))
+def _csv(filters: RosterFilters, today: date) -> Callable[[], bytes]:
+    """Every matching patient as CSV, built and audited only when the download is asked for."""
+    db, settings = ui.get_db(), ui.settings()
+
+    def build() -> FileContent:
+        rows = roster(db, settings, today, filters=filters)
+        data = csv_bytes(roster_frame(rows).drop(columns=["patient_id", "urgent"]))
+        return FileContent(data, tuple(r.patient_id for r in rows))
+
+    return lambda: deliver(db, actor, what="roster", fmt="csv", build=build)
 
 
 st.title("Roster")
@@ -93,6 +102,20 @@ if page_no > result.pages:
 if not shown:
     st.info("No patient matches these filters. Clear a filter or the search to see more.")
     st.stop()
+list_viewed(
+    actor,
+    "roster",
+    {
+        "providers": filters.providers,
+        "indications": filters.indications,
+        "course_statuses": filters.course_statuses,
+        "screening": filters.screening,
+        "search_given": bool(filters.search),  # the text itself may be a name: not recorded
+        "urgent_only": filters.urgent_only,
+        "page": result.page,
+    },
+    [r.patient_id for r in shown],
+)
 
 frame = roster_frame(shown)
 st.dataframe(
@@ -123,13 +146,13 @@ st.dataframe(
     },
 )
 
-st.download_button(
+download(
+    actor,
     f"Download the {result.matching} matching patients (CSV)",
-    data=lambda: _csv(filters, today),
+    _csv(filters, today),
     file_name=f"kdash-roster-{today:%Y-%m-%d}.csv",
     mime="text/csv",
     key="roster_download",
-    icon=":material/download:",
 )
 
 o1, o2 = st.columns([3, 1])

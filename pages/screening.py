@@ -13,6 +13,7 @@ from kdash.domain.access import Action
 actor = ui.guard(Action.VIEW_CLINICAL)
 
 from kdash.services.views import QueueRow, screening_queue  # noqa: E402
+from kdash.ui.downloads import list_viewed  # noqa: E402
 from kdash.ui.presentation import queue_frame, words  # noqa: E402
 
 STATUSES = ["not_started", "incomplete", "needs_review", "not_eligible", "rescreen_due"]
@@ -47,6 +48,7 @@ if not shown:
         icon=":material/task_alt:",
     )
     st.stop()
+list_viewed(actor, "screening_queue", {"statuses": chosen}, [r.patient_id for r in shown])
 
 st.dataframe(
     queue_frame(shown),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from functools import partial
 
 import streamlit as st
 
@@ -15,8 +16,10 @@ import pandas as pd  # noqa: E402
 
 from kdash.services import views  # noqa: E402
 from kdash.services.clinical import record_patient_view  # noqa: E402
+from kdash.services.downloads import FileContent, deliver  # noqa: E402
 from kdash.services.search import SEARCH_HELP  # noqa: E402
 from kdash.ui import charts  # noqa: E402
+from kdash.ui.downloads import download  # noqa: E402
 from kdash.ui.presentation import csv_bytes, indication_label, trend_frame  # noqa: E402
 
 
@@ -73,15 +76,15 @@ with tab_patient:
             "Triangles: completed infusions."
         )
         if trend.instruments:
-            st.download_button(
+            points = [(i.instrument, d, v) for i in trend.instruments for d, v in i.points]
+            scores = FileContent(csv_bytes(trend_frame(points)), (trend.patient.id,))
+            download(
+                actor,
                 "Download these scores (CSV)",
-                data=csv_bytes(
-                    trend_frame([(i.instrument, d, v) for i in trend.instruments for d, v in i.points])
-                ),
+                partial(deliver, db, actor, what="patient_scores", fmt="csv", build=lambda: scores),
                 file_name=f"kdash-scores-{trend.patient.mrn}.csv",
                 mime="text/csv",
                 key="trends_download_patient",
-                icon=":material/download:",
                 help="Each chart's camera button saves it as a PNG picture.",
             )
 
@@ -102,7 +105,7 @@ with tab_clinic:
     else:
         st.markdown(
             f"**{len(stats.changes)}** patients with a completed infusion, a baseline and a later score of "
-            "their main instrument (PHQ-9, or pain NRS for pain indications)."
+            "their main instrument (pain NRS for pain, PCL-5 for PTSD, else PHQ-9)."
         )
         st.plotly_chart(charts.rates(stats, "indication"), key="trends_rates_indication")
         st.plotly_chart(charts.rates(stats, "infusions"), key="trends_rates_infusions")
@@ -119,12 +122,13 @@ with tab_clinic:
             ]
         )
         st.dataframe(rates_table, hide_index=True, key="trends_rates_table")
-        st.download_button(
+        rates = FileContent(csv_bytes(rates_table), tuple(r.patient_id for r in chosen))
+        download(
+            actor,
             "Download the rates by indication (CSV)",
-            data=csv_bytes(rates_table),
+            partial(deliver, db, actor, what="outcome_rates", fmt="csv", build=lambda: rates),
             file_name=f"kdash-outcomes-{date.today():%Y-%m-%d}.csv",
             mime="text/csv",
             key="trends_download_rates",
-            icon=":material/download:",
             help="Each chart's camera button saves it as a PNG picture.",
         )

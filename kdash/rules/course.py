@@ -25,6 +25,7 @@ from kdash.domain.vocab import (
     TrialOutcome,
 )
 from kdash.rules.flags import Flag
+from kdash.rules.instruments import main_instrument
 from kdash.rules.screening import RescreenDecision, ScreeningAssessment
 
 TRIAL_NUMBER = 1
@@ -129,15 +130,13 @@ def can_start_course(
 
 
 def trial_instruments(indication: Indication) -> tuple[Instrument, ...]:
-    """The instruments that judge the trial (clinical-reference.md "Judging the trial infusion").
+    """The instruments that judge the trial (clinical-reference.md "Judging the trial infusion"): the
+    indication's main instrument (:func:`main_instrument`), and for PTSD the PHQ-9 as well.
 
     Pain → NRS; PTSD → PCL-5, else PHQ-9; depression and bipolar depression → PHQ-9.
     """
-    if indication.is_pain:
-        return (Instrument.NRS,)
-    if indication is Indication.PTSD:
-        return (Instrument.PCL5, Instrument.PHQ9)
-    return (Instrument.PHQ9,)
+    main = main_instrument(indication)
+    return (main, Instrument.PHQ9) if indication is Indication.PTSD else (main,)
 
 
 @dataclass(frozen=True, slots=True)

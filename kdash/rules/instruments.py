@@ -8,12 +8,12 @@ tune (the pain NRS bands, response, remission, worsening, the PCL-5 cut-off) com
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
 from kdash.domain.policy import ClinicPolicy
-from kdash.domain.vocab import INSTRUMENT_RANGES, PHQ9_ITEM9_RANGE, Instrument
+from kdash.domain.vocab import INSTRUMENT_RANGES, PHQ9_ITEM9_RANGE, Indication, Instrument
 
 #: Instruments whose scores the huddle tabulates (the C-SSRS screener is a risk code, not a symptom score).
 SYMPTOM_INSTRUMENTS: tuple[Instrument, ...] = (
@@ -45,6 +45,29 @@ _BANDS: dict[Instrument, tuple[tuple[int, str], ...]] = {
     # C-SSRS screener code (clinical-reference.md "Decisions"): 0 no risk, 1 low, 2 moderate, 3 high.
     Instrument.CSSRS: ((0, "no risk"), (1, "low"), (2, "moderate"), (3, "high")),
 }
+
+
+def main_instrument(indication: Indication | str) -> Instrument:
+    """The instrument that follows an indication (its "main score"): the one the roster shows, the
+    outcome rates count and the trial is judged on first (clinical-reference.md "Judging the trial
+    infusion"; docs/clinical-decisions.md): pain NRS for pain, PCL-5 for PTSD, PHQ-9 for depression
+    and bipolar depression."""
+    chosen = Indication(indication)
+    if chosen.is_pain:
+        return Instrument.NRS
+    if chosen is Indication.PTSD:
+        return Instrument.PCL5
+    return Instrument.PHQ9
+
+
+def indications_by_main_instrument() -> Mapping[Instrument, tuple[Indication, ...]]:
+    """:func:`main_instrument` as a table (each instrument and the indications it follows), for a query
+    that must pick the same score in SQL."""
+    table: dict[Instrument, list[Indication]] = {}
+    for indication in Indication:
+        table.setdefault(main_instrument(indication), []).append(indication)
+    return {inst: tuple(sorted(found)) for inst, found in table.items()}
+
 
 PCL5_PROBABLE = "probable PTSD"
 PCL5_BELOW = "below threshold"

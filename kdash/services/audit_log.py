@@ -126,8 +126,11 @@ def to_csv(rows: list[AuditRow]) -> str:
 
 
 def export_events(db: Database, actor: Actor, flt: AuditFilter) -> tuple[str, int]:
-    """The CSV of the matching events and their count; the export itself is an audit event."""
+    """The CSV of the matching events and their count; the export itself is an audit event.
+
+    The trail names patients (MRNs, record ids), so a file of it needs the export permission too."""
     authorize(db, actor, Action.VIEW_AUDIT)
+    authorize(db, actor, Action.EXPORT, audit_as="export_audit")
     with db.write() as session:
         rows = query_events(session, flt)
         record(

@@ -34,9 +34,7 @@ from kdash.domain.policy import ClinicPolicy
 from kdash.domain.records import PatientRec
 from kdash.domain.vocab import (
     CourseStatus,
-    Indication,
     InfusionStatus,
-    Instrument,
     ScreeningStatus,
     Severity,
 )
@@ -44,8 +42,10 @@ from kdash.rules.flags import Flag
 from kdash.rules.huddle import build_entry
 from kdash.rules.instruments import (
     change_from_baseline,
+    indications_by_main_instrument,
     is_remission,
     is_response,
+    main_instrument,
     severity_band,
 )
 from kdash.services.search import search_clause
@@ -72,11 +72,6 @@ _ACTIVE = cast("ColumnElement[bool]", active_patient_clause())
 #: Scores kept per patient for the roster's sparkline.
 SPARK_POINTS = 10
 OPEN_COURSE_STATUSES = (CourseStatus.PLANNED.value, CourseStatus.ACTIVE.value)
-
-
-def main_instrument(indication: Indication | str) -> Instrument:
-    """The score the roster shows: pain NRS for pain indications, PHQ-9 for the others."""
-    return Instrument.NRS if Indication(indication).is_pain else Instrument.PHQ9
 
 
 # --- roster --------------------------------------------------------------------------------------------
@@ -168,8 +163,13 @@ def _next_query(patient_filter: Any) -> Executable:
 
 def _main_instrument_sql() -> Any:
     """:func:`main_instrument` in SQL, so only the score the roster shows leaves the database."""
-    pain = sorted(i.value for i in Indication if i.is_pain)
-    return case((Patient.indication.in_(pain), Instrument.NRS.value), else_=Instrument.PHQ9.value)
+    return case(
+        *(
+            (Patient.indication.in_([i.value for i in indications]), inst.value)
+            for inst, indications in sorted(indications_by_main_instrument().items())
+        ),
+        else_=None,
+    )
 
 
 def _scores_query(patient_filter: Any, dialect: str, *, few: bool) -> Executable:

@@ -44,6 +44,7 @@ from kdash.rules.instruments import (
     course_baseline,
     is_remission,
     is_response,
+    main_instrument,
     severity_band,
 )
 from kdash.rules.screening import ScreeningAssessment, add_months, rescreen_due, screening_status
@@ -56,7 +57,6 @@ from kdash.services.roster import (
     RosterFilters,
     RosterPage,
     RosterRow,
-    main_instrument,
     roster,
     roster_overview,
     roster_page,

@@ -297,3 +297,21 @@ def test_band_table_covers_every_score_once() -> None:
         table = band_table(instrument, DEFAULT_SETTINGS)
         covered = [s for lo, hi, _ in table for s in range(lo, hi + 1)]
         assert covered == list(range(low, high + 1)), instrument
+
+
+def test_each_indication_has_one_main_instrument() -> None:
+    from kdash.domain.vocab import Indication
+    from kdash.rules.course import trial_instruments
+    from kdash.rules.instruments import indications_by_main_instrument, main_instrument
+
+    assert main_instrument(Indication.PTSD) is Instrument.PCL5
+    assert main_instrument("depression") is Instrument.PHQ9
+    assert main_instrument(Indication.BIPOLAR_DEPRESSION) is Instrument.PHQ9
+    assert all(main_instrument(i) is Instrument.NRS for i in Indication if i.is_pain)
+    table = indications_by_main_instrument()
+    assert sorted(i for found in table.values() for i in found) == sorted(Indication)
+    for inst, found in table.items():
+        assert all(main_instrument(i) is inst for i in found)
+    # The trial is judged first on the main instrument (PTSD: PCL-5, then PHQ-9).
+    assert all(trial_instruments(i)[0] is main_instrument(i) for i in Indication)
+    assert trial_instruments(Indication.PTSD) == (Instrument.PCL5, Instrument.PHQ9)

@@ -7,8 +7,8 @@ from datetime import date
 
 from kdash.domain.policy import ClinicPolicy
 from kdash.domain.vocab import CourseStatus
-from kdash.rules.instruments import course_baseline
-from kdash.services.roster import main_instrument, roster
+from kdash.rules.instruments import course_baseline, main_instrument
+from kdash.services.roster import roster
 from kdash.storage.database import Database
 from kdash.storage.patient_records import load_records
 
