@@ -8,7 +8,7 @@ import streamlit as st
 
 from kdash import ui
 from kdash.domain.access import ROLE_LABELS, Action
-from kdash.domain.errors import NotFound
+from kdash.domain.errors import NotFound, Refused
 from kdash.domain.vocab import Role
 from kdash.services import users as svc
 from kdash.ui.presentation import EMPTY, when
@@ -81,7 +81,7 @@ with tab_add, st.form("add_user", clear_on_submit=True):
                     display_name=display,
                     email=email,
                 )
-            except ValueError as exc:
+            except (ValueError, Refused) as exc:
                 st.error(str(exc), icon=":material/error:")
             else:
                 st.session_state["users_flash"] = f"User {row.username} added."
@@ -103,7 +103,7 @@ with tab_change:
         def _do(fn, done: str) -> None:  # type: ignore[no-untyped-def]
             try:
                 fn()
-            except (ValueError, NotFound) as exc:
+            except (ValueError, NotFound, Refused) as exc:
                 st.error(str(exc), icon=":material/error:")
             else:
                 st.session_state["users_flash"] = f"User {chosen} {done}."

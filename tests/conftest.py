@@ -14,11 +14,19 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from kdash.storage.database import Database, make_engine
 from kdash.storage.migrate import upgrade
+
+# Under mutation testing (mutmut sets MUTANT_UNDER_TEST in every run it makes) a mutant may make a
+# property test slower without making it wrong, and the machine is shared: no per-example deadline, so
+# a mutant is killed by a wrong answer, never by a slow one.
+if "MUTANT_UNDER_TEST" in os.environ:
+    settings.register_profile("mutation", deadline=None)
+    settings.load_profile("mutation")
 
 PG_URL = os.environ.get("KDASH_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 

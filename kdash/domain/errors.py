@@ -35,5 +35,12 @@ class Refused(Exception):
     """
 
 
+class DatabaseRefused(Refused):
+    """The database refused a change that passed every check: a writer that got there at the same moment,
+    a database that is locked or unreachable, a value only the database cannot hold. Nothing was written;
+    the message says what happened in words, never the statement or the values it carried.
+    """
+
+
 class NotFound(LookupError):
     """The record asked for does not exist (or was deleted)."""

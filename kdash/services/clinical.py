@@ -13,19 +13,17 @@ from __future__ import annotations
 from datetime import datetime
 
 from kdash.domain.access import Action, Actor
-from kdash.services.booking import Booking, book_infusion
-from kdash.services.courses import (
-    NewCourse,
-    TrialOutcomeResult,
-    record_trial_outcome,
-    start_course,
-    trial_suggestion,
-)
+from kdash.services import booking as _booking
+from kdash.services import courses as _courses
+from kdash.services import infusions as _infusions
+from kdash.services import scores as _scores
+from kdash.services import screening_records as _screening
+from kdash.services.booking import Booking, PlanResult, SlotTaken
+from kdash.services.courses import NewCourse, TrialOutcomeResult, trial_suggestion
 from kdash.services.field_checks import MAX_TEXT, live_patient, now_naive
 from kdash.services.guard import authorize
-from kdash.services.infusions import INFUSION_RECORD_FIELDS, cancel_infusion, record_infusion
-from kdash.services.scores import delete_assessment, record_assessment, record_suicide_review
-from kdash.services.screening_records import record_screening_decision, record_screening_item
+from kdash.services.infusions import INFUSION_RECORD_FIELDS
+from kdash.services.refusals import refusing_database_errors
 from kdash.storage import audit_chain as audit
 from kdash.storage.database import Database
 
@@ -34,8 +32,11 @@ __all__ = [
     "MAX_TEXT",
     "Booking",
     "NewCourse",
+    "PlanResult",
+    "SlotTaken",
     "TrialOutcomeResult",
     "book_infusion",
+    "book_plan",
     "cancel_infusion",
     "delete_assessment",
     "record_assessment",
@@ -48,6 +49,20 @@ __all__ = [
     "start_course",
     "trial_suggestion",
 ]
+
+# The writes a form makes: a database error (a writer at the same moment, a locked database, a value
+# only the database refuses) reaches the form as a DatabaseRefused in words, like any other refusal.
+book_infusion = refusing_database_errors(_booking.book_infusion)
+book_plan = refusing_database_errors(_booking.book_plan)
+cancel_infusion = refusing_database_errors(_infusions.cancel_infusion)
+delete_assessment = refusing_database_errors(_scores.delete_assessment)
+record_assessment = refusing_database_errors(_scores.record_assessment)
+record_infusion = refusing_database_errors(_infusions.record_infusion)
+record_screening_decision = refusing_database_errors(_screening.record_screening_decision)
+record_screening_item = refusing_database_errors(_screening.record_screening_item)
+record_suicide_review = refusing_database_errors(_scores.record_suicide_review)
+record_trial_outcome = refusing_database_errors(_courses.record_trial_outcome)
+start_course = refusing_database_errors(_courses.start_course)
 
 
 def record_patient_view(db: Database, actor: Actor, patient_id: int, now: datetime | None = None) -> None:

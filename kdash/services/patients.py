@@ -24,6 +24,7 @@ from kdash.domain.errors import NotFound, Problem, ValidationError
 from kdash.domain.vocab import PatientStatus
 from kdash.interchange.rows import RowInvalid, parse_patient
 from kdash.services.guard import authorize
+from kdash.services.refusals import refusing_database_errors
 from kdash.storage.amendments import record_or_amend
 from kdash.storage.database import Database
 from kdash.storage.models import Patient
@@ -70,6 +71,7 @@ def _checked(fields: Mapping[str, Any], *, with_mrn: bool) -> dict[str, Any]:
     return values
 
 
+@refusing_database_errors
 def add_patient(db: Database, actor: Actor, fields: Mapping[str, Any], *, now: datetime | None = None) -> int:
     """Add a patient (provider); returns the new id. An MRN already on record, even of a deleted
     patient, is refused: a second record would split one person's history."""
@@ -101,6 +103,7 @@ def add_patient(db: Database, actor: Actor, fields: Mapping[str, Any], *, now: d
         return int(written.row.id)
 
 
+@refusing_database_errors
 def edit_patient(
     db: Database,
     actor: Actor,

@@ -25,6 +25,7 @@ from kdash.domain.errors import Problem, Refused, ValidationError
 from kdash.domain.policy import DEFAULT_SETTINGS, ClinicPolicy, describe
 from kdash.domain.vocab import SCREENING_ITEMS, ItemClass
 from kdash.services.guard import authorize
+from kdash.services.refusals import refusing_database_errors
 from kdash.storage.audit_chain import record
 from kdash.storage.database import Database
 from kdash.storage.models import Setting
@@ -236,6 +237,7 @@ def check_consistency(s: ClinicPolicy) -> list[Problem]:
     return problems
 
 
+@refusing_database_errors
 def update_setting(
     db: Database, actor: Actor, key: str, raw: Any, *, now: datetime | None = None
 ) -> ClinicPolicy:

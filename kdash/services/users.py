@@ -19,6 +19,7 @@ from kdash.domain.passwords import check_password_policy, hash_password, validat
 from kdash.domain.policy import ClinicPolicy
 from kdash.domain.vocab import Role
 from kdash.services.guard import authorize
+from kdash.services.refusals import refusing_database_errors
 from kdash.storage.audit_chain import record
 from kdash.storage.database import Database
 from kdash.storage.models import User
@@ -102,6 +103,7 @@ def list_users(db: Database, actor: Actor) -> list[UserRow]:
         return [_row(u) for u in session.scalars(select(User).order_by(User.username))]
 
 
+@refusing_database_errors
 def add_user(
     db: Database,
     actor: Actor,
@@ -162,15 +164,18 @@ def _set_active(db: Database, actor: Actor, username: str, active: bool) -> User
         return _row(user)
 
 
+@refusing_database_errors
 def disable_user(db: Database, actor: Actor, username: str) -> UserRow:
     """Disable an account (kept for the audit trail: users are never deleted)."""
     return _set_active(db, actor, username, False)
 
 
+@refusing_database_errors
 def enable_user(db: Database, actor: Actor, username: str) -> UserRow:
     return _set_active(db, actor, username, True)
 
 
+@refusing_database_errors
 def unlock_user(db: Database, actor: Actor, username: str) -> UserRow:
     """Lift a lockout after failed logins."""
     authorize(db, actor, Action.MANAGE_USERS)
@@ -191,6 +196,7 @@ def unlock_user(db: Database, actor: Actor, username: str) -> UserRow:
         return _row(user)
 
 
+@refusing_database_errors
 def change_role(db: Database, actor: Actor, username: str, role: Role | str) -> UserRow:
     authorize(db, actor, Action.MANAGE_USERS)
     new_role = Role(role)
@@ -212,6 +218,7 @@ def change_role(db: Database, actor: Actor, username: str, role: Role | str) -> 
         return _row(user)
 
 
+@refusing_database_errors
 def set_password(db: Database, actor: Actor, username: str, password: str, settings: ClinicPolicy) -> None:
     """Set a new password (policy checked) and clear any lockout; the audit event holds no password."""
     authorize(db, actor, Action.MANAGE_USERS)

@@ -21,9 +21,11 @@ from typing import Any
 import streamlit as st
 
 from kdash.domain.access import ROLE_LABELS, Action, Actor, require
+from kdash.domain.errors import DatabaseRefused
 from kdash.domain.policy import ClinicPolicy
 from kdash.domain.vocab import Severity
 from kdash.services.authentication import LoginError, authenticate
+from kdash.services.refusals import refusing_database_errors
 from kdash.storage.database import Database, open_database
 from kdash.storage.policy_repo import load_policy
 from kdash.ui.session_routes import COOKIE, END_PATH, SESSION_PATH
@@ -287,9 +289,14 @@ def login_view() -> None:
         submitted = st.form_submit_button("Sign in", type="primary")
     if submitted:
         try:
-            actor = authenticate(get_db(), username, password, settings(), datetime.now(), client=_client())
+            actor = refusing_database_errors(authenticate)(
+                get_db(), username, password, settings(), datetime.now(), client=_client()
+            )
         except LoginError as exc:
             st.error(str(exc), icon=":material/lock:")
+            return
+        except DatabaseRefused as exc:
+            st.error(f"Not signed in: {exc}", icon=":material/block:")
             return
         sign_in(actor)
         st.rerun()
