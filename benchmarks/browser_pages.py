@@ -176,7 +176,7 @@ def _patient_from_huddle(page: Any, clinic: Clinic, runs: int) -> list[float]:
 def _planner_with_scenario(page: Any, mrn: str, runs: int) -> list[float]:
     page.get_by_role("link", name="What-if planner").first.click()
     _shown(page, "Find a patient by MRN or name")
-    search = page.get_by_label("Find a patient by MRN or name")
+    search = page.get_by_role("textbox", name="Find a patient by MRN or name")
     search.fill(mrn)
     search.press("Enter")
     page.get_by_role("button", name="Add to comparison").wait_for(timeout=TIMEOUT_MS)
