@@ -133,7 +133,7 @@ def provider_pages(page: Any, out: Path, readme: bool, mrn: str) -> None:
         _save(page, out / f"page-{name}.png")
     # The planner with a scenario: a patient searched, the default plan drawn and added to the comparison.
     _open(page, "What-if planner", lambda: wait_idle(page, "Find a patient by MRN or name"))
-    search = page.get_by_label("Find a patient by MRN or name")
+    search = page.get_by_role("textbox", name="Find a patient by MRN or name")
     search.fill(mrn)
     search.press("Enter")
     page.get_by_role("button", name="Add to comparison").wait_for()
@@ -146,7 +146,10 @@ def provider_pages(page: Any, out: Path, readme: bool, mrn: str) -> None:
     page.wait_for_timeout(500)
     _save(page, out / "page-planner.png")
     if readme:
-        page.get_by_role("heading", name="Scenario", exact=True).scroll_into_view_if_needed()
+        # The scenario's chair use, the comparison and the timeline of each scenario.
+        page.get_by_role("button", name="Add to comparison").evaluate(
+            "e => e.scrollIntoView({block: 'center'})"
+        )
         page.wait_for_timeout(500)
         _save(page, out / "planner.png")
 
