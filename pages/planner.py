@@ -37,6 +37,7 @@ from kdash.services.planning_view import (  # noqa: E402
     patient_choice,
 )
 from kdash.services.search import SEARCH_HELP  # noqa: E402
+from kdash.ui.activity import fragment  # noqa: E402
 from kdash.ui.planner_load import LOAD_PICK, clinic_whatif  # noqa: E402
 from kdash.ui.planner_views import (  # noqa: E402
     show_course_state,
@@ -179,7 +180,7 @@ def _plan(who: Actor, patient: PatientChoice, spec: ScenarioSpec) -> PlanResult:
     return cache[key]
 
 
-@st.fragment
+@fragment
 def scenario_editor(who: Actor, patient: PatientChoice, state: CourseState) -> None:
     """The scenario controls; changing one reruns only this part of the page."""
     settings = ui.settings()
