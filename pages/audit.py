@@ -73,6 +73,18 @@ st.dataframe(
         for r in rows
     ],
     hide_index=True,
+    # Short columns sized to their content, so the MRN reads whole and "What changed" starts on a tablet.
+    column_config={
+        "When": st.column_config.TextColumn("When", width=160),
+        "User": st.column_config.TextColumn("User", width=85),
+        "Role": st.column_config.TextColumn("Role", width=80),
+        "Action": st.column_config.TextColumn("Action", width=115),
+        "Outcome": st.column_config.TextColumn("Outcome", width=70),
+        "Patient MRN": st.column_config.TextColumn("Patient MRN", width=115),
+        "Record": st.column_config.TextColumn("Record", width=95),
+        "Reason": st.column_config.TextColumn("Reason", width=110),
+        "What changed": st.column_config.TextColumn("What changed", width=400),
+    },
 )
 
 left, right = st.columns(2)

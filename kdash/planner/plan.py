@@ -258,13 +258,13 @@ def plan_course(
         wanted = 1
     else:
         reasons.append(
-            f"trial showed benefit; live infusions in the course: {len(live)} of {MAX_INFUSIONS_PER_COURSE}"
+            f"trial showed benefit; the course has {len(live)} of {MAX_INFUSIONS_PER_COURSE} done or booked"
         )
     held = {i.number for i in live}
     free_numbers = [n for n in range(1, MAX_INFUSIONS_PER_COURSE + 1) if n not in held]
     if wanted > len(free_numbers):
         cut = (
-            f"cut at ten: the course holds {len(live)} live infusions, so {len(free_numbers)} "
+            f"cut at ten: the course has {len(live)} done or booked, so {len(free_numbers)} "
             f"of the {wanted} asked can be planned"
         )
         reasons.append(cut)
@@ -281,7 +281,7 @@ def plan_course(
 
     plan_start = max(start, last_live + timedelta(days=1)) if last_live else start
     if plan_start > start:
-        reasons.append(f"starts {_day(plan_start)}, the day after the course's last live infusion")
+        reasons.append(f"starts {_day(plan_start)}, the day after the course's last infusion done or booked")
     patient_days = set(calendar.patient_days(course.patient_id)) | set(live_dates)
     previous = last_live
     previous_planned: date | None = None

@@ -13,10 +13,11 @@ import io
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from kdash.domain.access import SYSTEM, Action, Actor
+from kdash.domain.identifiers import mrn_key
 from kdash.interchange.cells import escape_formula
 from kdash.services.guard import authorize
 from kdash.storage.audit_chain import (
@@ -71,7 +72,7 @@ def query_events(session: Session, flt: AuditFilter) -> list[AuditRow]:
     if flt.username:
         stmt = stmt.where(AuditEvent.username == flt.username.strip())
     if flt.patient_mrn:
-        stmt = stmt.where(Patient.mrn == flt.patient_mrn.strip())
+        stmt = stmt.where(func.lower(Patient.mrn) == mrn_key(flt.patient_mrn))
     if flt.action:
         stmt = stmt.where(AuditEvent.action == flt.action.strip())
     if flt.since:

@@ -270,7 +270,7 @@ def _course_refusals(
         return ["No trial yet: only the trial can be booked; its outcome decides the rest"]
     if len(live) + len(slots) > MAX_INFUSIONS_PER_COURSE:
         return [
-            f"The course holds {len(live)} live infusions: {len(slots)} more would pass "
+            f"The course has {len(live)} infusions done or booked: {len(slots)} more would pass "
             f"{MAX_INFUSIONS_PER_COURSE}; nothing was booked"
         ]
     return []

@@ -72,9 +72,9 @@ _LEGACY_INSERT = (
 
 @pytest.fixture
 def legacy_db(any_url: str) -> Iterator[Database]:
-    """A database at revision 0010 holding three events chained with plain SHA-256, then upgraded."""
+    """A database at revision 0011 holding three events chained with plain SHA-256, then upgraded."""
     engine = make_engine(any_url)
-    upgrade(engine, "0010")
+    upgrade(engine, "0011")
     with engine.begin() as conn:
         for row in _legacy_rows(3):
             conn.execute(text(_LEGACY_INSERT), row)

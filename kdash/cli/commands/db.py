@@ -33,6 +33,9 @@ def _upgrade(args: argparse.Namespace) -> int:
             f"cannot open the database {redact(db.url)}: {exc.orig}. "
             "Check the URL (--db or KDASH_DATABASE_URL) and that the server is running."
         ) from None
+    except RuntimeError as exc:
+        # A migration that finds stored data it cannot carry forward stops and says what to fix.
+        raise CliError(f"upgrade stopped: {exc}") from None
     if result.before == result.after:
         print(f"Database {redact(db.url)} is already at the latest revision ({result.after}).")
     else:

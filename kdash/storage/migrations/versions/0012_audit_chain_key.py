@@ -1,7 +1,7 @@
 """audit events record the key that chained them: keyed HMAC-SHA256 links from here on
 
-Revision ID: 0011
-Revises: 0010
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-12-03 17:00:00
 
 Each new event's chain value is an HMAC-SHA256 under a key kept outside the database, and ``chain_key``
@@ -16,8 +16,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0011"
-down_revision = "0010"
+revision = "0012"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
