@@ -18,7 +18,7 @@ from kdash.domain.vocab import LIVE_INFUSION_STATUSES, AssessmentSource
 from kdash.interchange import cells
 from kdash.interchange.csv.reader import Parsed, read_folder
 from kdash.interchange.rows import ImportRefused, Kind, Problem, Row
-from kdash.interchange.store import Stored, Summary, apply, check, load_stored
+from kdash.interchange.store import Stored, Summary, apply, check, load_stored, match_mrn_case
 from kdash.services.guard import authorize
 from kdash.services.imported_bookings import book_imported, booking_field_problems, is_future_booking
 from kdash.services.locks import lock_days
@@ -96,6 +96,7 @@ def write_parsed(
     try:
         with db.write() as session:
             stored = load_stored(session, {r.mrn for r in parsed.rows} | known)
+            known = match_mrn_case(parsed.rows, stored, known)
             # Every row is held to the cap, the numbers and the chairs here, so one refusal names every
             # such problem with its row. New bookings from now on are then booked through the one
             # booking path (the screening and trial gates, hours, spacing, the course's state), after

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from kdash.domain.access import Actor
 from kdash.domain.policy import ClinicPolicy
 from kdash.domain.records import (
     CourseRec,
@@ -28,7 +29,7 @@ from kdash.rules.course import TrialSuggestion, can_add_infusion, live_count, su
 from kdash.rules.flags import Flag
 from kdash.rules.huddle import build_entry
 from kdash.rules.screening import rescreen_due, screening_status
-from kdash.services import search
+from kdash.services import minimum_necessary, search
 from kdash.storage.context import load_context
 from kdash.storage.database import Database
 from kdash.storage.models import Amendment, Course, Patient, SuicideReview
@@ -98,9 +99,10 @@ def _slots(course: CourseRec) -> tuple[Slot, ...]:
 
 
 def patient_detail(
-    db: Database, settings: ClinicPolicy, patient_id: int, today: date
+    db: Database, settings: ClinicPolicy, patient_id: int, today: date, actor: Actor | None = None
 ) -> PatientDetail | None:
-    """Everything the patient page shows (no audit: the page records the view once per opening)."""
+    """Everything the patient page shows (no audit: the page records the view once per opening), less
+    what ``actor``'s role may not see (:mod:`kdash.services.minimum_necessary`)."""
     with db.read() as session:
         ctx = load_context(session, patient_id)
         if ctx is None:
@@ -171,7 +173,7 @@ def patient_detail(
         entry = build_entry(ctx, flags_for, settings)
         if entry is not None:
             flags, ready, ready_reasons = entry.flags, entry.ready, entry.readiness.reasons
-    return PatientDetail(
+    detail = PatientDetail(
         patient=ctx.patient,
         context=ctx,
         screening=screening,
@@ -184,6 +186,7 @@ def patient_detail(
         ready_reasons=ready_reasons,
         amendments=amendments,
     )
+    return minimum_necessary.detail_for(actor, detail)
 
 
 def search_patients(db: Database, text: str, limit: int = 50) -> list[tuple[int, str]]:

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from kdash.domain.access import Actor
 from kdash.domain.policy import ClinicPolicy
 from kdash.rules.trends import PatientTrend, assemble_trend
+from kdash.services import minimum_necessary
 from kdash.storage.database import Database
 from kdash.storage.models import Assessment, Course, Infusion, Patient, live_infusion_clause
 from kdash.storage.patient_records import patient_rec
 
 
-def patient_trend(db: Database, settings: ClinicPolicy, patient_id: int) -> PatientTrend | None:
+def patient_trend(
+    db: Database, settings: ClinicPolicy, patient_id: int, actor: Actor | None = None
+) -> PatientTrend | None:
     """The chart's data for one patient, from three narrow queries: the patient, their live scores and
     their live infusions. The chart needs nothing else, so the rest of the record stays in the database
     (docs/performance.md: 5 ms is the target for a patient with years of scores)."""
@@ -31,9 +35,10 @@ def patient_trend(db: Database, settings: ClinicPolicy, patient_id: int) -> Pati
             .join(Course, Course.id == Infusion.course_id)
             .where(Course.patient_id == patient_id, live_infusion_clause())  # type: ignore[arg-type]
         ).all()
-    return assemble_trend(
+    trend = assemble_trend(
         patient_rec(row),
         [(i, d, v) for i, d, v in scores],
         [(at, status, course_number, number) for at, status, course_number, number in live],
         settings,
     )
+    return minimum_necessary.trend_for(actor, trend)

@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from kdash import ui
-from kdash.domain.access import Actor
+from kdash.domain.access import Action, Actor
 from kdash.domain.vocab import ScreeningStatus
 from kdash.rules.trends import PatientTrend
 from kdash.services import clinical
@@ -32,13 +32,13 @@ STATUS_ICON = {
 
 
 @st.cache_data(ttl=60, max_entries=200, show_spinner=False)
-def _detail(_url: str, patient_id: int, today: date) -> PatientDetail | None:
-    return patient_detail(ui.get_db(), ui.settings(), patient_id, today)
+def _detail(_url: str, patient_id: int, today: date, viewer: Actor) -> PatientDetail | None:
+    return patient_detail(ui.get_db(), ui.settings(), patient_id, today, viewer)
 
 
 @st.cache_data(ttl=60, max_entries=200, show_spinner=False)
-def _trend(_url: str, patient_id: int) -> PatientTrend | None:
-    return patient_trend(ui.get_db(), ui.settings(), patient_id)
+def _trend(_url: str, patient_id: int, viewer: Actor) -> PatientTrend | None:
+    return patient_trend(ui.get_db(), ui.settings(), patient_id, viewer)
 
 
 @st.cache_data(ttl=60, max_entries=200, show_spinner=False)
@@ -46,8 +46,9 @@ def _search(_url: str, text: str) -> list[tuple[int, str]]:
     return search_patients(ui.get_db(), text)
 
 
-def detail(patient_id: int, today: date) -> PatientDetail | None:
-    return _detail(ui.get_db().url, patient_id, today)
+def detail(patient_id: int, today: date, viewer: Actor) -> PatientDetail | None:
+    """The patient's record as ``viewer``'s role may see it (kdash.services.minimum_necessary)."""
+    return _detail(ui.get_db().url, patient_id, today, viewer)
 
 
 def open_from_address() -> None:
@@ -183,9 +184,9 @@ def overview_tab(detail: PatientDetail) -> None:
         )
 
 
-def scores_tab(detail: PatientDetail) -> None:
+def scores_tab(detail: PatientDetail, viewer: Actor) -> None:
     p = detail.patient
-    trend = _trend(ui.get_db().url, p.id)
+    trend = _trend(ui.get_db().url, p.id, viewer)
     if trend is None or not trend.instruments:
         st.info("No scores yet. Record a baseline score under Record before the trial infusion.")
         return
@@ -195,13 +196,14 @@ def scores_tab(detail: PatientDetail) -> None:
             key=f"patient_scores_{inst.instrument}",
         )
     rows = [
-        {"Date": a.taken_on, "Instrument": a.instrument, "Score": a.score, "Item 9": a.item9}
+        {"Date": a.taken_on, "Instrument": a.instrument, "Score": a.score}
+        | ({"Item 9": a.item9} if viewer.can(Action.VIEW_SENSITIVE) else {})
         for a in sorted(detail.context.assessments, key=lambda a: (a.taken_on, a.instrument), reverse=True)
     ]
     st.dataframe(pd.DataFrame(rows), hide_index=True, key="patient_scores_table")
 
 
-def infusions_tab(detail: PatientDetail) -> None:
+def infusions_tab(detail: PatientDetail, viewer: Actor) -> None:
     rows = []
     for view in detail.courses:
         for i in sorted(view.course.infusions, key=lambda i: i.scheduled_at):
@@ -221,8 +223,8 @@ def infusions_tab(detail: PatientDetail) -> None:
                     "HR": i.heart_rate,
                     "SpO2": i.spo2,
                     "Escort": "yes" if i.escort_confirmed else "no",
-                    "Adverse events": i.adverse_events or "",
                 }
+                | ({"Adverse events": i.adverse_events or ""} if viewer.can(Action.VIEW_SENSITIVE) else {})
             )
     if rows:
         st.dataframe(pd.DataFrame(rows), hide_index=True, key="patient_infusions")
