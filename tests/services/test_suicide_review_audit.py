@@ -13,10 +13,11 @@ import pytest
 from sqlalchemy import select
 
 from kdash.domain.access import Actor, Forbidden
+from kdash.domain.errors import NotFound
 from kdash.domain.vocab import Role
 from kdash.services import clinical
 from kdash.storage.database import Database
-from kdash.storage.models import AuditEvent, Course, SuicideReview
+from kdash.storage.models import Assessment, AuditEvent, Course, SuicideReview
 from tests.seeded import seed_cleared_patient
 
 PROVIDER = Actor("dr.a", Role.PROVIDER)
@@ -45,7 +46,11 @@ def test_a_review_is_audited_on_its_patient_at_the_services_clock(
     (event,) = _events(sqlite_db)
     assert (event.username, event.outcome, event.patient_id) == ("dr.a", "ok", patient_id)
     assert (event.entity, event.entity_id, event.occurred_at) == ("suicide_review", review_id, NOW)
-    assert json.loads(event.after_json or "{}")["action"] == "safety_plan"
+    assert json.loads(event.after_json or "{}") == {
+        "action": "safety_plan",
+        "reviewed_on": "2026-12-06",
+        "assessment_id": None,
+    }
     with sqlite_db.read() as s:
         row = s.get_one(SuicideReview, review_id)
     assert (row.patient_id, row.reviewed_by, row.reviewed_on) == (patient_id, "dr.a", date(2026, 12, 6))
@@ -63,5 +68,23 @@ def test_a_refused_review_is_audited_under_its_own_name(sqlite_db: Database, pat
         patient_id,
         NOW,
     )
+    with sqlite_db.read() as s:
+        assert s.scalars(select(SuicideReview)).all() == []
+
+
+def test_a_review_cannot_point_at_another_patients_score(sqlite_db: Database, patient_id: int) -> None:
+    with sqlite_db.write() as s:
+        other = s.get_one(Course, seed_cleared_patient(s, "REV-2")).patient_id
+        theirs = Assessment(
+            patient_id=other, instrument="PHQ-9", score=12, item9=1, taken_on=date(2026, 12, 5)
+        )
+        s.add(theirs)
+        s.flush()
+        their_score = theirs.id
+    with pytest.raises(NotFound, match="not one of this patient's scores"):
+        clinical.record_suicide_review(
+            sqlite_db, PROVIDER, patient_id, "safety_plan", date(2026, 12, 6), note="n",
+            assessment_id=their_score, now=NOW,
+        )  # fmt: skip
     with sqlite_db.read() as s:
         assert s.scalars(select(SuicideReview)).all() == []
