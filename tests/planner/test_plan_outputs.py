@@ -146,3 +146,13 @@ def test_the_json_of_a_plan() -> None:
         None,
         None,
     )
+
+
+def test_the_comparison_names_the_first_and_the_last_of_three_slots() -> None:
+    three = dataclasses.replace(ALLOWED, slots=(_slot(2, 5, 3), _slot(3, 7, 1), _slot(4, 10, 2)))
+    (row,) = compare([three])
+    assert (row["first"], row["last"], row["sessions"]) == (
+        datetime(2025, 3, 5, 8, 30),
+        datetime(2025, 3, 10, 8, 30),
+        3,
+    )
