@@ -30,11 +30,12 @@ def _open(page: Any, url: str, mrn: str, name: str) -> None:
 
     page.goto(f"{url}/patient?mrn={mrn}")
     expect(page.get_by_role("heading", name=name)).to_be_visible(timeout=WAIT)
-    wait_idle(page)
 
 
 def _top(page: Any, text: str) -> float:
-    box = page.get_by_text(text, exact=True).first.bounding_box()
+    found = page.get_by_text(text, exact=True).first
+    found.wait_for(state="visible", timeout=WAIT)
+    box = found.bounding_box()
     assert box is not None, f"{text!r} is not visible"
     return float(box["y"])
 
