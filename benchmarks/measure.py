@@ -132,6 +132,16 @@ def _roster_all(clinic: Clinic) -> Spec:
     return _roster_spec(clinic, "roster", "roster", "roster", page=False)
 
 
+def _screening_queue(clinic: Clinic) -> Spec:
+    """The screening page's queue: every active patient whose screening is not cleared or is due again."""
+    from kdash.storage.database import Database
+
+    queue = _need("kdash.services.views", "screening_queue")
+    db = Database(clinic.url)
+    settings = _settings(db)
+    return Spec(kdash=lambda: queue(db, settings, clinic.today))
+
+
 def _trend(clinic: Clinic) -> Spec:
     from benchmarks import limit, naive
     from benchmarks.rawdb import RawDb
@@ -253,6 +263,7 @@ MEASURES: dict[str, Callable[[Clinic], Spec]] = {
     "huddle_fixed": lambda c: _huddle(c, "day2"),
     "roster": _roster,
     "roster_all": _roster_all,
+    "screening_queue": _screening_queue,
     "patient_trend": _trend,
     "replan": _replan,
 }

@@ -35,7 +35,7 @@ if patient_id is None:
     )
     st.stop()
 
-detail = sections.detail(int(patient_id), today)
+detail = sections.detail(int(patient_id), today, actor)
 if detail is None:
     st.title("Patient")
     st.error("This patient does not exist or was deleted. Search for another one above.")
@@ -53,9 +53,9 @@ tab_overview, tab_scores, tab_infusions, tab_record, tab_history = st.tabs(
 with tab_overview:
     sections.overview_tab(detail)
 with tab_scores:
-    sections.scores_tab(detail)
+    sections.scores_tab(detail, actor)
 with tab_infusions:
-    sections.infusions_tab(detail)
+    sections.infusions_tab(detail, actor)
 with tab_record:
     record_tab(ctx)
 with tab_history:

@@ -122,14 +122,27 @@ st.dataframe(
     frame.drop(columns=["patient_id", "urgent"]),
     hide_index=True,
     key="roster_table",
+    # Widths that keep who, flags, progress and the next infusion in the first screen at 1024 px.
     column_config={
+        "MRN": st.column_config.TextColumn("MRN", width=110),
+        "Name": st.column_config.TextColumn("Name", width=150),
+        "Flags": st.column_config.TextColumn(
+            "Flags", width=260, help="Huddle flags for a booking in the next 14 days"
+        ),
         "Progress": st.column_config.TextColumn(
             "Progress",
+            width=165,
             help=f"Current course: infusions done, booked, of the {MAX_INFUSIONS_PER_COURSE} it may hold",
         ),
-        "Trend": st.column_config.LineChartColumn("Trend", help="Main score, last ten (oldest left)"),
-        "Change %": st.column_config.TextColumn("Change %", help="Main score against baseline"),
-        "Flags": st.column_config.TextColumn("Flags", help="Huddle flags for a booking in the next 14 days"),
+        "Next infusion": st.column_config.TextColumn("Next infusion", width=165),
+        "Score": st.column_config.TextColumn("Score", width=65),
+        "Latest": st.column_config.TextColumn("Latest", width=60),
+        "Band": st.column_config.TextColumn("Band", width=120),
+        "Change %": st.column_config.TextColumn("Change %", width=80, help="Main score against baseline"),
+        # Navy like the patient's score line: red would read as an alarm on a score that falls (improves).
+        "Trend": st.column_config.LineChartColumn(
+            "Trend", width=100, color="#1a3d7c", help="Main score, last ten (oldest left)"
+        ),
     },
 )
 

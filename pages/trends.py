@@ -8,7 +8,7 @@ from functools import partial
 import streamlit as st
 
 from kdash import ui
-from kdash.domain.access import Action
+from kdash.domain.access import Action, Actor
 
 actor = ui.guard(Action.VIEW_CLINICAL)
 
@@ -24,8 +24,8 @@ from kdash.ui.presentation import csv_bytes, indication_label, trend_frame  # no
 
 
 @st.cache_data(ttl=60, max_entries=200, show_spinner=False)
-def _trend(_url: str, patient_id: int) -> views.PatientTrend | None:
-    return views.patient_trend(ui.get_db(), ui.settings(), patient_id)
+def _trend(_url: str, patient_id: int, viewer: Actor) -> views.PatientTrend | None:
+    return views.patient_trend(ui.get_db(), ui.settings(), patient_id, viewer)
 
 
 @st.cache_data(ttl=60, max_entries=10, show_spinner="Loading the clinic's outcomes…")
@@ -55,7 +55,7 @@ with tab_patient:
         else:
             st.info("No patient matches. Check the spelling or search by MRN.")
     pid = st.session_state.get("patient_id")
-    trend = _trend(db.url, int(pid)) if pid is not None else None
+    trend = _trend(db.url, int(pid), actor) if pid is not None else None
     if trend is None:
         st.info("Search for a patient above, or open one from the huddle or roster first.")
     else:

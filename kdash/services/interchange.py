@@ -18,7 +18,7 @@ from kdash.domain.vocab import LIVE_INFUSION_STATUSES, AssessmentSource
 from kdash.interchange import cells
 from kdash.interchange.csv.reader import Parsed, read_folder
 from kdash.interchange.rows import ImportRefused, Kind, Problem, Row
-from kdash.interchange.store import Stored, Summary, apply, check, load_stored
+from kdash.interchange.store import Stored, Summary, apply, check, load_stored, match_mrn_case
 from kdash.services.guard import authorize
 from kdash.services.locks import lock_days
 from kdash.services.refusals import database_refusal
@@ -95,6 +95,7 @@ def write_parsed(
     try:
         with db.write() as session:
             stored = load_stored(session, {r.mrn for r in parsed.rows} | known)
+            known = match_mrn_case(parsed.rows, stored, known)
             problems = parsed.problems + check(parsed.rows, stored, known_mrns=known)
             problems += _chair_problems(session, parsed.rows, stored)
             if problems:

@@ -16,6 +16,7 @@ from typing import Any, cast
 
 from sqlalchemy import ColumnElement, func, select
 
+from kdash.domain.access import Actor
 from kdash.domain.policy import ClinicPolicy
 from kdash.domain.records import (
     CourseRec,
@@ -48,7 +49,7 @@ from kdash.rules.instruments import (
     severity_band,
 )
 from kdash.rules.screening import ScreeningAssessment, add_months, rescreen_due, screening_status
-from kdash.services import search
+from kdash.services import minimum_necessary, search
 from kdash.services.roster import (
     NO_COURSE,
     OPEN_COURSE_STATUSES,
@@ -165,9 +166,10 @@ def _slots(course: CourseRec) -> tuple[Slot, ...]:
 
 
 def patient_detail(
-    db: Database, settings: ClinicPolicy, patient_id: int, today: date
+    db: Database, settings: ClinicPolicy, patient_id: int, today: date, actor: Actor | None = None
 ) -> PatientDetail | None:
-    """Everything the patient page shows (no audit: the page records the view once per opening)."""
+    """Everything the patient page shows (no audit: the page records the view once per opening), less
+    what ``actor``'s role may not see (:mod:`kdash.services.minimum_necessary`)."""
     with db.read() as session:
         ctx = load_context(session, patient_id)
         if ctx is None:
@@ -238,7 +240,7 @@ def patient_detail(
         entry = build_entry(ctx, flags_for, settings)
         if entry is not None:
             flags, ready, ready_reasons = entry.flags, entry.ready, entry.readiness.reasons
-    return PatientDetail(
+    detail = PatientDetail(
         patient=ctx.patient,
         context=ctx,
         screening=screening,
@@ -251,6 +253,7 @@ def patient_detail(
         ready_reasons=ready_reasons,
         amendments=amendments,
     )
+    return minimum_necessary.detail_for(actor, detail)
 
 
 def search_patients(db: Database, text: str, limit: int = 50) -> list[tuple[int, str]]:
@@ -535,7 +538,9 @@ def _remission_line(inst: Instrument, settings: ClinicPolicy) -> float | None:
     return None if top is None else float(top)
 
 
-def patient_trend(db: Database, settings: ClinicPolicy, patient_id: int) -> PatientTrend | None:
+def patient_trend(
+    db: Database, settings: ClinicPolicy, patient_id: int, actor: Actor | None = None
+) -> PatientTrend | None:
     """The chart's data for one patient, from three narrow queries: the patient, their live scores and
     their live infusions. The chart needs nothing else, so the rest of the record stays in the database
     (docs/performance.md: 5 ms is the target for a patient with years of scores)."""
@@ -555,12 +560,13 @@ def patient_trend(db: Database, settings: ClinicPolicy, patient_id: int) -> Pati
             .join(Course, Course.id == Infusion.course_id)
             .where(Course.patient_id == patient_id, live_infusion_clause())  # type: ignore[arg-type]
         ).all()
-    return assemble_trend(
+    trend = assemble_trend(
         patient_rec(row),
         [(i, d, v) for i, d, v in scores],
         [(at, status, course_number, number) for at, status, course_number, number in live],
         settings,
     )
+    return minimum_necessary.trend_for(actor, trend)
 
 
 def assemble_trend(

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from kdash.domain.errors import NotFound
+from kdash.domain.identifiers import mrn_key
 from kdash.domain.records import CourseRec, ScreeningDecisionRec, ScreeningItemRec
 from kdash.planner.calendar import Booking
 from kdash.storage.models import Closure, Course, Infusion, Patient, live_infusion_clause
@@ -24,7 +25,10 @@ from kdash.storage.screening_summary import load_answers
 
 def patient_id_for_mrn(session: Session, mrn: str) -> int:
     """The id of the (not deleted) patient with this MRN; NotFound without the MRN in the message."""
-    found = session.scalar(select(Patient.id).where(Patient.mrn == mrn, Patient.deleted_at.is_(None)))
+    wanted = mrn_key(mrn)
+    found = session.scalar(
+        select(Patient.id).where(func.lower(Patient.mrn) == wanted, Patient.deleted_at.is_(None))
+    )
     if found is None:
         raise NotFound("No patient with that MRN.")
     return found

@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from kdash import ui
-from kdash.domain.access import Actor
+from kdash.domain.access import Action, Actor
 from kdash.domain.vocab import ScreeningStatus
 from kdash.services import clinical, views
 from kdash.services.search import SEARCH_HELP
@@ -29,13 +29,13 @@ STATUS_ICON = {
 
 
 @st.cache_data(ttl=60, max_entries=200, show_spinner=False)
-def _detail(_url: str, patient_id: int, today: date) -> views.PatientDetail | None:
-    return views.patient_detail(ui.get_db(), ui.settings(), patient_id, today)
+def _detail(_url: str, patient_id: int, today: date, viewer: Actor) -> views.PatientDetail | None:
+    return views.patient_detail(ui.get_db(), ui.settings(), patient_id, today, viewer)
 
 
 @st.cache_data(ttl=60, max_entries=200, show_spinner=False)
-def _trend(_url: str, patient_id: int) -> views.PatientTrend | None:
-    return views.patient_trend(ui.get_db(), ui.settings(), patient_id)
+def _trend(_url: str, patient_id: int, viewer: Actor) -> views.PatientTrend | None:
+    return views.patient_trend(ui.get_db(), ui.settings(), patient_id, viewer)
 
 
 @st.cache_data(ttl=60, max_entries=200, show_spinner=False)
@@ -43,8 +43,9 @@ def _search(_url: str, text: str) -> list[tuple[int, str]]:
     return views.search_patients(ui.get_db(), text)
 
 
-def detail(patient_id: int, today: date) -> views.PatientDetail | None:
-    return _detail(ui.get_db().url, patient_id, today)
+def detail(patient_id: int, today: date, viewer: Actor) -> views.PatientDetail | None:
+    """The patient's record as ``viewer``'s role may see it (kdash.services.minimum_necessary)."""
+    return _detail(ui.get_db().url, patient_id, today, viewer)
 
 
 def open_from_address() -> None:
@@ -180,9 +181,9 @@ def overview_tab(detail: views.PatientDetail) -> None:
         )
 
 
-def scores_tab(detail: views.PatientDetail) -> None:
+def scores_tab(detail: views.PatientDetail, viewer: Actor) -> None:
     p = detail.patient
-    trend = _trend(ui.get_db().url, p.id)
+    trend = _trend(ui.get_db().url, p.id, viewer)
     if trend is None or not trend.instruments:
         st.info("No scores yet. Record a baseline score under Record before the trial infusion.")
         return
@@ -192,13 +193,14 @@ def scores_tab(detail: views.PatientDetail) -> None:
             key=f"patient_scores_{inst.instrument}",
         )
     rows = [
-        {"Date": a.taken_on, "Instrument": a.instrument, "Score": a.score, "Item 9": a.item9}
+        {"Date": a.taken_on, "Instrument": a.instrument, "Score": a.score}
+        | ({"Item 9": a.item9} if viewer.can(Action.VIEW_SENSITIVE) else {})
         for a in sorted(detail.context.assessments, key=lambda a: (a.taken_on, a.instrument), reverse=True)
     ]
     st.dataframe(pd.DataFrame(rows), hide_index=True, key="patient_scores_table")
 
 
-def infusions_tab(detail: views.PatientDetail) -> None:
+def infusions_tab(detail: views.PatientDetail, viewer: Actor) -> None:
     rows = []
     for view in detail.courses:
         for i in sorted(view.course.infusions, key=lambda i: i.scheduled_at):
@@ -218,8 +220,8 @@ def infusions_tab(detail: views.PatientDetail) -> None:
                     "HR": i.heart_rate,
                     "SpO2": i.spo2,
                     "Escort": "yes" if i.escort_confirmed else "no",
-                    "Adverse events": i.adverse_events or "",
                 }
+                | ({"Adverse events": i.adverse_events or ""} if viewer.can(Action.VIEW_SENSITIVE) else {})
             )
     if rows:
         st.dataframe(pd.DataFrame(rows), hide_index=True, key="patient_infusions")
