@@ -136,7 +136,7 @@ def _screening_queue(clinic: Clinic) -> Spec:
     """The screening page's queue: every active patient whose screening is not cleared or is due again."""
     from kdash.storage.database import Database
 
-    queue = _need("kdash.services.views", "screening_queue")
+    queue = _need("kdash.services.screening_queue", "screening_queue")
     db = Database(clinic.url)
     settings = _settings(db)
     return Spec(kdash=lambda: queue(db, settings, clinic.today))
@@ -147,7 +147,7 @@ def _trend(clinic: Clinic) -> Spec:
     from benchmarks.rawdb import RawDb
     from kdash.storage.database import Database
 
-    patient_trend = _need("kdash.services.views", "patient_trend")
+    patient_trend = _need("kdash.services.trends", "patient_trend")
     db = Database(clinic.url)
     raw = RawDb(clinic.url)
     settings = _settings(db)

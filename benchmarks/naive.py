@@ -52,7 +52,7 @@ def _groups(
 
 def contexts(t: dict[str, pd.DataFrame], ids: set[int], until: date | None = None) -> list[Any]:
     """Full contexts of the patients ``ids`` from whole-table frames, by merges and groupbys."""
-    from kdash.rules.huddle import PatientContext
+    from kdash.domain.records import PatientContext
 
     patients = t["patient"]
     chosen = patients[patients["id"].isin(ids) & patients["deleted_at"].isna()].sort_values("id")
@@ -128,8 +128,8 @@ def roster(engine: Engine, settings: ClinicPolicy, today: date, *, flag_days: in
     from benchmarks.limit import assemble_roster
     from kdash.rules.huddle import build_entry
     from kdash.rules.instruments import main_instrument
+    from kdash.rules.roster_row import SPARK_POINTS
     from kdash.rules.screening import screening_status
-    from kdash.services.views import SPARK_POINTS
 
     t = _tables(engine, *_ALL)
     pt = t["patient"]

@@ -24,7 +24,7 @@ db = ui.get_db()
 st.title("Audit log")
 st.caption(
     "Every sign-in, change, refused action and opening of a patient record, newest first. "
-    "The trail is append-only and hash-chained: verify it below."
+    "The trail is append-only and chained with a key kept outside the database: verify it below."
 )
 
 users, actions = filter_choices(db, actor)
@@ -109,6 +109,12 @@ with right:
                 f"The trail is broken: {len(problems)} problem(s) in {checked} events.",
                 icon=":material/gpp_bad:",
             )
-            st.dataframe([{"event": p.event_id, "problem": p.problem} for p in problems], hide_index=True)
+            st.dataframe(
+                [
+                    {"event": str(p.event_id) if p.event_id else "whole trail", "problem": p.problem}
+                    for p in problems
+                ],
+                hide_index=True,
+            )
         else:
             st.success(f"The trail is intact: {checked} events checked.", icon=":material/verified_user:")

@@ -13,7 +13,7 @@ from kdash.domain.access import Action
 actor = ui.guard(Action.VIEW_CLINICAL)
 
 from kdash.domain.vocab import MAX_INFUSIONS_PER_COURSE, TrialOutcome, values  # noqa: E402
-from kdash.services.views import CourseRow, active_courses  # noqa: E402
+from kdash.services.active_courses import CourseRow, active_courses  # noqa: E402
 from kdash.ui import charts  # noqa: E402
 from kdash.ui.downloads import list_viewed  # noqa: E402
 from kdash.ui.presentation import courses_frame, indication_label, words  # noqa: E402

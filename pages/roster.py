@@ -15,8 +15,7 @@ actor = ui.guard(Action.VIEW_CLINICAL)
 
 from kdash.domain.vocab import MAX_INFUSIONS_PER_COURSE, CourseStatus, Indication, ScreeningStatus, values  # noqa: E402
 from kdash.services.downloads import FileContent, deliver  # noqa: E402
-from kdash.services.search import SEARCH_HELP  # noqa: E402
-from kdash.services.views import (  # noqa: E402
+from kdash.services.roster import (  # noqa: E402
     NO_COURSE,
     PAGE_SIZE,
     RosterFilters,
@@ -25,6 +24,7 @@ from kdash.services.views import (  # noqa: E402
     roster_overview,
     roster_page,
 )
+from kdash.services.search import SEARCH_HELP  # noqa: E402
 from kdash.ui.downloads import download, list_viewed  # noqa: E402
 from kdash.ui.presentation import csv_bytes, indication_label, roster_frame, words  # noqa: E402
 

@@ -16,7 +16,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from kdash.domain.policy import ClinicPolicy
-from kdash.domain.records import CourseRec
+from kdash.domain.records import CourseRec, LiveBooking, ScreeningAssessment
 from kdash.domain.vocab import MAX_INFUSIONS_PER_COURSE, ScreeningStatus
 from kdash.planner.cadence import (
     INDUCTION_SESSIONS,
@@ -27,18 +27,17 @@ from kdash.planner.cadence import (
     next_cadence_date,
     parse_cadence,
 )
-from kdash.planner.calendar import Booking, ClinicCalendar, DayClosed, at_minute, to_clinic_local
+from kdash.planner.calendar import ClinicCalendar, DayClosed, at_minute, to_clinic_local
 from kdash.planner.utilisation import DayUse, Utilisation, clinic_utilisation, day_use
 from kdash.rules.course import TRIAL_NUMBER, can_add_infusion, next_free_number
-from kdash.rules.screening import ScreeningAssessment
 
 __all__ = [
     "MAX_COMPARED",
     "MAX_SEARCH_DAYS",
-    "Booking",
     "Cadence",
     "ClinicCalendar",
     "DayUse",
+    "LiveBooking",
     "Plan",
     "PlannedSlot",
     "Utilisation",
@@ -390,7 +389,7 @@ def format_plan(plan: Plan) -> str:
 
 
 def calendar_for(
-    settings: ClinicPolicy, bookings: Iterable[Booking] = (), closures: Iterable[date] = ()
+    settings: ClinicPolicy, bookings: Iterable[LiveBooking] = (), closures: Iterable[date] = ()
 ) -> ClinicCalendar:
     """Shorthand for :meth:`ClinicCalendar.build` (index the clinic's bookings once per request)."""
     return ClinicCalendar.build(settings, bookings, closures)

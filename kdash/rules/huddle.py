@@ -19,9 +19,9 @@ from kdash.domain.records import (
     AssessmentRec,
     CourseRec,
     InfusionRec,
+    PatientContext,
     PatientRec,
-    ScreeningDecisionRec,
-    ScreeningItemRec,
+    ScreeningAssessment,
     SuicideReviewRec,
 )
 from kdash.domain.vocab import (
@@ -49,7 +49,7 @@ from kdash.rules.instruments import (
     severity_band,
     worsening_threshold,
 )
-from kdash.rules.screening import ScreeningAssessment, rescreen_due, screening_status
+from kdash.rules.screening import rescreen_due, screening_status
 
 #: C-SSRS screener code for high risk (docs/clinical-reference.md, Decisions: yes to question 4 or 5,
 #: or behaviour in the past 3 months); it raises SUICIDE_RISK.
@@ -57,23 +57,6 @@ from kdash.rules.screening import ScreeningAssessment, rescreen_due, screening_s
 CSSRS_HIGH_RISK = 3
 
 _SYMPTOM_CODES: frozenset[str] = frozenset(i.value for i in SYMPTOM_INSTRUMENTS)
-
-
-@dataclass(frozen=True, slots=True)
-class PatientContext:
-    """Everything the huddle needs about one patient, as plain records.
-
-    ``screening`` is the screening already judged as of the huddle's day (the stored summary, when it
-    covers that day); without it the rules judge ``screening_items`` and ``screening_decisions``.
-    """
-
-    patient: PatientRec
-    screening_items: tuple[ScreeningItemRec, ...] = ()
-    screening_decisions: tuple[ScreeningDecisionRec, ...] = ()
-    courses: tuple[CourseRec, ...] = ()
-    assessments: tuple[AssessmentRec, ...] = ()
-    suicide_reviews: tuple[SuicideReviewRec, ...] = ()
-    screening: ScreeningAssessment | None = None
 
 
 @dataclass(frozen=True, slots=True)

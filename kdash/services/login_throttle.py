@@ -6,7 +6,7 @@ back one client guessing across many names, or across names that are no account;
 per-account and per-source limits). A throttled attempt gets the same answer as a wrong password and its
 password is not checked.
 
-Each failure is a ``login_failure`` row (migration ``0012``): the SHA-256 of the client (an address or a
+Each failure is a ``login_failure`` row (migration ``0013``): the SHA-256 of the client (an address or a
 browser session, so the table holds no address in clear) and the time. Every app server reads and
 writes the same rows, so several servers behind one load balancer agree on a client's count, and a
 restart forgets nothing. Rows older than the longest window the settings allow are deleted as new

@@ -21,13 +21,14 @@ from dataclasses import replace
 from typing import Any, TypeVar
 
 from kdash.domain.access import Action, Actor
-from kdash.domain.records import AssessmentRec, CourseRec, InfusionRec
+from kdash.domain.records import AssessmentRec, CourseRec, InfusionRec, PatientContext
 from kdash.domain.vocab import FlagCode, Instrument
 from kdash.rules.course import ready_to_infuse
 from kdash.rules.flags import Flag
-from kdash.rules.huddle import Huddle, HuddleEntry, PatientContext
+from kdash.rules.huddle import Huddle, HuddleEntry
 
-#: kdash.services.views' PatientDetail and PatientTrend (typed generically: views imports this module).
+#: kdash.services.patient_detail's PatientDetail and kdash.rules.trends' PatientTrend (typed generically:
+#: patient_detail imports this module).
 _T = TypeVar("_T")
 
 __all__ = [
@@ -120,7 +121,7 @@ def _course_view(view: Any) -> Any:
 
 
 def detail_for(actor: Actor | None, detail: _T) -> _T:
-    """A :class:`kdash.services.views.PatientDetail` as ``actor`` may see it."""
+    """A :class:`kdash.services.patient_detail.PatientDetail` as ``actor`` may see it."""
     if sees_sensitive(actor):
         return detail
     d: Any = detail
@@ -139,7 +140,7 @@ def detail_for(actor: Actor | None, detail: _T) -> _T:
 
 
 def trend_for(actor: Actor | None, trend: _T) -> _T:
-    """A :class:`kdash.services.views.PatientTrend` as ``actor`` may see it (no C-SSRS chart)."""
+    """A :class:`kdash.rules.trends.PatientTrend` as ``actor`` may see it (no C-SSRS chart)."""
     if sees_sensitive(actor):
         return trend
     t: Any = trend

@@ -466,7 +466,7 @@ class UserSession(Base):
 
 class LoginFailure(Base):
     """One failed sign-in of a client (the SHA-256 of its address or browser session), for the per-client
-    throttle every app server shares (kdash.services.login_throttle, migration 0012)."""
+    throttle every app server shares (kdash.services.login_throttle, migration 0013)."""
 
     __tablename__ = "login_failure"
     __table_args__ = (Index("ix_login_failure_client", "client_hash", "failed_at"),)
@@ -499,6 +499,8 @@ class AuditEvent(Base):
     outcome: Mapped[str] = mapped_column(String(16), default="ok")
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+    #: "hmac-sha256:<key id>" for a keyed link; empty for events chained with plain SHA-256 before 0012.
+    chain_key: Mapped[str | None] = mapped_column(String(40))
 
 
 class Amendment(Base):

@@ -16,8 +16,7 @@ from sqlalchemy.orm import Session
 
 from kdash.domain.errors import NotFound
 from kdash.domain.identifiers import mrn_key
-from kdash.domain.records import CourseRec, ScreeningDecisionRec, ScreeningItemRec
-from kdash.planner.calendar import Booking
+from kdash.domain.records import CourseRec, LiveBooking, ScreeningDecisionRec, ScreeningItemRec
 from kdash.storage.models import Closure, Course, Infusion, Patient, live_infusion_clause
 from kdash.storage.patient_records import load_records
 from kdash.storage.screening_summary import load_answers
@@ -48,7 +47,7 @@ def load_screening_answers(
     return items.get(patient_id, []), decisions.get(patient_id, [])
 
 
-def live_bookings(session: Session, first: date, last: date) -> list[Booking]:
+def live_bookings(session: Session, first: date, last: date) -> list[LiveBooking]:
     """The clinic's live infusions from ``first`` to ``last`` (both included), as planner bookings.
 
     Thousands of plain rows: read through the connection (Core), which skips the ORM's per-row work
@@ -63,7 +62,7 @@ def live_bookings(session: Session, first: date, last: date) -> list[Booking]:
             Infusion.scheduled_at < datetime.combine(last + timedelta(days=1), time()),
         )
     )
-    return [Booking(start=r[0], chair=r[1], patient_id=r[2], course_id=r[3]) for r in rows]
+    return [LiveBooking(start=r[0], chair=r[1], patient_id=r[2], course_id=r[3]) for r in rows]
 
 
 def closures_between(session: Session, first: date, last: date) -> frozenset[date]:

@@ -9,7 +9,7 @@ from datetime import date
 from kdash.domain.access import Actor
 from kdash.domain.records import CourseRec, InfusionRec, PatientRec
 from kdash.domain.vocab import CourseStatus, InfusionStatus
-from kdash.services.views import CourseView, PatientDetail
+from kdash.services.patient_detail import CourseView, PatientDetail
 from kdash.ui.charts import slot_status
 
 

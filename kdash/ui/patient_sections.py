@@ -11,8 +11,11 @@ import streamlit as st
 from kdash import ui
 from kdash.domain.access import Action, Actor
 from kdash.domain.vocab import ScreeningStatus
-from kdash.services import clinical, views
+from kdash.rules.trends import PatientTrend
+from kdash.services import clinical
+from kdash.services.patient_detail import PatientDetail, patient_detail, patient_id_by_mrn, search_patients
 from kdash.services.search import SEARCH_HELP
+from kdash.services.trends import patient_trend
 from kdash.ui import charts
 from kdash.ui.patient_edit import FLASH, PATIENT
 from kdash.ui.presentation import course_progress, flag_label, when, words
@@ -29,21 +32,21 @@ STATUS_ICON = {
 
 
 @st.cache_data(ttl=60, max_entries=200, show_spinner=False)
-def _detail(_url: str, patient_id: int, today: date, viewer: Actor) -> views.PatientDetail | None:
-    return views.patient_detail(ui.get_db(), ui.settings(), patient_id, today, viewer)
+def _detail(_url: str, patient_id: int, today: date, viewer: Actor) -> PatientDetail | None:
+    return patient_detail(ui.get_db(), ui.settings(), patient_id, today, viewer)
 
 
 @st.cache_data(ttl=60, max_entries=200, show_spinner=False)
-def _trend(_url: str, patient_id: int, viewer: Actor) -> views.PatientTrend | None:
-    return views.patient_trend(ui.get_db(), ui.settings(), patient_id, viewer)
+def _trend(_url: str, patient_id: int, viewer: Actor) -> PatientTrend | None:
+    return patient_trend(ui.get_db(), ui.settings(), patient_id, viewer)
 
 
 @st.cache_data(ttl=60, max_entries=200, show_spinner=False)
 def _search(_url: str, text: str) -> list[tuple[int, str]]:
-    return views.search_patients(ui.get_db(), text)
+    return search_patients(ui.get_db(), text)
 
 
-def detail(patient_id: int, today: date, viewer: Actor) -> views.PatientDetail | None:
+def detail(patient_id: int, today: date, viewer: Actor) -> PatientDetail | None:
     """The patient's record as ``viewer``'s role may see it (kdash.services.minimum_necessary)."""
     return _detail(ui.get_db().url, patient_id, today, viewer)
 
@@ -54,7 +57,7 @@ def open_from_address() -> None:
     if not mrn or st.session_state.get(_ADDRESS) == mrn:
         return
     st.session_state[_ADDRESS] = mrn
-    found = views.patient_id_by_mrn(ui.get_db(), mrn)
+    found = patient_id_by_mrn(ui.get_db(), mrn)
     if found is None:
         st.session_state.pop(PATIENT, None)
         st.error(f"No patient has the MRN {ui.md_escape(mrn)}. Search for the patient below.")
@@ -81,7 +84,7 @@ def finder() -> None:
                 st.info("No patient matches. Check the spelling or search by MRN.")
 
 
-def keep_address_and_audit(actor: Actor, detail: views.PatientDetail) -> None:
+def keep_address_and_audit(actor: Actor, detail: PatientDetail) -> None:
     """The address names the patient shown (a copied link, a refresh or Back opens the same one), and
     each opening of a patient is audited once."""
     if st.query_params.get("mrn") != detail.patient.mrn:
@@ -92,7 +95,7 @@ def keep_address_and_audit(actor: Actor, detail: views.PatientDetail) -> None:
         st.session_state[_VIEWED] = detail.patient.id
 
 
-def header(detail: views.PatientDetail) -> bool:
+def header(detail: PatientDetail) -> bool:
     """Name, identity, escort, screening, course progress (the words every page uses) and the flags.
 
     True when a form has just saved (its confirmation is shown here): the page then stays on Record.
@@ -135,7 +138,7 @@ def header(detail: views.PatientDetail) -> bool:
     return bool(flash)
 
 
-def overview_tab(detail: views.PatientDetail) -> None:
+def overview_tab(detail: PatientDetail) -> None:
     st.subheader("Screening")
     st.markdown(f"Status: {STATUS_ICON[detail.screening.status]}")
     for reason in (*detail.screening.reasons, *detail.rescreen_reasons):
@@ -181,7 +184,7 @@ def overview_tab(detail: views.PatientDetail) -> None:
         )
 
 
-def scores_tab(detail: views.PatientDetail, viewer: Actor) -> None:
+def scores_tab(detail: PatientDetail, viewer: Actor) -> None:
     p = detail.patient
     trend = _trend(ui.get_db().url, p.id, viewer)
     if trend is None or not trend.instruments:
@@ -200,7 +203,7 @@ def scores_tab(detail: views.PatientDetail, viewer: Actor) -> None:
     st.dataframe(pd.DataFrame(rows), hide_index=True, key="patient_scores_table")
 
 
-def infusions_tab(detail: views.PatientDetail, viewer: Actor) -> None:
+def infusions_tab(detail: PatientDetail, viewer: Actor) -> None:
     rows = []
     for view in detail.courses:
         for i in sorted(view.course.infusions, key=lambda i: i.scheduled_at):
@@ -229,7 +232,7 @@ def infusions_tab(detail: views.PatientDetail, viewer: Actor) -> None:
         st.info("No infusions yet. Book the trial infusion under Record.")
 
 
-def amendments_tab(detail: views.PatientDetail) -> None:
+def amendments_tab(detail: PatientDetail) -> None:
     if not detail.amendments:
         st.info("No value of this record has been amended.")
         return

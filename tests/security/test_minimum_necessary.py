@@ -19,7 +19,8 @@ from kdash.domain.policy import DEFAULT_SETTINGS
 from kdash.domain.vocab import FlagCode
 from kdash.services.huddle import read_huddle, view_huddle
 from kdash.services.minimum_necessary import WITHHELD
-from kdash.services.views import patient_detail, patient_trend
+from kdash.services.patient_detail import patient_detail
+from kdash.services.trends import patient_trend
 from kdash.storage.database import Database
 from kdash.storage.models import Infusion
 from tests.apptest_support import ACTORS, make_app_db, run_page

@@ -1,7 +1,7 @@
 """failed sign-ins per client in the database, so every app server's throttle agrees
 
-Revision ID: 0012
-Revises: 0011
+Revision ID: 0013
+Revises: 0012
 Create Date: 2026-12-03 17:30:00
 
 The per-client sign-in throttle counted failures in each server's memory: behind a load balancer a
@@ -14,8 +14,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0012"
-down_revision = "0011"
+revision = "0013"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
