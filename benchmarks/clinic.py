@@ -65,6 +65,9 @@ def bench_overrides(patients: int) -> dict[str, Any]:
 
 
 PG_BASE = os.environ.get("KDASH_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+# PostgreSQL's audit key lives outside the database: the benchmark keeps its own beside its clinics
+# (servers and workers it starts inherit it).
+os.environ.setdefault("KDASH_AUDIT_KEY_FILE", str(OUT / "bench-audit.key"))
 
 
 @dataclass(frozen=True)
@@ -172,11 +175,17 @@ def _reset(scale: str, db: str) -> None:
     from sqlalchemy import create_engine, text
 
     if db == "sqlite":
-        for suffix in ("", "-wal", "-shm"):
+        # The audit trail's signed head checkpoint goes with the database it describes.
+        for suffix in ("", "-wal", "-shm", ".audit-head"):
             path = OUT / f"clinic-{scale}.db{suffix}"
             if path.exists():
                 path.unlink()
         return
+    from kdash.storage.audit_key import head_file_for
+
+    head = head_file_for(clinic_url(scale, db))
+    if head is not None:
+        head.unlink(missing_ok=True)
     admin = create_engine(PG_BASE)
     with admin.begin() as conn:
         conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema_name(scale)}" CASCADE'))

@@ -47,8 +47,8 @@ def _stored_screenings(db: RawDb, ids: list[int], settings: ClinicPolicy, until:
     """The stored screening judgements that hold on ``until`` (same item classes, nothing later)."""
     import json
 
+    from kdash.domain.records import ScreeningAssessment
     from kdash.domain.vocab import ScreeningStatus
-    from kdash.rules.screening import ScreeningAssessment
     from kdash.storage.screening_summary import classes_key
 
     key = classes_key(settings)
@@ -74,7 +74,7 @@ def contexts(
 ) -> list[Any]:
     """Each patient's full context (scores up to ``until`` when given), in seven queries; with
     ``settings``, the stored screening judgement instead of the answers where it holds."""
-    from kdash.rules.huddle import PatientContext
+    from kdash.domain.records import PatientContext
 
     if not ids:
         return []
@@ -153,7 +153,8 @@ def huddle_contexts(db: RawDb, day: date, settings: ClinicPolicy | None = None) 
 
 def huddle(db: RawDb, day: date, settings: ClinicPolicy) -> dict[str, Any]:
     """The huddle of ``day`` as JSON-ready data (the shape of ``huddle_to_json``)."""
-    from kdash.rules.huddle import build_huddle, huddle_to_json
+    from kdash.interchange.huddle_json import huddle_to_json
+    from kdash.rules.huddle import build_huddle
 
     return huddle_to_json(build_huddle(day, huddle_contexts(db, day, settings), settings))
 
@@ -308,7 +309,7 @@ def _roster_rows(
     flag_days: int,
     series: str,
 ) -> list[Any]:
-    from kdash.services.views import SPARK_POINTS
+    from kdash.rules.roster_row import SPARK_POINTS
 
     courses = _current_courses(db, scope)
     nexts = _next_infusions(db, today, scope)
@@ -360,7 +361,7 @@ def _series(db: RawDb, how: str) -> Any:
     if key not in _SERIES_CHOICE:
         import time
 
-        from kdash.services.views import SPARK_POINTS
+        from kdash.rules.roster_row import SPARK_POINTS
 
         best = None
         for fn in (series_window, series_probe):
@@ -398,7 +399,7 @@ def assemble_roster(
 ) -> list[Any]:
     """Roster rows from the gathered pieces, laid out by kdash's own ``roster_row``."""
     from kdash.domain.vocab import ScreeningStatus
-    from kdash.services.views import roster_row
+    from kdash.rules.roster_row import roster_row
 
     rows = []
     for p in sorted(patients, key=lambda p: (p.last_name, p.first_name, p.mrn)):
@@ -441,7 +442,7 @@ def patient_trend(db: RawDb, settings: ClinicPolicy, patient_id: int) -> Any:
 
 def trend_from_rows(patient: Any, scores: list[Any], infusions: list[Any], settings: ClinicPolicy) -> Any:
     """``PatientTrend`` from the patient, their scores (oldest first) and their live infusions."""
-    from kdash.services.views import assemble_trend
+    from kdash.rules.trends import assemble_trend
 
     return assemble_trend(
         patient,

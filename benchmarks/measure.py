@@ -73,7 +73,7 @@ def _huddle(clinic: Clinic, day_attr: str) -> Spec:
     from kdash.storage.database import Database
 
     huddle_for_day = _need("kdash.services.huddle", "huddle_from_session")
-    huddle_to_json = _need("kdash.rules.huddle", "huddle_to_json")
+    huddle_to_json = _need("kdash.interchange.huddle_json", "huddle_to_json")
     day = getattr(clinic, day_attr)
     db = Database(clinic.url)
     raw = RawDb(clinic.url)
@@ -132,12 +132,22 @@ def _roster_all(clinic: Clinic) -> Spec:
     return _roster_spec(clinic, "roster", "roster", "roster", page=False)
 
 
+def _screening_queue(clinic: Clinic) -> Spec:
+    """The screening page's queue: every active patient whose screening is not cleared or is due again."""
+    from kdash.storage.database import Database
+
+    queue = _need("kdash.services.screening_queue", "screening_queue")
+    db = Database(clinic.url)
+    settings = _settings(db)
+    return Spec(kdash=lambda: queue(db, settings, clinic.today))
+
+
 def _trend(clinic: Clinic) -> Spec:
     from benchmarks import limit, naive
     from benchmarks.rawdb import RawDb
     from kdash.storage.database import Database
 
-    patient_trend = _need("kdash.services.views", "patient_trend")
+    patient_trend = _need("kdash.services.trends", "patient_trend")
     db = Database(clinic.url)
     raw = RawDb(clinic.url)
     settings = _settings(db)
@@ -253,6 +263,7 @@ MEASURES: dict[str, Callable[[Clinic], Spec]] = {
     "huddle_fixed": lambda c: _huddle(c, "day2"),
     "roster": _roster,
     "roster_all": _roster_all,
+    "screening_queue": _screening_queue,
     "patient_trend": _trend,
     "replan": _replan,
 }

@@ -52,7 +52,7 @@ def _groups(
 
 def contexts(t: dict[str, pd.DataFrame], ids: set[int], until: date | None = None) -> list[Any]:
     """Full contexts of the patients ``ids`` from whole-table frames, by merges and groupbys."""
-    from kdash.rules.huddle import PatientContext
+    from kdash.domain.records import PatientContext
 
     patients = t["patient"]
     chosen = patients[patients["id"].isin(ids) & patients["deleted_at"].isna()].sort_values("id")
@@ -107,7 +107,8 @@ _ALL = (
 
 
 def huddle(engine: Engine, day: date, settings: ClinicPolicy) -> dict[str, Any]:
-    from kdash.rules.huddle import build_huddle, huddle_to_json
+    from kdash.interchange.huddle_json import huddle_to_json
+    from kdash.rules.huddle import build_huddle
 
     t = _tables(engine, *_ALL)
     inf = t["infusion"].merge(t["course"][["id", "patient_id"]], left_on="course_id", right_on="id")
@@ -128,8 +129,8 @@ def roster(engine: Engine, settings: ClinicPolicy, today: date, *, flag_days: in
     from benchmarks.limit import assemble_roster
     from kdash.rules.huddle import build_entry
     from kdash.rules.instruments import main_instrument
+    from kdash.rules.roster_row import SPARK_POINTS
     from kdash.rules.screening import screening_status
-    from kdash.services.views import SPARK_POINTS
 
     t = _tables(engine, *_ALL)
     pt = t["patient"]

@@ -24,10 +24,33 @@ if str(ROOT) not in sys.path:
 from benchmarks.clinic import SCALES  # noqa: E402
 
 #: Measures timed by :mod:`benchmarks.measure` (one fresh process each), in table order.
-DATA_MEASURES = ["huddle", "huddle_fixed", "roster", "roster_all", "patient_trend", "replan"]
+DATA_MEASURES = [
+    "huddle",
+    "huddle_fixed",
+    "roster",
+    "roster_all",
+    "screening_queue",
+    "patient_trend",
+    "replan",
+]
 PAGE_MEASURES = ["page_huddle", "page_roster"]
-BROWSER_MEASURES = ["browser_huddle"]
+BROWSER_MEASURES = ["browser_huddle", "browser_pages"]
 ALL_MEASURES = DATA_MEASURES + PAGE_MEASURES + BROWSER_MEASURES
+#: The rows ``browser_pages`` answers with (one server and browser for all of them; see browser_pages.py).
+BROWSER_PAGE_ROWS = [
+    "browser_patient",
+    "browser_planner",
+    "browser_roster",
+    "browser_roster_filtered",
+    "browser_screening",
+    "browser_courses",
+    "browser_trends",
+    "browser_data",
+    "browser_settings",
+    "browser_audit",
+    "browser_users",
+]
+ROW_ORDER = [m for m in ALL_MEASURES if m != "browser_pages"] + BROWSER_PAGE_ROWS
 
 
 def _python() -> str:
@@ -61,11 +84,14 @@ def build_clinic(scale: str, db: str, *, force: bool = False) -> dict[str, Any]:
     return info
 
 
-def run_one(measure: str, scale: str, db: str, runs: int, naive_runs: int) -> dict[str, Any]:
+def run_one(measure: str, scale: str, db: str, runs: int, naive_runs: int) -> list[dict[str, Any]]:
+    """One measure in a fresh process: its row (``browser_pages``: one row per page it timed)."""
     if measure in DATA_MEASURES:
         module = "benchmarks.measure"
     elif measure in PAGE_MEASURES:
         module = "benchmarks.pages"
+    elif measure == "browser_pages":
+        module = "benchmarks.browser_pages"
     else:
         module = "benchmarks.browser"
     sys.stderr.write(f"  {scale} {db} {measure} …")
@@ -88,8 +114,12 @@ def run_one(measure: str, scale: str, db: str, runs: int, naive_runs: int) -> di
         ]
     )
     sys.stderr.write(f" {time.perf_counter() - start:.1f} s\n")
-    row.setdefault("measure", measure)
-    return {"scale": scale, "db": db, **row}
+    answered = row.get("rows") if isinstance(row.get("rows"), list) else [row]
+    out = []
+    for one in answered:
+        one.setdefault("measure", measure)
+        out.append({"scale": scale, "db": db, **one})
+    return out
 
 
 def peak_row(rows: list[dict[str, Any]], scale: str, db: str) -> dict[str, Any]:
@@ -210,10 +240,14 @@ def targets(rows: list[dict[str, Any]], db: str) -> list[dict[str, Any]]:
             f"naive/kdash huddle {top} ≥ 100×", _ratio(v(top, "huddle", "naive_ms"), h), 100.0, at_least=True
         )
         check(f"roster {top} ≤ 1 s cold", v(top, "roster", "cold_ms"), 1000.0)
+        # The bound of the timed test these replaced (5,000 patients in under 4 s), held at the top scale.
+        check(f"roster_all {top} ≤ 4 s", v(top, "roster_all", "median_ms"), 4000.0)
+        check(f"screening_queue {top} ≤ 4 s", v(top, "screening_queue", "median_ms"), 4000.0)
         check(f"patient_trend {top} ≤ 5 ms", v(top, "patient_trend", "median_ms"), 5.0)
         check(f"replan {top} ≤ 50 ms", v(top, "replan", "median_ms"), 50.0)
         check(f"page_huddle {top} warm ≤ 500 ms", v(top, "page_huddle", "median_ms"), 500.0)
-        check(f"browser_huddle {top} ≤ 1.5 s", v(top, "browser_huddle", "median_ms"), 1500.0)
+        for page in ["browser_huddle", *BROWSER_PAGE_ROWS]:
+            check(f"{page} {top} idle ≤ 1 s warm", v(top, page, "median_ms"), 1000.0)
         check(f"peak memory {top} ≤ 500 MB", v(top, "peak_memory", "rss_mb"), 500.0)
     return out
 
@@ -291,13 +325,13 @@ def main(argv: list[str] | None = None) -> int:
     for scale in scales:
         clinics[scale] = build_clinic(scale, args.db, force=args.rebuild)
         for measure in measures:
-            rows.append(run_one(measure, scale, args.db, args.runs, args.naive_runs))
+            rows.extend(run_one(measure, scale, args.db, args.runs, args.naive_runs))
     if previous:
         fresh = {(r["scale"], r["db"], r["measure"]) for r in rows}
         kept = [r for r in previous.get("rows", []) if (r["scale"], r["db"], r["measure"]) not in fresh]
         rows = kept + rows
     rows = [r for r in rows if r["measure"] != "peak_memory"]
-    order = {m: i for i, m in enumerate(ALL_MEASURES)}
+    order = {m: i for i, m in enumerate(ROW_ORDER)}
     rows.sort(key=lambda r: (r["db"], list(SCALES).index(r["scale"]), order.get(r["measure"], 99)))
     for db, scale in sorted(
         {(r["db"], r["scale"]) for r in rows}, key=lambda k: (k[0], list(SCALES).index(k[1]))

@@ -24,7 +24,7 @@ db = ui.get_db()
 st.title("Audit log")
 st.caption(
     "Every sign-in, change, refused action and opening of a patient record, newest first. "
-    "The trail is append-only and hash-chained: verify it below."
+    "The trail is append-only and chained with a key kept outside the database: verify it below."
 )
 
 users, actions = filter_choices(db, actor)
@@ -73,6 +73,18 @@ st.dataframe(
         for r in rows
     ],
     hide_index=True,
+    # Short columns sized to their content, so the MRN reads whole and "What changed" starts on a tablet.
+    column_config={
+        "When": st.column_config.TextColumn("When", width=160),
+        "User": st.column_config.TextColumn("User", width=85),
+        "Role": st.column_config.TextColumn("Role", width=80),
+        "Action": st.column_config.TextColumn("Action", width=115),
+        "Outcome": st.column_config.TextColumn("Outcome", width=70),
+        "Patient MRN": st.column_config.TextColumn("Patient MRN", width=115),
+        "Record": st.column_config.TextColumn("Record", width=95),
+        "Reason": st.column_config.TextColumn("Reason", width=110),
+        "What changed": st.column_config.TextColumn("What changed", width=400),
+    },
 )
 
 left, right = st.columns(2)
@@ -97,6 +109,12 @@ with right:
                 f"The trail is broken: {len(problems)} problem(s) in {checked} events.",
                 icon=":material/gpp_bad:",
             )
-            st.dataframe([{"event": p.event_id, "problem": p.problem} for p in problems], hide_index=True)
+            st.dataframe(
+                [
+                    {"event": str(p.event_id) if p.event_id else "whole trail", "problem": p.problem}
+                    for p in problems
+                ],
+                hide_index=True,
+            )
         else:
             st.success(f"The trail is intact: {checked} events checked.", icon=":material/verified_user:")

@@ -13,7 +13,7 @@ from kdash.domain.access import Action
 actor = ui.guard(Action.VIEW_CLINICAL)
 
 from kdash.domain.vocab import MAX_INFUSIONS_PER_COURSE, TrialOutcome, values  # noqa: E402
-from kdash.services.views import CourseRow, active_courses  # noqa: E402
+from kdash.services.active_courses import CourseRow, active_courses  # noqa: E402
 from kdash.ui import charts  # noqa: E402
 from kdash.ui.downloads import list_viewed  # noqa: E402
 from kdash.ui.presentation import courses_frame, indication_label, words  # noqa: E402
@@ -57,17 +57,26 @@ list_viewed(
     actor, "courses", {"indications": indications, "trial_outcomes": outcomes}, [r.patient_id for r in shown]
 )
 
-st.plotly_chart(charts.course_progress(shown), key="courses_chart")
 st.dataframe(
     courses_frame(shown),
     hide_index=True,
     key="courses_table",
+    # Fixed widths: the course columns that matter fit a tablet; the rest scrolls sideways.
     column_config={
+        "MRN": st.column_config.TextColumn("MRN", width=110),
+        "Name": st.column_config.TextColumn("Name", width=150),
+        "Indication": st.column_config.TextColumn("Indication", width=150),
+        "Course": st.column_config.NumberColumn("Course", width=65),
+        "Status": st.column_config.TextColumn("Status", width=75),
         "Progress": st.column_config.TextColumn(
-            "Progress", help=f"Infusions done, booked, of the {MAX_INFUSIONS_PER_COURSE} a course may hold"
+            "Progress",
+            width=165,
+            help=f"Infusions done, booked, of the {MAX_INFUSIONS_PER_COURSE} a course may hold",
         ),
+        "Trial outcome": st.column_config.TextColumn("Trial outcome", width=105),
+        "Next booking": st.column_config.TextColumn("Next booking", width=165),
         "Expected end": st.column_config.TextColumn(
-            "Expected end", help="Date of the course's last booked or done infusion"
+            "Expected end", width=165, help="Date of the course's last booked or done infusion"
         ),
     },
 )
@@ -82,3 +91,6 @@ o2.write("")
 if o2.button("Open patient", key="courses_open", icon=":material/person:"):
     st.session_state["patient_id"] = choice[0]
     st.switch_page(PATIENT_PAGE)
+
+# The overview chart after the list: on a tablet the courses themselves come first.
+st.plotly_chart(charts.course_progress(shown), key="courses_chart")

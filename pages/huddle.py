@@ -13,7 +13,7 @@ from pathlib import Path
 import streamlit as st
 
 from kdash import ui
-from kdash.domain.access import Action
+from kdash.domain.access import Action, Actor
 
 actor = ui.guard(Action.VIEW_CLINICAL)
 
@@ -45,8 +45,8 @@ def _sheet(huddle: Huddle) -> Callable[[], bytes]:
 
 
 @st.cache_data(ttl=60, max_entries=30, show_spinner=False)
-def _huddle(_url: str, day: date) -> Huddle:
-    return read_huddle(ui.get_db(), day, ui.settings())
+def _huddle(_url: str, day: date, viewer: Actor) -> Huddle:
+    return read_huddle(ui.get_db(), day, ui.settings(), viewer)
 
 
 def _flag_option(code: FlagCode, n: int) -> str:
@@ -109,7 +109,7 @@ with st.container(horizontal=True, vertical_alignment="bottom", gap="medium"):
     st.title("Morning huddle", width="content")
     day = st.date_input("Day", key="huddle_day", format="YYYY-MM-DD", width=160)
     st.session_state["huddle_day_chosen"] = day
-    huddle = _huddle(ui.get_db().url, day)
+    huddle = _huddle(ui.get_db().url, day, actor)
     if st.session_state.get("huddle_viewed") != day:  # each person's view of a day is audited once
         record_huddle_view(ui.get_db(), actor, huddle)
         st.session_state["huddle_viewed"] = day

@@ -6,41 +6,52 @@ kdash.services.planning_view; every rule is kdash.planner.plan's (docs/planner.m
 
 from __future__ import annotations
 
-import time
-from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
-from typing import Any
-
-import plotly.graph_objects as go
-import streamlit as st
-
 from kdash import ui
-from kdash.domain.access import Action, Actor
-from kdash.domain.errors import NotFound, Refused
-from kdash.domain.vocab import MAX_INFUSIONS_PER_COURSE, Severity
-from kdash.planner.plan import MAX_COMPARED, Plan, compare
-from kdash.services.booking import PlanResult, SlotTaken, plan_for_mrn
-from kdash.services.clinical import book_plan
-from kdash.services.planning_view import (
+from kdash.domain.access import Action
+
+actor = ui.guard(Action.PLAN)
+
+import time  # noqa: E402
+from dataclasses import dataclass, replace  # noqa: E402
+from datetime import date, timedelta  # noqa: E402
+from typing import Any  # noqa: E402
+
+import streamlit as st  # noqa: E402
+
+from kdash.domain.access import Actor  # noqa: E402
+from kdash.domain.errors import NotFound, Refused  # noqa: E402
+from kdash.domain.vocab import MAX_INFUSIONS_PER_COURSE  # noqa: E402
+from kdash.planner.plan import MAX_COMPARED, Plan  # noqa: E402
+from kdash.services.booking import PlanResult, SlotTaken, plan_for_mrn  # noqa: E402
+from kdash.services.clinical import book_plan  # noqa: E402
+from kdash.services.planning_view import (  # noqa: E402
     CADENCE_CHOICES,
     WEEKDAYS_CHOICE,
     CourseState,
     PatientChoice,
     ScenarioSpec,
     cadence_text,
-    clinic_load,
     course_state,
     find_patients,
-    heatmap_grid,
-    over_capacity_lines,
     patient_by_mrn,
     patient_choice,
-    slot_rows,
-    timeline_rows,
-    weeks_after,
 )
-
-actor = ui.guard(Action.PLAN)
+from kdash.services.search import SEARCH_HELP  # noqa: E402
+from kdash.ui.activity import fragment  # noqa: E402
+from kdash.ui.planner_load import LOAD_PICK, clinic_whatif  # noqa: E402
+from kdash.ui.planner_views import (  # noqa: E402
+    show_course_state,
+    show_plan,
+    timeline_chart,
+)
+from kdash.ui.planner_words import (  # noqa: E402
+    compare_rows,
+    cover_note,
+    infusions_word,
+    patient_options,
+    sessions_note,
+    start_note,
+)
 
 # Session-state keys of this page ("patient_id" is shared with the other pages).
 PATIENT = "patient_id"
@@ -52,7 +63,6 @@ NAME_KEY = "pl_name"
 QUERY_KEY = "pl_query"
 ADDRESS_MRN = "planner_address_mrn"
 NEXT_NAME = "planner_next_name"
-LOAD_PICK = "planner_load_pick"
 
 _PLAN_CACHE_SIZE = 20
 _PLAN_FRESH_SECONDS = 300
@@ -81,23 +91,6 @@ def _fresh_name() -> str:
     return f"Scenario {len(taken) + 1}"
 
 
-def _when(d: date | None) -> str:
-    return f"{d:%a} {d.isoformat()}" if d else "—"
-
-
-def _infusions(count: int) -> str:
-    return f"{count} infusion" + ("" if count == 1 else "s")
-
-
-def _covers_text(plan: Plan) -> str:
-    """Whether the benefit window reaches the target: a word and an icon, colour only as a third cue."""
-    if plan.target is None:
-        return "No target date set."
-    if plan.covers_target:
-        return f":green[:material/check_circle: **Covers** the target {_when(plan.target)}]"
-    return f":red[:material/cancel: **Does not cover** the target {_when(plan.target)}]"
-
-
 # --- patient and course ------------------------------------------------------------------------------
 
 
@@ -123,27 +116,6 @@ def _address_to(patient: PatientChoice) -> None:
     st.session_state[ADDRESS_MRN] = patient.mrn
 
 
-def patient_options(
-    query: str, matches: list[PatientChoice], current: PatientChoice | None
-) -> tuple[list[PatientChoice], int]:
-    """The patients the select offers and which one it shows, for what was typed.
-
-    A search shows only its matches: the patient chosen before is offered again only if the search
-    matches them too, so typing another patient's MRN can never leave the previous one selected. An
-    exact MRN wins over the patient chosen before; an empty search offers the patient chosen before.
-    """
-    wanted = query.strip().lower()
-    if not wanted:
-        return ([current], 0) if current is not None else ([], 0)
-    options = list(matches)
-    exact = [i for i, p in enumerate(options) if p.mrn.lower() == wanted]
-    if exact:
-        return options, exact[0]
-    if current is not None and current in options:
-        return options, options.index(current)
-    return options, 0
-
-
 def choose_patient(who: Actor) -> PatientChoice | None:
     """Search by MRN or name; the patient linked (``?mrn=``) or chosen on another page is offered first."""
     db = ui.get_db()
@@ -152,7 +124,10 @@ def choose_patient(who: Actor) -> PatientChoice | None:
     if st.session_state.get(PATIENT) is not None:
         current = patient_choice(db, who, int(st.session_state[PATIENT]))
     query = st.text_input(
-        "Find a patient by MRN or name", key=QUERY_KEY, placeholder="MRN, or part of a name"
+        "Find a patient by MRN or name",
+        key=QUERY_KEY,
+        placeholder='MRN, "Last, First" or part of a name',
+        help=SEARCH_HELP,
     )
     matches = find_patients(db, who, query) if query.strip() else []
     options, index = patient_options(query, matches, current)
@@ -180,25 +155,6 @@ def choose_patient(who: Actor) -> PatientChoice | None:
     return chosen
 
 
-def show_course_state(state: CourseState, *, just_booked: bool = False) -> None:
-    st.subheader(f"Course {state.course_number} · {state.course_status}")
-    cols = st.columns(5)
-    cols[0].metric("Done", state.done)
-    cols[1].metric("Booked", state.booked)
-    cols[2].metric("Live of the course", state.of_ten, help=f"At most {MAX_INFUSIONS_PER_COURSE} per course")
-    cols[3].metric("Trial outcome", state.trial_outcome.value.replace("_", " "))
-    cols[4].metric("Screening", state.screening.value.replace("_", " "))
-    if not state.can_add:
-        why = "; ".join(ui.md_escape(r) for r in state.reasons)
-        if just_booked:
-            # The booking just made is what filled the course: news, not a refusal of what was asked.
-            st.info(
-                f"With this booking the course can take no more infusions: {why}.", icon=":material/info:"
-            )
-        else:
-            st.error(f"Nothing more can be booked on this course now: {why}", icon=":material/block:")
-
-
 # --- one plan ----------------------------------------------------------------------------------------
 
 
@@ -224,109 +180,7 @@ def _plan(who: Actor, patient: PatientChoice, spec: ScenarioSpec) -> PlanResult:
     return cache[key]
 
 
-def chair_use_chart(plan: Plan, warning_pct: float) -> go.Figure:
-    """Chair use of the weeks the plan touches: existing bookings and the plan's part, per open day."""
-    days = [d.day for d in plan.chair_use]
-    existing = [
-        100.0 * (d.used_minutes - d.added_minutes) / d.available_minutes if d.available_minutes else 0.0
-        for d in plan.chair_use
-    ]
-    added = [
-        100.0 * d.added_minutes / d.available_minutes if d.available_minutes else 0.0 for d in plan.chair_use
-    ]
-    hover = "%{x|%a %Y-%m-%d}: %{y:.0f}%<extra>%{fullData.name}</extra>"
-    fig = go.Figure(
-        [
-            go.Bar(name="Existing bookings", x=days, y=existing, marker_color="#9aa5b1", hovertemplate=hover),
-            go.Bar(
-                name="This plan",
-                x=days,
-                y=added,
-                marker_color="#1f77b4",
-                marker_pattern_shape="/",
-                hovertemplate=hover,
-            ),
-        ]
-    )
-    fig.add_hline(y=warning_pct, line_dash="dash", annotation_text=f"{warning_pct:g}% warning")
-    fig.update_layout(
-        title={"text": "Chair use of the weeks this plan touches", "font": {"size": 14}},
-        barmode="stack",
-        height=300,
-        margin={"t": 60, "b": 10, "l": 10, "r": 10},
-        xaxis={"tickformat": "%a %d %b", "type": "date"},
-        yaxis={"title": "% of chair-hours", "range": [0, 105]},
-        legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 1, "xanchor": "right"},
-    )
-    return fig
-
-
-def show_plan(plan: Plan, warning_pct: float) -> None:
-    """One scenario's output: slots, course end, benefit window and target, moves, warnings, chair use."""
-    if not plan.allowed:
-        st.error(
-            "**Refused: nothing can be booked.** " + " ".join(f"{ui.md_escape(r)}." for r in plan.reasons),
-            icon=":material/block:",
-        )
-    else:
-        for reason in plan.reasons:
-            st.caption(ui.md_escape(reason))
-        st.dataframe(slot_rows(plan), hide_index=True, width="stretch")
-    cols = st.columns(3)
-    cols[0].metric("Course ends", _when(plan.course_end))
-    cols[1].metric("Benefit window to", _when(plan.benefit_until))
-    cols[2].markdown(_covers_text(plan))
-    moved = [s for s in plan.slots if s.moved]
-    if moved:
-        st.markdown("**Moves**")
-        st.markdown("\n".join(f"- Infusion {s.number}: {ui.md_escape(s.moved)}" for s in moved))
-    for warning in plan.warnings:
-        st.markdown(ui.severity_badge(Severity.WARNING, warning))
-    if plan.allowed and plan.chair_use:
-        st.plotly_chart(chair_use_chart(plan, warning_pct), key=f"use_{plan.scenario}")
-
-
-def sessions_note(asked: int | None, rest: int, live: int) -> tuple[int | None, str | None]:
-    """The number of sessions to plan, and what to say beside the field about it.
-
-    Empty asks for the rest of the course (``rest``) whatever the cadence. A number above what the
-    course can still take is capped at ``rest`` (ten per course, docs/clinical-reference.md) and said;
-    below one is refused (None: nothing is planned).
-    """
-    if asked is None:
-        return rest, None
-    if asked < 1:
-        return None, "Refused: at least 1 session. Nothing is planned."
-    if asked > rest:
-        return rest, (
-            f"Capped at {rest}: a course holds at most {MAX_INFUSIONS_PER_COURSE} infusions and this "
-            f"one has {live}. Planning {rest}, not {asked}."
-        )
-    return asked, None
-
-
-def start_note(asked: date, state: CourseState) -> tuple[date, str | None]:
-    """The day the plan really starts, and what to say beside the date when it is not the one chosen."""
-    earliest = state.earliest_start
-    if earliest is None or asked >= earliest:
-        return asked, None
-    return earliest, (
-        f"Starts {_when(earliest)}, the day after the course's last live infusion (not {_when(asked)})."
-    )
-
-
-def cover_note(cover_until: date | None, starts: date) -> tuple[date | None, str | None]:
-    """The target to judge the benefit window against, or a refusal beside the field when it is
-    before the plan starts (a window that ends after the start would otherwise 'cover' it)."""
-    if cover_until is None or cover_until >= starts:
-        return cover_until, None
-    return (
-        None,
-        f"Refused: {_when(cover_until)} is before the plan starts ({_when(starts)}). No target is used.",
-    )
-
-
-@st.fragment
+@fragment
 def scenario_editor(who: Actor, patient: PatientChoice, state: CourseState) -> None:
     """The scenario controls; changing one reruns only this part of the page."""
     settings = ui.settings()
@@ -426,76 +280,6 @@ def scenario_editor(who: Actor, patient: PatientChoice, state: CourseState) -> N
 # --- compare and book --------------------------------------------------------------------------------
 
 
-def timeline_chart(plans: list[Plan]) -> go.Figure:
-    """One row per scenario: its infusions as marks, its benefit window as a bar, the target as a line."""
-    fig = go.Figure()
-    rows = timeline_rows(plans)
-    for plan in plans:
-        windows = [r for r in rows if r["scenario"] == plan.scenario and r["kind"] == "benefit window"]
-        for w in windows:
-            fig.add_trace(
-                go.Scatter(
-                    x=[w["start"], w["end"]],
-                    y=[plan.scenario, plan.scenario],
-                    mode="lines",
-                    line={"width": 14, "color": "rgba(44,160,44,0.35)"},
-                    name="Benefit window",
-                    legendgroup="benefit",
-                    showlegend=plan is plans[0],
-                    hovertemplate="Benefit window to %{x|%a %Y-%m-%d}<extra></extra>",
-                )
-            )
-        marks = [r for r in rows if r["scenario"] == plan.scenario and r["kind"] == "infusion"]
-        fig.add_trace(
-            go.Scatter(
-                x=[m["start"] for m in marks],
-                y=[plan.scenario] * len(marks),
-                mode="markers",
-                marker={"size": 11, "symbol": "diamond", "color": "#1f77b4"},
-                name="Planned infusion",
-                legendgroup="infusion",
-                showlegend=plan is plans[0],
-                hovertemplate="%{x|%a %Y-%m-%d %H:%M}<extra></extra>",
-            )
-        )
-    targets = sorted({p.target for p in plans if p.target is not None})
-    for target in targets:
-        when = datetime.combine(target, datetime.min.time())
-        fig.add_shape(type="line", x0=when, x1=when, y0=0, y1=1, yref="paper", line={"dash": "dot"})
-        fig.add_annotation(x=when, y=1, yref="paper", text=f"target {target.isoformat()}", showarrow=False)
-    fig.update_layout(
-        title={"text": "Infusions and benefit window of each scenario", "font": {"size": 14}},
-        height=160 + 60 * len(plans),
-        margin={"t": 60, "b": 10, "l": 10, "r": 10},
-        xaxis={"type": "date"},
-        yaxis={"categoryorder": "array", "categoryarray": [p.scenario for p in reversed(plans)]},
-        legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 1, "xanchor": "right"},
-    )
-    return fig
-
-
-def _compare_table(plans: list[Plan]) -> list[dict[str, Any]]:
-    """compare()'s rows with dates in words and the target as a word and a mark."""
-    rows = []
-    for plan, row in zip(plans, compare(plans), strict=True):
-        covers = row["covers_target"]
-        rows.append(
-            {
-                "scenario": row["scenario"],
-                "bookable": "yes" if plan.allowed and plan.slots else "no",
-                "sessions": row["sessions"],
-                "first": row["first"].strftime("%a %Y-%m-%d %H:%M") if row["first"] else "—",
-                "last": row["last"].strftime("%a %Y-%m-%d %H:%M") if row["last"] else "—",
-                "course end": _when(row["course_end"]),
-                "benefit until": _when(row["benefit_until"]),
-                "covers target": "—" if covers is None else ("✔ yes" if covers else "✘ no"),
-                "moves": row["moves"],
-                "warnings or why refused": "; ".join(row["warnings"]),
-            }
-        )
-    return rows
-
-
 def show_comparison() -> None:
     scenarios = _scenarios()
     st.subheader(f"Compare scenarios ({len(scenarios)} of {MAX_COMPARED})")
@@ -503,7 +287,7 @@ def show_comparison() -> None:
         st.caption("Add a scenario above to compare it and book it.")
         return
     plans = [s.plan for s in scenarios]
-    st.dataframe(_compare_table(plans), hide_index=True, width="stretch", key="pl_compare")
+    st.dataframe(compare_rows(plans), hide_index=True, width="stretch", key="pl_compare")
     st.plotly_chart(timeline_chart(plans), key="pl_timeline")
     cols = st.columns(len(scenarios))
     for i, (col, scenario) in enumerate(zip(cols, scenarios, strict=True)):
@@ -540,7 +324,7 @@ def book_section(who: Actor, patient: PatientChoice, state: CourseState) -> None
     chosen = bookable[names.index(chosen_name)] if chosen_name in names else bookable[0]
     count = len(chosen.plan.slots)
     if st.button(
-        f"Book {ui.md_escape(chosen.spec.name)} ({_infusions(count)})",
+        f"Book {ui.md_escape(chosen.spec.name)} ({infusions_word(count)})",
         type="primary",
         key="pl_book",
         icon=":material/event_available:",
@@ -574,7 +358,7 @@ def show_booked(patient: PatientChoice) -> bool:
     if not booked or booked["patient_id"] != patient.patient_id:
         return False
     st.success(
-        f"Booked {ui.md_escape(booked['scenario'])}: {_infusions(len(booked['slots']))} "
+        f"Booked {ui.md_escape(booked['scenario'])}: {infusions_word(len(booked['slots']))} "
         f"({'; '.join(ui.md_escape(s) for s in booked['slots'])}).",
         icon=":material/check_circle:",
     )
@@ -583,58 +367,6 @@ def show_booked(patient: PatientChoice) -> bool:
         st.session_state[PATIENT] = patient.patient_id
         st.switch_page("pages/patient.py", query_params={"mrn": patient.mrn})
     return True
-
-
-# --- clinic what-if ----------------------------------------------------------------------------------
-
-
-def clinic_whatif(who: Actor) -> None:
-    st.subheader("Clinic what-if: chair use")
-    settings = ui.settings()
-    scenarios = _scenarios()
-    c1, c2, c3 = st.columns(3)
-    start = c1.date_input("From", value=date.today(), key="pl_load_from", format="YYYY-MM-DD")
-    weeks = int(c2.number_input("Weeks", min_value=1, max_value=12, value=4, step=1, key="pl_load_weeks"))
-    options = ["existing bookings only", *(s.spec.name for s in scenarios)]
-    pick = st.session_state.pop(LOAD_PICK, None)
-    if pick in options:
-        st.session_state["pl_load_scenario"] = pick
-    picked = c3.selectbox("Add the load of", options, index=len(options) - 1, key="pl_load_scenario")
-    extra = next((s.plan.slots for s in scenarios if s.spec.name == picked), ())
-    use = clinic_load(ui.get_db(), who, start, weeks_after(start, weeks), extra)
-    if not use.days:
-        st.info("The clinic is closed throughout this period.")
-        return
-    days, hours, z = heatmap_grid(use)
-    fig = go.Figure(
-        go.Heatmap(
-            z=z,
-            x=days,
-            y=hours,
-            zmin=0,
-            zmax=100,
-            colorscale="Blues",
-            colorbar={"title": "% used"},
-            hovertemplate="%{x} %{y}: %{z:.0f}% of chair time<extra></extra>",
-        )
-    )
-    fig.update_layout(
-        height=380, margin={"t": 10, "b": 10, "l": 10, "r": 10}, yaxis={"autorange": "reversed"}
-    )
-    st.plotly_chart(fig, key="pl_heatmap")
-    st.caption(
-        f"{settings.chairs} chairs, {settings.open_hour:02d}:00–{settings.close_hour:02d}:00; "
-        f"{'existing bookings' if not extra else f'existing bookings plus {ui.md_escape(picked)}'}."
-    )
-    lines = over_capacity_lines(use)
-    if lines:
-        st.markdown(f"**Days above {settings.capacity_warning_pct:g}% of chair-hours**")
-        for line in lines:
-            st.markdown(ui.severity_badge(Severity.WARNING, line))
-    else:
-        st.markdown(
-            f":material/check_circle: No day above {settings.capacity_warning_pct:g}% of chair-hours."
-        )
 
 
 # --- the page ----------------------------------------------------------------------------------------
@@ -660,7 +392,7 @@ def main(who: Actor) -> None:
     scenario_editor(who, patient, state)
     show_comparison()
     book_section(who, patient, state)
-    clinic_whatif(who)
+    clinic_whatif(who, [(s.spec.name, s.plan.slots) for s in _scenarios()])
 
 
 main(actor)

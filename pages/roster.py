@@ -15,8 +15,7 @@ actor = ui.guard(Action.VIEW_CLINICAL)
 
 from kdash.domain.vocab import MAX_INFUSIONS_PER_COURSE, CourseStatus, Indication, ScreeningStatus, values  # noqa: E402
 from kdash.services.downloads import FileContent, deliver  # noqa: E402
-from kdash.services.search import SEARCH_HELP  # noqa: E402
-from kdash.services.views import (  # noqa: E402
+from kdash.services.roster import (  # noqa: E402
     NO_COURSE,
     PAGE_SIZE,
     RosterFilters,
@@ -25,6 +24,7 @@ from kdash.services.views import (  # noqa: E402
     roster_overview,
     roster_page,
 )
+from kdash.services.search import SEARCH_HELP  # noqa: E402
 from kdash.ui.downloads import download, list_viewed  # noqa: E402
 from kdash.ui.presentation import csv_bytes, indication_label, roster_frame, words  # noqa: E402
 
@@ -122,14 +122,27 @@ st.dataframe(
     frame.drop(columns=["patient_id", "urgent"]),
     hide_index=True,
     key="roster_table",
+    # Widths that keep who, flags, progress and the next infusion in the first screen at 1024 px.
     column_config={
+        "MRN": st.column_config.TextColumn("MRN", width=110),
+        "Name": st.column_config.TextColumn("Name", width=150),
+        "Flags": st.column_config.TextColumn(
+            "Flags", width=260, help="Huddle flags for a booking in the next 14 days"
+        ),
         "Progress": st.column_config.TextColumn(
             "Progress",
+            width=165,
             help=f"Current course: infusions done, booked, of the {MAX_INFUSIONS_PER_COURSE} it may hold",
         ),
-        "Trend": st.column_config.LineChartColumn("Trend", help="Main score, last ten (oldest left)"),
-        "Change %": st.column_config.TextColumn("Change %", help="Main score against baseline"),
-        "Flags": st.column_config.TextColumn("Flags", help="Huddle flags for a booking in the next 14 days"),
+        "Next infusion": st.column_config.TextColumn("Next infusion", width=165),
+        "Score": st.column_config.TextColumn("Score", width=65),
+        "Latest": st.column_config.TextColumn("Latest", width=60),
+        "Band": st.column_config.TextColumn("Band", width=120),
+        "Change %": st.column_config.TextColumn("Change %", width=80, help="Main score against baseline"),
+        # Navy like the patient's score line: red would read as an alarm on a score that falls (improves).
+        "Trend": st.column_config.LineChartColumn(
+            "Trend", width=100, color="#1a3d7c", help="Main score, last ten (oldest left)"
+        ),
     },
 )
 

@@ -12,7 +12,7 @@ from kdash.domain.access import Action
 
 actor = ui.guard(Action.VIEW_CLINICAL)
 
-from kdash.services.views import QueueRow, screening_queue  # noqa: E402
+from kdash.services.screening_queue import QueueRow, screening_queue  # noqa: E402
 from kdash.ui.downloads import list_viewed  # noqa: E402
 from kdash.ui.presentation import queue_frame, words  # noqa: E402
 

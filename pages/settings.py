@@ -51,7 +51,15 @@ st.dataframe(
         for r in rows
     ],
     hide_index=True,
-    column_config={"changed": st.column_config.CheckboxColumn("changed from default")},
+    # The setting and its source are the long columns; value and default get room for a clinic's name.
+    column_config={
+        "setting": st.column_config.TextColumn("setting", width=300),
+        "value": st.column_config.TextColumn("value", width=135),
+        "unit": st.column_config.TextColumn("unit", width=70),
+        "default": st.column_config.TextColumn("default", width=135),
+        "policy": st.column_config.TextColumn("policy", width=60),
+        "changed": st.column_config.CheckboxColumn("changed from default", width=80),
+    },
 )
 
 if can_edit:

@@ -8,34 +8,39 @@ from functools import partial
 import streamlit as st
 
 from kdash import ui
-from kdash.domain.access import Action
+from kdash.domain.access import Action, Actor
 
 actor = ui.guard(Action.VIEW_CLINICAL)
 
 import pandas as pd  # noqa: E402
 
-from kdash.services import views  # noqa: E402
+from kdash.rules.outcomes import outcome_stats  # noqa: E402
+from kdash.rules.roster_row import RosterRow  # noqa: E402
+from kdash.rules.trends import PatientTrend  # noqa: E402
 from kdash.services.clinical import record_patient_view  # noqa: E402
 from kdash.services.downloads import FileContent, deliver  # noqa: E402
+from kdash.services.patient_detail import search_patients  # noqa: E402
+from kdash.services.roster import roster  # noqa: E402
 from kdash.services.search import SEARCH_HELP  # noqa: E402
+from kdash.services.trends import patient_trend  # noqa: E402
 from kdash.ui import charts  # noqa: E402
 from kdash.ui.downloads import download  # noqa: E402
 from kdash.ui.presentation import csv_bytes, indication_label, trend_frame  # noqa: E402
 
 
 @st.cache_data(ttl=60, max_entries=200, show_spinner=False)
-def _trend(_url: str, patient_id: int) -> views.PatientTrend | None:
-    return views.patient_trend(ui.get_db(), ui.settings(), patient_id)
+def _trend(_url: str, patient_id: int, viewer: Actor) -> PatientTrend | None:
+    return patient_trend(ui.get_db(), ui.settings(), patient_id, viewer)
 
 
 @st.cache_data(ttl=60, max_entries=10, show_spinner="Loading the clinic's outcomes…")
-def _roster(_url: str, today: date) -> list[views.RosterRow]:
-    return views.roster(ui.get_db(), ui.settings(), today)
+def _roster(_url: str, today: date) -> list[RosterRow]:
+    return roster(ui.get_db(), ui.settings(), today)
 
 
 @st.cache_data(ttl=60, max_entries=200, show_spinner=False)
 def _search(_url: str, text: str) -> list[tuple[int, str]]:
-    return views.search_patients(ui.get_db(), text)
+    return search_patients(ui.get_db(), text)
 
 
 st.title("Symptom trends")
@@ -55,7 +60,7 @@ with tab_patient:
         else:
             st.info("No patient matches. Check the spelling or search by MRN.")
     pid = st.session_state.get("patient_id")
-    trend = _trend(db.url, int(pid)) if pid is not None else None
+    trend = _trend(db.url, int(pid), actor) if pid is not None else None
     if trend is None:
         st.info("Search for a patient above, or open one from the huddle or roster first.")
     else:
@@ -96,7 +101,7 @@ with tab_clinic:
     )
     provs = c2.multiselect("Provider", sorted({r.provider for r in rows}), key="trends_provider")
     chosen = [r for r in rows if (not inds or r.indication in inds) and (not provs or r.provider in provs)]
-    stats = views.outcome_stats(chosen)
+    stats = outcome_stats(chosen)
     if not stats.changes:
         st.info(
             "No patient in this selection has a completed infusion with a baseline and a later score yet. "

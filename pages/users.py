@@ -11,6 +11,7 @@ from kdash.domain.access import ROLE_LABELS, Action
 from kdash.domain.errors import NotFound, Refused
 from kdash.domain.vocab import Role
 from kdash.services import users as svc
+from kdash.ui.presentation import EMPTY, when
 
 actor = ui.guard(Action.MANAGE_USERS)
 db = ui.get_db()
@@ -37,9 +38,9 @@ st.dataframe(
             "active": r.active,
             "locked": r.locked(now),
             "failed logins": r.failed_logins,
-            "last login": r.last_login_at,
+            "last login": when(r.last_login_at) if r.last_login_at else "never",
             "single sign-on": r.sso,
-            "e-mail": r.email,
+            "e-mail": r.email or EMPTY,
         }
         for r in rows
     ],

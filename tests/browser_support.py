@@ -153,9 +153,14 @@ def browser() -> Iterator[object]:
 @pytest.fixture
 def page(browser: object, request: pytest.FixtureRequest) -> Iterator[object]:
     """A fresh browser tab; its last state is saved as ``test-artifacts/last-<test>.png``."""
+    from playwright.sync_api import expect
+
     context = browser.new_context(viewport={"width": 1400, "height": 1000})  # type: ignore[attr-defined]
     pg = context.new_page()
-    pg.set_default_timeout(20_000)
+    # Generous waits: the machine running the journeys may be shared, and a page then takes seconds to go
+    # idle; a wait that times out is a failure only when the awaited text never comes.
+    pg.set_default_timeout(60_000)
+    expect.set_options(timeout=30_000)
     yield pg
     try:
         screenshot(pg, f"last-{request.node.name}")

@@ -8,6 +8,8 @@ rows, and the schema is dropped afterwards. Where no server answers, those tests
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -59,9 +61,18 @@ def pg_schema(prefix: str = "kdash_test") -> Iterator[str]:
     admin = create_engine(PG_URL)
     with admin.begin() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    # PostgreSQL's audit key lives outside the database: a key file of the test's own (servers started
+    # by the test inherit it), unless the run names one.
+    key_dir = None
+    if not (os.environ.get("KDASH_AUDIT_KEY") or os.environ.get("KDASH_AUDIT_KEY_FILE")):
+        key_dir = tempfile.mkdtemp(prefix="kdash-audit-key-")
+        os.environ["KDASH_AUDIT_KEY_FILE"] = str(Path(key_dir) / "audit.key")
     try:
         yield pg_schema_url(schema)
     finally:
+        if key_dir is not None:
+            os.environ.pop("KDASH_AUDIT_KEY_FILE", None)
+            shutil.rmtree(key_dir, ignore_errors=True)
         from kdash.storage.database import dispose_engines
 
         dispose_engines()

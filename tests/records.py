@@ -14,6 +14,8 @@ from kdash.domain.records import (
     AssessmentRec,
     CourseRec,
     InfusionRec,
+    LiveBooking,
+    PatientContext,
     PatientRec,
     ScreeningDecisionRec,
     ScreeningItemRec,
@@ -32,8 +34,6 @@ from kdash.domain.vocab import (
     SuicideReviewAction,
     TrialOutcome,
 )
-from kdash.planner.calendar import Booking
-from kdash.rules.huddle import PatientContext
 
 DAY = date(2025, 3, 3)  # a Monday: the huddle day of most tests
 MONDAY = DAY  # the planner tests' first calendar day
@@ -177,7 +177,7 @@ def random_bookings(
     first_day: date = MONDAY,
     days: int | None = None,
     settings: ClinicPolicy | None = None,
-) -> list[Booking]:
+) -> list[LiveBooking]:
     """``n`` bookings on open days, each inside opening hours on a chair free at that time.
 
     Without ``days`` the bookings spread over enough weeks to fill about three chair times per chair
@@ -190,7 +190,7 @@ def random_bookings(
         days = max(7, -(-n // per_week) * 7)
     rng = random.Random(seed)
     taken: dict[tuple[date, int], list[tuple[int, int]]] = {}
-    out: list[Booking] = []
+    out: list[LiveBooking] = []
     open_days = [
         first_day + timedelta(days=i)
         for i in range(days)
@@ -210,7 +210,7 @@ def random_bookings(
         spans.append((begin, end))
         patient = rng.randint(1000, 1000 + n // 5 + 1)
         out.append(
-            Booking(
+            LiveBooking(
                 start=datetime.combine(day, datetime.min.time()) + timedelta(minutes=begin),
                 chair=chair,
                 patient_id=patient,

@@ -18,6 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 import kdash.cli.commands
 from kdash.cli.errors import EXIT_BAD_INPUT, EXIT_REFUSED, CliError
+from kdash.domain.errors import AuditKeyError
 
 __all__ = ["EXIT_BAD_INPUT", "EXIT_REFUSED", "CliError", "build_parser", "main"]
 
@@ -51,6 +52,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         print(f"error: {visible(str(exc))}", file=sys.stderr)
         return exc.exit_code
+    except AuditKeyError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_REFUSED
     except SQLAlchemyError as exc:
         # Every command checks its input first; what the database still refuses is said in words, with
         # no statement, value or traceback (kdash.services.refusals).

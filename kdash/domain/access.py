@@ -16,6 +16,9 @@ from kdash.domain.vocab import Role
 
 class Action(StrEnum):
     VIEW_CLINICAL = "view_clinical"
+    #: PHQ-9 item 9 answers, suicide-risk details (C-SSRS, reviews, the flag's words) and adverse events;
+    #: without it these are withheld by every read service (kdash.services.minimum_necessary).
+    VIEW_SENSITIVE = "view_sensitive"
     EDIT_PATIENT = "edit_patient"
     RECORD_SCREENING_ITEM = "record_screening_item"
     DECIDE_SCREENING = "decide_screening"
@@ -35,7 +38,7 @@ class Action(StrEnum):
     DELETE_RECORD = "delete_record"
 
 
-_READ = {Action.VIEW_CLINICAL}
+_READ = {Action.VIEW_CLINICAL, Action.VIEW_SENSITIVE}
 PERMISSIONS: dict[Role, frozenset[Action]] = {
     Role.PROVIDER: frozenset(
         _READ
@@ -66,7 +69,11 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
             Action.CANCEL_INFUSION,
         }
     ),
-    Role.SCHEDULER: frozenset(_READ | {Action.BOOK_INFUSION, Action.CANCEL_INFUSION, Action.PLAN}),
+    # Minimum necessary: bookings, chairs, escorts and screening state, not the clinical details behind
+    # a suicide-risk flag or adverse events (docs/security.md, "Minimum necessary").
+    Role.SCHEDULER: frozenset(
+        {Action.VIEW_CLINICAL, Action.BOOK_INFUSION, Action.CANCEL_INFUSION, Action.PLAN}
+    ),
     Role.ADMIN: frozenset(
         _READ | {Action.MANAGE_USERS, Action.EDIT_SETTINGS, Action.VIEW_AUDIT, Action.IMPORT, Action.EXPORT}
     ),

@@ -44,3 +44,8 @@ class DatabaseRefused(Refused):
 
 class NotFound(LookupError):
     """The record asked for does not exist (or was deleted)."""
+
+
+class AuditKeyError(Exception):
+    """The audit trail's key is missing, unreadable or too short; the message says where it was looked
+    for and how to supply it (docs/security.md, "The audit key")."""

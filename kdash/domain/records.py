@@ -18,6 +18,7 @@ from kdash.domain.vocab import (
     PatientStatus,
     ScreeningDecision,
     ScreeningResult,
+    ScreeningStatus,
     Sex,
     SuicideReviewAction,
     TrialOutcome,
@@ -131,3 +132,50 @@ class SuicideReviewRec:
     reviewed_by: str
     action: SuicideReviewAction
     note: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ScreeningAssessment:
+    """The screening's status, its reasons in words and its date (the provider decision's date): the
+    judgement of :func:`kdash.rules.screening.screening_status`, also stored per patient."""
+
+    status: ScreeningStatus
+    reasons: tuple[str, ...]
+    screened_on: date | None
+
+    @property
+    def cleared(self) -> bool:
+        return self.status is ScreeningStatus.CLEARED
+
+
+@dataclass(frozen=True, slots=True)
+class PatientContext:
+    """Everything the rules need about one patient, as plain records (the huddle, the patient page,
+    the booking checks).
+
+    ``screening`` is the screening already judged as of the huddle's day (the stored summary, when it
+    covers that day); without it the rules judge ``screening_items`` and ``screening_decisions``.
+    """
+
+    patient: PatientRec
+    screening_items: tuple[ScreeningItemRec, ...] = ()
+    screening_decisions: tuple[ScreeningDecisionRec, ...] = ()
+    courses: tuple[CourseRec, ...] = ()
+    assessments: tuple[AssessmentRec, ...] = ()
+    suicide_reviews: tuple[SuicideReviewRec, ...] = ()
+    screening: ScreeningAssessment | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LiveBooking:
+    """One live infusion already on the clinic's books (any patient).
+
+    ``chair`` may be None for imported history: chairs are then given in start order (clinical-reference.md
+    "Planning decisions"). ``minutes`` is the chair time it holds; None means the clinic's ``chair_minutes``.
+    """
+
+    start: datetime
+    chair: int | None
+    patient_id: int
+    course_id: int
+    minutes: int | None = None

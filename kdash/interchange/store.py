@@ -16,10 +16,11 @@ from datetime import datetime
 from functools import partial
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from kdash.domain.access import Actor
+from kdash.domain.identifiers import MRN_CASE_NOTE, mrn_key
 from kdash.domain.vocab import LIVE_INFUSION_STATUSES, MAX_INFUSIONS_PER_COURSE, InfusionStatus
 from kdash.interchange.rows import ImportRefused, Kind, Problem, Row
 from kdash.storage.amendments import NewRecords, record_or_amend
@@ -87,7 +88,7 @@ class Summary:
         return [
             f"{source}: {c.created} created, {c.updated} updated, {c.unchanged} unchanged"
             for source, c in self.counts.items()
-        ]
+        ] + [MRN_CASE_NOTE]
 
 
 @dataclass
@@ -124,10 +125,12 @@ class Stored:
 
 
 def load_stored(session: Session, mrns: Iterable[str]) -> Stored:
+    """The stored records of the patients with these MRNs (compared without regard to case), keyed by
+    the MRN as stored: pass rows through :func:`match_mrn_case` first so that their MRNs are spelled so."""
     stored = Stored()
-    wanted = sorted(set(mrns))
+    wanted = sorted({mrn_key(m) for m in mrns})
     for chunk in chunks(wanted, _CHUNK):
-        for patient in session.scalars(select(Patient).where(Patient.mrn.in_(chunk))):
+        for patient in session.scalars(select(Patient).where(func.lower(Patient.mrn).in_(chunk))):
             stored.patients[patient.mrn] = patient
     by_id = {p.id: p.mrn for p in stored.patients.values()}
     ids = sorted(by_id)
@@ -150,6 +153,27 @@ def load_stored(session: Session, mrns: Iterable[str]) -> Stored:
         for inf in session.scalars(select(Infusion).where(Infusion.course_id.in_(chunk_ids))):
             stored.infusions.setdefault(course_key[inf.course_id], []).append(inf)
     return stored
+
+
+def match_mrn_case(rows: Sequence[Row], stored: Stored, known_mrns: Iterable[str] = ()) -> set[str]:
+    """Spell every row's MRN the one way kdash keys it: as stored, else as the file first spells it.
+
+    MRNs are compared without regard to case (:mod:`kdash.domain.identifiers`): a score for ``rt-0001``
+    belongs to the stored patient ``RT-0001``, and two patient rows ``rt-0001`` and ``RT-0001`` are one
+    patient twice, which :func:`check` reports as a duplicate. Rows are changed in place; returns
+    ``known_mrns`` spelled the same way.
+    """
+    spelling = {mrn_key(m): m for m in stored.patients}
+    for row in rows:
+        spelling.setdefault(mrn_key(row.mrn), row.mrn)
+    for mrn in known_mrns:
+        spelling.setdefault(mrn_key(mrn), mrn)
+    for row in rows:
+        same = spelling[mrn_key(row.mrn)]
+        if same != row.mrn:
+            row.mrn = same
+            row.key = (same, *row.key[1:])
+    return {spelling[mrn_key(m)] for m in known_mrns}
 
 
 def check(rows: Sequence[Row], stored: Stored, *, known_mrns: Iterable[str] = ()) -> list[Problem]:
@@ -204,7 +228,8 @@ def _duplicates(rows: Sequence[Row]) -> list[Problem]:
                 Problem(
                     row.where,
                     row.column(_KEY_FIELD[row.kind]),
-                    f"duplicate row: same {_KEY_WORDS[row.kind]} as {first.where}",
+                    f"duplicate row: same {_KEY_WORDS[row.kind]} as {first.where}"
+                    + (f" ({MRN_CASE_NOTE})" if row.kind is Kind.PATIENT else ""),
                 )
             )
     return problems

@@ -15,25 +15,11 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from kdash.domain.policy import ClinicPolicy
+from kdash.domain.records import LiveBooking
 
 #: Candidate start times are on this grid from opening (a planner choice: half-hour appointments are
 #: what a front desk books; see docs/planner.md).
 DEFAULT_STEP_MINUTES = 30
-
-
-@dataclass(frozen=True, slots=True)
-class Booking:
-    """One live infusion already on the clinic's books (any patient).
-
-    ``chair`` may be None for imported history: chairs are then given in start order (clinical-reference.md
-    "Planning decisions"). ``minutes`` is the chair time it holds; None means the clinic's ``chair_minutes``.
-    """
-
-    start: datetime
-    chair: int | None
-    patient_id: int
-    course_id: int
-    minutes: int | None = None
 
 
 class DayClosed(StrEnum):
@@ -75,7 +61,7 @@ class ClinicCalendar:
     def build(
         cls,
         settings: ClinicPolicy,
-        bookings: Iterable[Booking] = (),
+        bookings: Iterable[LiveBooking] = (),
         closures: Iterable[date] = (),
         *,
         step_minutes: int = DEFAULT_STEP_MINUTES,
@@ -83,7 +69,7 @@ class ClinicCalendar:
         if step_minutes <= 0:
             raise ValueError("the slot step must be a positive number of minutes")
         calendar = cls(settings=settings, closures=frozenset(closures), step_minutes=step_minutes)
-        unassigned: dict[date, list[Booking]] = defaultdict(list)
+        unassigned: dict[date, list[LiveBooking]] = defaultdict(list)
         for booking in bookings:
             start = to_clinic_local(booking.start, settings)
             calendar._patient_days.setdefault(booking.patient_id, set()).add(start.date())

@@ -16,7 +16,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from kdash.domain.policy import ClinicPolicy
-from kdash.domain.records import CourseRec
+from kdash.domain.records import CourseRec, LiveBooking, ScreeningAssessment
 from kdash.domain.vocab import MAX_INFUSIONS_PER_COURSE, ScreeningStatus
 from kdash.planner.cadence import (
     INDUCTION_SESSIONS,
@@ -27,18 +27,17 @@ from kdash.planner.cadence import (
     next_cadence_date,
     parse_cadence,
 )
-from kdash.planner.calendar import Booking, ClinicCalendar, DayClosed, at_minute, to_clinic_local
+from kdash.planner.calendar import ClinicCalendar, DayClosed, at_minute, to_clinic_local
 from kdash.planner.utilisation import DayUse, Utilisation, clinic_utilisation, day_use
 from kdash.rules.course import TRIAL_NUMBER, can_add_infusion, next_free_number
-from kdash.rules.screening import ScreeningAssessment
 
 __all__ = [
     "MAX_COMPARED",
     "MAX_SEARCH_DAYS",
-    "Booking",
     "Cadence",
     "ClinicCalendar",
     "DayUse",
+    "LiveBooking",
     "Plan",
     "PlannedSlot",
     "Utilisation",
@@ -258,13 +257,13 @@ def plan_course(
         wanted = 1
     else:
         reasons.append(
-            f"trial showed benefit; live infusions in the course: {len(live)} of {MAX_INFUSIONS_PER_COURSE}"
+            f"trial showed benefit; the course has {len(live)} of {MAX_INFUSIONS_PER_COURSE} done or booked"
         )
     held = {i.number for i in live}
     free_numbers = [n for n in range(1, MAX_INFUSIONS_PER_COURSE + 1) if n not in held]
     if wanted > len(free_numbers):
         cut = (
-            f"cut at ten: the course holds {len(live)} live infusions, so {len(free_numbers)} "
+            f"cut at ten: the course has {len(live)} done or booked, so {len(free_numbers)} "
             f"of the {wanted} asked can be planned"
         )
         reasons.append(cut)
@@ -281,7 +280,7 @@ def plan_course(
 
     plan_start = max(start, last_live + timedelta(days=1)) if last_live else start
     if plan_start > start:
-        reasons.append(f"starts {_day(plan_start)}, the day after the course's last live infusion")
+        reasons.append(f"starts {_day(plan_start)}, the day after the course's last infusion done or booked")
     patient_days = set(calendar.patient_days(course.patient_id)) | set(live_dates)
     previous = last_live
     previous_planned: date | None = None
@@ -390,7 +389,7 @@ def format_plan(plan: Plan) -> str:
 
 
 def calendar_for(
-    settings: ClinicPolicy, bookings: Iterable[Booking] = (), closures: Iterable[date] = ()
+    settings: ClinicPolicy, bookings: Iterable[LiveBooking] = (), closures: Iterable[date] = ()
 ) -> ClinicCalendar:
     """Shorthand for :meth:`ClinicCalendar.build` (index the clinic's bookings once per request)."""
     return ClinicCalendar.build(settings, bookings, closures)

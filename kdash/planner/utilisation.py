@@ -13,7 +13,8 @@ from datetime import date, datetime, timedelta
 from typing import Protocol
 
 from kdash.domain.policy import ClinicPolicy
-from kdash.planner.calendar import Booking, ClinicCalendar, to_clinic_local
+from kdash.domain.records import LiveBooking
+from kdash.planner.calendar import ClinicCalendar, to_clinic_local
 
 
 class ChairTime(Protocol):
@@ -123,7 +124,7 @@ def day_use(calendar: ClinicCalendar, day: date, extra: Iterable[tuple[int, int]
 
 
 def clinic_utilisation(
-    bookings: ClinicCalendar | Iterable[Booking],
+    bookings: ClinicCalendar | Iterable[LiveBooking],
     settings: ClinicPolicy,
     closures: Iterable[date],
     start: date,

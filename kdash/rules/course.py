@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from kdash.domain.policy import ClinicPolicy
-from kdash.domain.records import AssessmentRec, CourseRec, InfusionRec
+from kdash.domain.records import AssessmentRec, CourseRec, InfusionRec, ScreeningAssessment
 from kdash.domain.vocab import (
     MAX_INFUSIONS_PER_COURSE,
     SCREENING_STATE_WORDS,
@@ -26,7 +26,7 @@ from kdash.domain.vocab import (
 )
 from kdash.rules.flags import Flag
 from kdash.rules.instruments import main_instrument
-from kdash.rules.screening import RescreenDecision, ScreeningAssessment
+from kdash.rules.screening import RescreenDecision
 
 TRIAL_NUMBER = 1
 

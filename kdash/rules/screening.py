@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from kdash.domain.policy import ClinicPolicy
-from kdash.domain.records import CourseRec, ScreeningDecisionRec, ScreeningItemRec
+from kdash.domain.records import CourseRec, ScreeningAssessment, ScreeningDecisionRec, ScreeningItemRec
 from kdash.domain.vocab import (
     SCREENING_ITEMS,
     CourseStatus,
@@ -25,19 +25,6 @@ from kdash.domain.vocab import (
 
 #: Course statuses after which a new course counts as "a new course after a completed one".
 ENDED_COURSE_STATUSES: frozenset[CourseStatus] = frozenset({CourseStatus.COMPLETED, CourseStatus.STOPPED})
-
-
-@dataclass(frozen=True, slots=True)
-class ScreeningAssessment:
-    """The screening's status, its reasons in words and its date (the provider decision's date)."""
-
-    status: ScreeningStatus
-    reasons: tuple[str, ...]
-    screened_on: date | None
-
-    @property
-    def cleared(self) -> bool:
-        return self.status is ScreeningStatus.CLEARED
 
 
 def _label(code: str) -> str:

@@ -13,13 +13,23 @@ import io
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from kdash.domain.access import Action, Actor
+from kdash.domain.access import SYSTEM, Action, Actor
+from kdash.domain.identifiers import mrn_key
 from kdash.interchange.cells import escape_formula
 from kdash.services.guard import authorize
-from kdash.storage.audit_chain import ChainProblem, record, verify_chain
+from kdash.storage.audit_chain import (
+    ChainProblem,
+    current_key,
+    newest_event,
+    record,
+    reset_head,
+    verify_chain,
+    verify_head,
+)
+from kdash.storage.audit_key import append_key, head_file_for, key_configured
 from kdash.storage.audit_triggers import missing_triggers, trigger_problem
 from kdash.storage.database import Database
 from kdash.storage.models import AuditEvent, Patient
@@ -62,7 +72,7 @@ def query_events(session: Session, flt: AuditFilter) -> list[AuditRow]:
     if flt.username:
         stmt = stmt.where(AuditEvent.username == flt.username.strip())
     if flt.patient_mrn:
-        stmt = stmt.where(Patient.mrn == flt.patient_mrn.strip())
+        stmt = stmt.where(func.lower(Patient.mrn) == mrn_key(flt.patient_mrn))
     if flt.action:
         stmt = stmt.where(AuditEvent.action == flt.action.strip())
     if flt.since:
@@ -158,8 +168,9 @@ def list_events(db: Database, actor: Actor, flt: AuditFilter) -> list[AuditRow]:
 
 
 def verify_audit_chain(db: Database, actor: Actor) -> tuple[int, list[ChainProblem]]:
-    """(events checked, every broken hash or link and every missing append-only trigger) of the whole
-    trail, for an administrator. A missing trigger is reported as event 0: the trail as a whole."""
+    """(events checked, every problem) of the whole trail, for an administrator: broken hashes or
+    keyed links, forged events, a wrong or missing key, missing append-only triggers, and newest events
+    removed behind the signed head checkpoint. A problem of the trail as a whole has event id 0."""
     authorize(db, actor, Action.VIEW_AUDIT)
     return audit_problems(db)
 
@@ -168,5 +179,60 @@ def audit_problems(db: Database) -> tuple[int, list[ChainProblem]]:
     """What :func:`verify_audit_chain` reports, without the role check (start-up, restore)."""
     with db.read() as session:
         missing = missing_triggers(session.connection())
-        checked, problems = verify_chain(session)
-    return checked, [ChainProblem(0, trigger_problem(name)) for name in missing] + problems
+        key, key_error = current_key(session)
+        checked, problems = verify_chain(session, key, key_error=key_error)
+        head = verify_head(session, key, head_file_for(db.url))
+    if key is None and key_error and not key_configured(db.url):
+        # No key configured at all: nothing can be audited (every write is refused), say so first.
+        head = [ChainProblem(0, key_error), *head]
+    return checked, [ChainProblem(0, trigger_problem(name)) for name in missing] + head + problems
+
+
+def log_backup(db: Database, file_name: str) -> None:
+    """The audit event of a backup written by the command line."""
+    with db.write() as session:
+        record(session, SYSTEM, "backup", entity="database", after={"file": file_name})
+
+
+def after_restore(db: Database, file_name: str, revision: str) -> None:
+    """After a restore: sign the restored trail's head as the checkpoint (a restore rolls the trail back
+    on purpose, so the old checkpoint names events the backup does not hold), then log the restore,
+    which moves the checkpoint on to its own event."""
+    key = append_key(db.url)
+    path = head_file_for(db.url)
+    with db.read() as session:
+        if path is not None:
+            reset_head(session, key, path)
+    with db.write() as session:
+        record(
+            session,
+            SYSTEM,
+            "restore",
+            entity="database",
+            after={"file": file_name, "revision": revision},
+        )
+
+
+def anchor_legacy_trail(db: Database) -> int | None:
+    """After an upgrade: if the newest event still has an unkeyed SHA-256 link, append a keyed event
+    that chains onto it (anchoring every earlier one); returns its id, None when nothing was needed.
+
+    :class:`~kdash.domain.errors.AuditKeyError` when there is no key to anchor with.
+    """
+    with db.read() as session:
+        newest = newest_event(session)
+        if newest is None:
+            return None
+        label = session.scalar(select(AuditEvent.chain_key).where(AuditEvent.id == newest[0]))
+    if label is not None:
+        return None
+    with db.write() as session:
+        ev = record(
+            session,
+            SYSTEM,
+            "audit_keyed",
+            entity="audit_event",
+            after={"anchors_event": newest[0], "link": "hmac-sha256"},
+        )
+        session.flush()
+        return ev.id

@@ -130,7 +130,7 @@ def restore(url: str | None, source: Path, *, now: datetime | None = None) -> tu
 
     target = sqlite_file(url)
     info = inspect_file(source)
-    refuse_a_tampered_trail(source)
+    refuse_a_tampered_trail(source, url)
     if source.resolve() == target.resolve():
         raise BackupError("The backup file is the database itself; nothing to restore.")
     if not target.parent.is_dir():
@@ -151,17 +151,28 @@ def restore(url: str | None, source: Path, *, now: datetime | None = None) -> tu
     return info, safety
 
 
-def refuse_a_tampered_trail(path: Path) -> None:
-    """:class:`BackupError` unless the file's audit chain verifies and its append-only triggers exist.
+def refuse_a_tampered_trail(path: Path, url: str | None) -> None:
+    """:class:`BackupError` unless the file's audit chain verifies (keyed events under the key of the
+    database at ``url``) and its append-only triggers exist.
 
     A restore must not bring back a trail someone edited with the triggers dropped (and, restored, it
-    would keep no triggers). The file is opened read-only: checking a backup never changes it.
+    would keep no triggers). The file is opened read-only: checking a backup never changes it. Its head
+    is not compared with the live database's checkpoint: a restore rolls the trail back on purpose, and
+    the checkpoint is signed afresh for the restored head (:func:`kdash.services.audit_log.after_restore`).
     """
     from sqlalchemy import create_engine
     from sqlalchemy.orm import Session
 
+    from kdash.domain.errors import AuditKeyError
     from kdash.storage.audit_chain import verify_chain
+    from kdash.storage.audit_key import load_key
     from kdash.storage.audit_triggers import missing_triggers
+
+    key, key_error = None, None
+    try:
+        key = load_key(database_url(url))
+    except AuditKeyError as exc:
+        key_error = str(exc)
 
     engine = create_engine(
         "sqlite://",
@@ -170,12 +181,12 @@ def refuse_a_tampered_trail(path: Path) -> None:
     try:
         with Session(engine) as session:
             missing = missing_triggers(session.connection())
-            _checked, problems = verify_chain(session)
+            _checked, problems = verify_chain(session, key, key_error=key_error or "no key")
     finally:
         engine.dispose()
     if missing or problems:
         what = [f"the append-only trigger {name} is missing" for name in missing]
-        what += [f"audit event {p.event_id}: {p.problem}" for p in problems[:5]]
+        what += [f"audit event {p.event_id}: {p.problem}" if p.event_id else p.problem for p in problems[:5]]
         more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
         raise BackupError(
             f"{path} holds an audit trail that does not verify, so it is not restored: "

@@ -25,12 +25,12 @@ from sqlalchemy.orm import Session
 from kdash.domain.access import Action, Actor
 from kdash.domain.errors import NotFound, Problem, Refused, ValidationError
 from kdash.domain.policy import ClinicPolicy
-from kdash.domain.records import CourseRec
+from kdash.domain.records import CourseRec, ScreeningAssessment
 from kdash.domain.vocab import MAX_INFUSIONS_PER_COURSE, CourseStatus, InfusionStatus
 from kdash.planner.cadence import WEEKDAY_NAMES, Cadence
 from kdash.planner.plan import Plan, PlannedSlot, plan_course
 from kdash.rules.course import TRIAL_NUMBER, can_add_infusion, next_free_number
-from kdash.rules.screening import RescreenDecision, ScreeningAssessment, rescreen_due, screening_status
+from kdash.rules.screening import RescreenDecision, rescreen_due, screening_status
 from kdash.services.guard import authorize
 from kdash.services.locks import LostRace, is_lost_race, lock_course, lock_days, retry_lost_race
 from kdash.services.planner_inputs import PlannerInputs, load_planner_inputs
@@ -47,6 +47,7 @@ __all__ = [
     "Slot",
     "SlotTaken",
     "book",
+    "book_in_transaction",
     "book_infusion",
     "book_plan",
     "load_planner_inputs",
@@ -235,8 +236,7 @@ def book(
             if row is None:
                 raise NotFound(f"Course {course_id} does not exist.")
             patient_id = row.patient_id
-            lock_days(session, {s.start.date() for s in slots})
-            return _book_locked(session, actor, row, slots, today, now, one=one)
+            return book_in_transaction(session, actor, row.id, slots, today=today, now=now, one=one)
 
     try:
         try:
@@ -251,6 +251,26 @@ def book(
                     entity_id=course_id, outcome="refused", reason=str(exc), now=now,
                 )  # fmt: skip
         raise
+
+
+def book_in_transaction(
+    session: Session,
+    actor: Actor,
+    course_id: int,
+    slots: Sequence[Slot],
+    *,
+    today: date,
+    now: datetime,
+    one: bool = False,
+) -> list[Booking]:
+    """:func:`book`'s rules, writes and state changes inside a transaction the caller holds (an import
+    books its future rows here, inside its own all-or-nothing write). Locks the course and the days;
+    raises :class:`Refused` (or :class:`SlotTaken`) with the same words as a booking from a page."""
+    row = lock_course(session, course_id)
+    if row is None:
+        raise NotFound(f"Course {course_id} does not exist.")
+    lock_days(session, {s.start.date() for s in slots})
+    return _book_locked(session, actor, row, slots, today, now, one=one)
 
 
 _TAKEN_MEANWHILE = "Nothing was booked: a slot's chair or number was taken at the same moment; plan again."
@@ -270,7 +290,7 @@ def _course_refusals(
         return ["No trial yet: only the trial can be booked; its outcome decides the rest"]
     if len(live) + len(slots) > MAX_INFUSIONS_PER_COURSE:
         return [
-            f"The course holds {len(live)} live infusions: {len(slots)} more would pass "
+            f"The course has {len(live)} infusions done or booked: {len(slots)} more would pass "
             f"{MAX_INFUSIONS_PER_COURSE}; nothing was booked"
         ]
     return []

@@ -18,8 +18,10 @@ from sqlalchemy.orm import Session
 from kdash.domain.access import Action, Actor
 from kdash.domain.policy import ClinicPolicy
 from kdash.interchange.cells import escape_formula
-from kdash.rules.huddle import CSV_COLUMNS, Huddle, build_huddle, huddle_to_rows
+from kdash.interchange.huddle_json import CSV_COLUMNS, huddle_to_rows
+from kdash.rules.huddle import Huddle, build_huddle
 from kdash.services.guard import authorize
+from kdash.services.minimum_necessary import huddle_for
 from kdash.storage import audit_chain
 from kdash.storage.database import Database
 from kdash.storage.patient_records import load_contexts
@@ -41,11 +43,14 @@ def huddle_from_session(session: Session, day: date, settings: ClinicPolicy | No
     return build_huddle(day, load_contexts(session, day, settings=chosen), chosen)
 
 
-def read_huddle(db: Database, day: date, settings: ClinicPolicy | None = None) -> Huddle:
+def read_huddle(
+    db: Database, day: date, settings: ClinicPolicy | None = None, actor: Actor | None = None
+) -> Huddle:
     """The huddle of ``day`` (the clinic's stored policy by default), not audited: a page caches this
-    read across reruns and audits each person's view with :func:`record_huddle_view`."""
+    read across reruns and audits each person's view with :func:`record_huddle_view`. Less what
+    ``actor``'s role may not see (:mod:`kdash.services.minimum_necessary`)."""
     with db.read() as session:
-        return huddle_from_session(session, day, settings)
+        return huddle_for(actor, huddle_from_session(session, day, settings))
 
 
 def record_huddle_view(db: Database, actor: Actor, huddle: Huddle, now: datetime | None = None) -> None:
@@ -68,7 +73,7 @@ def view_huddle(
     """The huddle of ``day`` for ``actor``, who must be allowed to see clinical records; the view is
     audited (the command line and the printable sheet use this)."""
     authorize(db, actor, Action.VIEW_CLINICAL, audit_as="view_huddle", now=now)
-    huddle = read_huddle(db, day, settings)
+    huddle = read_huddle(db, day, settings, actor)
     record_huddle_view(db, actor, huddle, now)
     return huddle
 

@@ -18,8 +18,9 @@ from kdash.domain.vocab import LIVE_INFUSION_STATUSES, AssessmentSource
 from kdash.interchange import cells
 from kdash.interchange.csv.reader import Parsed, read_folder
 from kdash.interchange.rows import ImportRefused, Kind, Problem, Row
-from kdash.interchange.store import Stored, Summary, apply, check, load_stored
+from kdash.interchange.store import Stored, Summary, apply, check, load_stored, match_mrn_case
 from kdash.services.guard import authorize
+from kdash.services.imported_bookings import book_imported, booking_field_problems, is_future_booking
 from kdash.services.locks import lock_days
 from kdash.services.refusals import database_refusal
 from kdash.services.slots import ChairHold, chair_clashes, stored_chair_holds
@@ -95,8 +96,17 @@ def write_parsed(
     try:
         with db.write() as session:
             stored = load_stored(session, {r.mrn for r in parsed.rows} | known)
+            known = match_mrn_case(parsed.rows, stored, known)
+            # Every row is held to the cap, the numbers and the chairs here, so one refusal names every
+            # such problem with its row. New bookings from now on are then booked through the one
+            # booking path (the screening and trial gates, hours, spacing, the course's state), after
+            # the records they rest on are written; past infusions are records.
             problems = parsed.problems + check(parsed.rows, stored, known_mrns=known)
             problems += _chair_problems(session, parsed.rows, stored)
+            future = [r for r in parsed.rows if is_future_booking(r, stored, when)]
+            booked = {id(r) for r in future}
+            records = [r for r in parsed.rows if id(r) not in booked]
+            problems += booking_field_problems(future)
             if problems:
                 raise ImportRefused(problems)
 
@@ -104,7 +114,10 @@ def write_parsed(
                 if progress is not None and (done % 1000 == 0 or done == total) and total >= 1000:
                     progress("writing", done)
 
-            summary = apply(session, parsed.rows, actor, when, origin=origin, progress=step)
+            summary = apply(session, records, actor, when, origin=origin, progress=step)
+            refused = book_imported(session, actor, future, summary, when)
+            if refused:
+                raise ImportRefused(refused)
             if dry_run:
                 raise _DryRun
     except _DryRun:

@@ -27,6 +27,7 @@ from kdash.services.guard import authorize
 from kdash.services.refusals import refusing_database_errors
 from kdash.storage.amendments import record_or_amend
 from kdash.storage.database import Database
+from kdash.storage.demo_patients import holds_demo_patients
 from kdash.storage.models import Patient
 
 __all__ = ["DEMOGRAPHIC_FIELDS", "add_patient", "edit_patient"]
@@ -141,3 +142,9 @@ def edit_patient(
             reason_needed="A value already on record changes: say briefly why (e.g. 'spelling corrected').",
         )
         return written.changes
+
+
+def demo_clinic_loaded(db: Database) -> bool:
+    """Whether the synthetic demo clinic's patients are in the database (``seed --demo`` asks)."""
+    with db.read() as session:
+        return holds_demo_patients(session)

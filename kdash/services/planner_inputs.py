@@ -14,10 +14,10 @@ from sqlalchemy.orm import Session
 
 from kdash.domain.errors import Refused
 from kdash.domain.policy import ClinicPolicy
-from kdash.domain.records import CourseRec
+from kdash.domain.records import CourseRec, LiveBooking, ScreeningAssessment
 from kdash.domain.vocab import MAX_INFUSIONS_PER_COURSE
-from kdash.planner.plan import MAX_SEARCH_DAYS, Booking, ClinicCalendar
-from kdash.rules.screening import RescreenDecision, ScreeningAssessment, rescreen_due, screening_status
+from kdash.planner.plan import MAX_SEARCH_DAYS, ClinicCalendar
+from kdash.rules.screening import RescreenDecision, rescreen_due, screening_status
 from kdash.storage.planning_repo import (
     closures_between,
     live_bookings,
@@ -44,7 +44,7 @@ class PlannerInputs:
     screening: ScreeningAssessment
     rescreen: RescreenDecision
     settings: ClinicPolicy
-    bookings: tuple[Booking, ...]
+    bookings: tuple[LiveBooking, ...]
     closures: frozenset[date]
     _calendar: list[ClinicCalendar] = field(default_factory=list, repr=False, compare=False)
 

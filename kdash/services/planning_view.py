@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 
 from kdash.domain.access import Action, Actor
 from kdash.domain.errors import NotFound
@@ -20,9 +20,10 @@ from kdash.planner.cadence import PRESET_NAMES, WEEKDAY_NAMES
 from kdash.planner.calendar import to_clinic_local
 from kdash.planner.plan import Plan, PlannedSlot, clinic_utilisation
 from kdash.planner.utilisation import Utilisation
-from kdash.rules.course import TRIAL_NUMBER, can_add_infusion, next_free_number
+from kdash.rules.course import TRIAL_NUMBER, can_add_infusion, next_free_number, progress_words
 from kdash.services.guard import authorize
 from kdash.services.planner_inputs import current_course, screening_of
+from kdash.services.search import search_patients
 from kdash.storage.database import Database
 from kdash.storage.models import Patient
 from kdash.storage.planning_repo import closures_between, live_bookings, load_courses
@@ -86,8 +87,9 @@ class CourseState:
     trial_pending: bool = False
 
     @property
-    def of_ten(self) -> str:
-        return f"{self.live} / {MAX_INFUSIONS_PER_COURSE}"
+    def progress(self) -> str:
+        """The course's progress in the words every page uses: ``3 done · 1 booked · of 10``."""
+        return progress_words(self.done, self.booked)
 
     @property
     def rest_of_course(self) -> int:
@@ -116,26 +118,10 @@ def _choice(row: Patient) -> PatientChoice:
 
 
 def find_patients(db: Database, actor: Actor, text: str, limit: int = _SEARCH_LIMIT) -> list[PatientChoice]:
-    """Patients (not deleted) whose MRN starts with ``text`` or whose first or last name contains it."""
+    """The patients the one search of every page finds (:func:`kdash.services.search.search_patients`:
+    an MRN, "Last, First", "First Last" or parts of them; an exact MRN first)."""
     authorize(db, actor, Action.PLAN)
-    needle = text.strip().lower()
-    if not needle:
-        return []
-    with db.read() as session:
-        rows = session.scalars(
-            select(Patient)
-            .where(
-                Patient.deleted_at.is_(None),
-                or_(
-                    func.lower(Patient.mrn).startswith(needle, autoescape=True),
-                    func.lower(Patient.last_name).contains(needle, autoescape=True),
-                    func.lower(Patient.first_name).contains(needle, autoescape=True),
-                ),
-            )
-            .order_by(Patient.last_name, Patient.first_name, Patient.mrn)
-            .limit(limit)
-        )
-        return [_choice(r) for r in rows]
+    return [PatientChoice(h.patient_id, h.mrn, h.name) for h in search_patients(db, text, limit)]
 
 
 def patient_by_mrn(db: Database, actor: Actor, mrn: str) -> PatientChoice | None:

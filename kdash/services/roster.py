@@ -36,18 +36,14 @@ from kdash.domain.vocab import (
     CourseStatus,
     InfusionStatus,
     ScreeningStatus,
-    Severity,
 )
 from kdash.rules.flags import Flag
 from kdash.rules.huddle import build_entry
 from kdash.rules.instruments import (
-    change_from_baseline,
     indications_by_main_instrument,
-    is_remission,
-    is_response,
     main_instrument,
-    severity_band,
 )
+from kdash.rules.roster_row import SPARK_POINTS, RosterRow, any_urgent, roster_row
 from kdash.services.search import search_clause
 from kdash.storage import screening_summary
 from kdash.storage.context import load_contexts
@@ -69,48 +65,10 @@ _STATUSES = {m.value: m for m in ScreeningStatus}
 _LIVE = cast("ColumnElement[bool]", live_infusion_clause())
 _ACTIVE = cast("ColumnElement[bool]", active_patient_clause())
 
-#: Scores kept per patient for the roster's sparkline.
-SPARK_POINTS = 10
 OPEN_COURSE_STATUSES = (CourseStatus.PLANNED.value, CourseStatus.ACTIVE.value)
 
 
 # --- roster --------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class RosterRow:
-    patient_id: int
-    mrn: str
-    name: str
-    indication: str
-    provider: str
-    status: str
-    screening_status: str
-    course_number: int | None
-    course_status: str | None
-    trial_outcome: str | None
-    live: int
-    completed: int
-    instrument: str
-    baseline: int | None
-    latest: int | None
-    latest_on: date | None
-    band: str | None
-    change_points: int | None
-    change_pct: float | None
-    response: bool | None
-    remission: bool | None
-    series: tuple[int, ...]
-    next_infusion: datetime | None
-    flags: tuple[Flag, ...] = ()
-
-    @property
-    def urgent(self) -> int:
-        return sum(1 for f in self.flags if f.severity is Severity.URGENT)
-
-    @property
-    def flag_summary(self) -> str:
-        return ", ".join(f.code.value for f in self.flags)
 
 
 def _courses_query(patient_filter: Any) -> Executable:
@@ -521,10 +479,6 @@ def _urgent_ids(
     return [p.id for p in _patients(session, and_(where, Patient.id.in_(sorted(flagged))))]
 
 
-def any_urgent(flags: Sequence[Flag]) -> bool:
-    return any(f.severity is Severity.URGENT for f in flags)
-
-
 def _overview(session: Session) -> tuple[int, tuple[str, ...]]:
     conn = session.connection()
     return conn.execute(_ACTIVE_COUNT).scalar_one(), tuple(conn.execute(_ACTIVE_PROVIDERS).scalars())
@@ -587,53 +541,3 @@ def roster_page(
         params = {"page_ids": [p.id for p in shown]}
         rows = _rows(session, shown, queries, params, settings, today, flag_days) if shown else []
     return RosterPage(tuple(rows), matching, total, number, pages, size, providers)
-
-
-def roster_row(
-    patient: PatientRec,
-    series_desc: Sequence[tuple[date, int]],
-    baseline: int | None,
-    course: Mapping[str, Any] | None,
-    screening_status: ScreeningStatus,
-    next_infusion: datetime | None,
-    flags: tuple[Flag, ...],
-    settings: ClinicPolicy,
-) -> RosterRow:
-    """One roster row from its gathered pieces: the main score's series (newest first), its baseline,
-    the current course (number, status, trial_outcome, live, completed). Pure, so the service and the
-    benchmark's hand-written queries lay rows out with the same code."""
-    inst = main_instrument(patient.indication)
-    latest = series_desc[0] if series_desc else None
-    band = change = response = remission = None
-    if latest is not None:
-        band = severity_band(inst, latest[1], settings)
-        remission = is_remission(inst, latest[1], settings)
-        if baseline is not None:
-            change = change_from_baseline(baseline, latest[1])
-            response = is_response(inst, baseline, latest[1], settings)
-    return RosterRow(
-        patient_id=patient.id,
-        mrn=patient.mrn,
-        name=patient.name,
-        indication=patient.indication.value,
-        provider=patient.provider,
-        status=patient.status.value,
-        screening_status=screening_status.value,
-        course_number=course["number"] if course else None,
-        course_status=course["status"] if course else None,
-        trial_outcome=course["trial_outcome"] if course else None,
-        live=int(course["live"] or 0) if course else 0,
-        completed=int(course["completed"] or 0) if course else 0,
-        instrument=inst.value,
-        baseline=baseline,
-        latest=latest[1] if latest else None,
-        latest_on=latest[0] if latest else None,
-        band=band,
-        change_points=change.points if change else None,
-        change_pct=change.pct if change else None,
-        response=response,
-        remission=remission,
-        series=tuple(score for _, score in reversed(series_desc)),
-        next_infusion=next_infusion,
-        flags=flags,
-    )

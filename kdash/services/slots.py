@@ -23,7 +23,8 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from kdash.domain.policy import ClinicPolicy
-from kdash.planner.calendar import Booking, ClinicCalendar
+from kdash.domain.records import LiveBooking
+from kdash.planner.calendar import ClinicCalendar
 from kdash.storage.models import Closure, Course, Infusion, live_infusion_clause
 
 
@@ -91,7 +92,9 @@ class SlotCheck:
             .where(live_infusion_clause(), _day_windows(days, pad))  # type: ignore[arg-type]
         )
         bookings = [
-            Booking(start=r[0], chair=r[1], patient_id=r[2], course_id=r[3], minutes=held_minutes(r[0], r[4]))
+            LiveBooking(
+                start=r[0], chair=r[1], patient_id=r[2], course_id=r[3], minutes=held_minutes(r[0], r[4])
+            )
             for r in rows
         ]
         closures = {

@@ -238,3 +238,9 @@ def set_password(db: Database, actor: Actor, username: str, password: str, setti
             entity_id=user.id,
             after={"username": user.username},
         )
+
+
+def user_exists(db: Database, username: str) -> bool:
+    """Whether an account of this name exists (the command line asks before reading a new password)."""
+    with db.read() as session:
+        return session.scalar(select(User.id).where(User.username == username.strip())) is not None

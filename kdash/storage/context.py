@@ -13,7 +13,7 @@ from datetime import date
 from sqlalchemy.orm import Session
 
 from kdash.domain.policy import ClinicPolicy
-from kdash.rules.huddle import PatientContext
+from kdash.domain.records import PatientContext
 from kdash.storage import patient_records
 from kdash.storage.id_chunks import chunks
 

@@ -20,3 +20,8 @@ def holds_real_patients(session: Session) -> bool:
     """True when some patient is not one of the synthetic demo clinic's."""
     real = exists().where(Patient.mrn.not_like(f"{DEMO_MRN_PREFIX}%"))
     return bool(session.scalar(select(real)))
+
+
+def holds_demo_patients(session: Session) -> bool:
+    """True when the synthetic demo clinic (or part of it) is loaded."""
+    return bool(session.scalar(select(exists().where(Patient.mrn.like(f"{DEMO_MRN_PREFIX}%")))))

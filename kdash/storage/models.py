@@ -105,6 +105,8 @@ class Patient(Base):
         _one_of("indication", Indication),
         _one_of("status", PatientStatus),
         CheckConstraint("length(mrn) > 0", name="mrn_not_empty"),
+        # MRNs are compared without regard to case (kdash.domain.identifiers; migration 0011).
+        Index("uq_patient_mrn_lower", text("lower(mrn)"), unique=True),
         Index("ix_patient_name", "last_name", "first_name"),
         # The roster's page of active patients in name order, and its provider list (migration 0006).
         Index(
@@ -462,6 +464,18 @@ class UserSession(Base):
     end_reason: Mapped[str | None] = mapped_column(String(16))
 
 
+class LoginFailure(Base):
+    """One failed sign-in of a client (the SHA-256 of its address or browser session), for the per-client
+    throttle every app server shares (kdash.services.login_throttle, migration 0013)."""
+
+    __tablename__ = "login_failure"
+    __table_args__ = (Index("ix_login_failure_client", "client_hash", "failed_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_hash: Mapped[str] = mapped_column(String(64))
+    failed_at: Mapped[datetime] = mapped_column(DateTime)
+
+
 class AuditEvent(Base):
     """Append-only log of who did what to which record; each event hashes the one before it."""
 
@@ -485,6 +499,8 @@ class AuditEvent(Base):
     outcome: Mapped[str] = mapped_column(String(16), default="ok")
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+    #: "hmac-sha256:<key id>" for a keyed link; empty for events chained with plain SHA-256 before 0012.
+    chain_key: Mapped[str | None] = mapped_column(String(40))
 
 
 class Amendment(Base):

@@ -25,6 +25,7 @@ from kdash.domain.records import (
     AssessmentRec,
     CourseRec,
     InfusionRec,
+    PatientContext,
     PatientRec,
     SuicideReviewRec,
 )
@@ -37,7 +38,6 @@ from kdash.domain.vocab import (
     SuicideReviewAction,
     TrialOutcome,
 )
-from kdash.rules.huddle import PatientContext
 from kdash.storage import record_cache, screening_summary
 from kdash.storage.models import (
     Assessment,

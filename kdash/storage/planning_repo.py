@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from kdash.domain.errors import NotFound
-from kdash.domain.records import CourseRec, ScreeningDecisionRec, ScreeningItemRec
-from kdash.planner.calendar import Booking
+from kdash.domain.identifiers import mrn_key
+from kdash.domain.records import CourseRec, LiveBooking, ScreeningDecisionRec, ScreeningItemRec
 from kdash.storage.models import Closure, Course, Infusion, Patient, live_infusion_clause
 from kdash.storage.patient_records import load_records
 from kdash.storage.screening_summary import load_answers
@@ -24,7 +24,10 @@ from kdash.storage.screening_summary import load_answers
 
 def patient_id_for_mrn(session: Session, mrn: str) -> int:
     """The id of the (not deleted) patient with this MRN; NotFound without the MRN in the message."""
-    found = session.scalar(select(Patient.id).where(Patient.mrn == mrn, Patient.deleted_at.is_(None)))
+    wanted = mrn_key(mrn)
+    found = session.scalar(
+        select(Patient.id).where(func.lower(Patient.mrn) == wanted, Patient.deleted_at.is_(None))
+    )
     if found is None:
         raise NotFound("No patient with that MRN.")
     return found
@@ -44,7 +47,7 @@ def load_screening_answers(
     return items.get(patient_id, []), decisions.get(patient_id, [])
 
 
-def live_bookings(session: Session, first: date, last: date) -> list[Booking]:
+def live_bookings(session: Session, first: date, last: date) -> list[LiveBooking]:
     """The clinic's live infusions from ``first`` to ``last`` (both included), as planner bookings.
 
     Thousands of plain rows: read through the connection (Core), which skips the ORM's per-row work
@@ -59,7 +62,7 @@ def live_bookings(session: Session, first: date, last: date) -> list[Booking]:
             Infusion.scheduled_at < datetime.combine(last + timedelta(days=1), time()),
         )
     )
-    return [Booking(start=r[0], chair=r[1], patient_id=r[2], course_id=r[3]) for r in rows]
+    return [LiveBooking(start=r[0], chair=r[1], patient_id=r[2], course_id=r[3]) for r in rows]
 
 
 def closures_between(session: Session, first: date, last: date) -> frozenset[date]:

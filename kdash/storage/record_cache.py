@@ -24,7 +24,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from kdash.rules.huddle import PatientContext
+from kdash.domain.records import PatientContext
 from kdash.storage.id_chunks import chunks
 from kdash.storage.models import Patient, PatientVersion
 

@@ -35,9 +35,9 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from kdash.domain.policy import ClinicPolicy
-from kdash.domain.records import ScreeningDecisionRec, ScreeningItemRec
+from kdash.domain.records import ScreeningAssessment, ScreeningDecisionRec, ScreeningItemRec
 from kdash.domain.vocab import SCREENING_ITEMS, ScreeningDecision, ScreeningResult, ScreeningStatus
-from kdash.rules.screening import ScreeningAssessment, screening_status
+from kdash.rules.screening import screening_status
 from kdash.storage.id_chunks import ID_CHUNK, chunks
 from kdash.storage.models import Patient, ScreeningDecisionRow, ScreeningItem, ScreeningSummary
 from kdash.storage.policy_repo import load_policy

@@ -15,7 +15,10 @@ import plotly.graph_objects as go
 
 from kdash.domain.vocab import MAX_INFUSIONS_PER_COURSE, InfusionStatus
 from kdash.rules.huddle import HourLoad
-from kdash.services.views import CourseRow, CourseView, InstrumentTrend, OutcomeStats
+from kdash.rules.outcomes import OutcomeStats
+from kdash.rules.trends import InstrumentTrend
+from kdash.services.active_courses import CourseRow
+from kdash.services.patient_detail import CourseView
 
 #: Band shading from light to darker with severity (one hue: readable when printed in grey).
 _BAND_COLOURS = ["#eef5ee", "#fbf4dc", "#fbe3c8", "#f8cfc0", "#f1b3b3"]

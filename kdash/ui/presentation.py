@@ -24,7 +24,9 @@ from kdash.interchange.cells import escape_formula
 from kdash.rules.course import course_progress as course_progress
 from kdash.rules.course import progress_words as progress_words
 from kdash.rules.flags import Flag
-from kdash.services.views import CourseRow, QueueRow, RosterRow
+from kdash.rules.roster_row import RosterRow
+from kdash.services.active_courses import CourseRow
+from kdash.services.screening_queue import QueueRow
 
 #: Columns of the roster table, in order.
 ROSTER_COLUMNS = [
@@ -32,12 +34,12 @@ ROSTER_COLUMNS = [
     "Name",
     "Flags",
     "Progress",
+    "Next infusion",
     "Score",
     "Latest",
     "Band",
     "Change %",
     "Trend",
-    "Next infusion",
     "Screening",
     "Course",
     "Indication",

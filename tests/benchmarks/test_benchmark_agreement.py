@@ -19,9 +19,10 @@ from benchmarks import limit, naive
 from benchmarks.clinic import DAY2, DAY2_INFUSIONS, TODAY, populate
 from benchmarks.rawdb import RawDb
 from kdash.domain.policy import ClinicPolicy
-from kdash.rules.huddle import huddle_to_json
+from kdash.interchange.huddle_json import huddle_to_json
 from kdash.services.huddle import huddle_from_session as huddle_for_day
-from kdash.services.views import patient_trend, roster, roster_page
+from kdash.services.roster import roster, roster_page
+from kdash.services.trends import patient_trend
 from kdash.storage.database import Database, make_engine
 from kdash.storage.models import Patient
 from kdash.storage.policy_repo import load_policy

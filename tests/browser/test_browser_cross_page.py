@@ -60,6 +60,13 @@ def test_one_patients_course_progress_reads_the_same_on_every_page(clinic_server
     expect(_grid_row(page, NAME)).to_contain_text(PROGRESS)
     screenshot(page, "progress-3-courses")
 
+    # Patient page, opened by its address: the header says it the same way.
+    page.goto(f"{server.url}/patient?mrn=D0001")
+    wait_idle(page, "Escort home:")
+    expect(page.get_by_role("heading", name=NAME)).to_be_visible()
+    expect(page.get_by_text(PROGRESS).first).to_be_visible()
+    screenshot(page, "progress-4-patient")
+
 
 def test_roster_shows_flag_words_not_codes(clinic_server: Any, page: Any) -> None:
     from playwright.sync_api import expect
@@ -69,7 +76,9 @@ def test_roster_shows_flag_words_not_codes(clinic_server: Any, page: Any) -> Non
     _nav(page, "Roster", "Open a patient from this page")
     expect(_grid_row(page, "Ellery, Sam")).to_contain_text("Suicide risk")
     cells = page.locator('[data-testid="stDataFrame"] [role="gridcell"]').all_inner_texts()
-    assert len(cells) >= 6 * 10, f"the roster's cells were not readable: {cells}"
+    # The grid holds the cells of the columns on screen (MRN, name, flags, progress at least).
+    assert len(cells) >= 6 * 4, f"the roster's cells were not readable: {cells}"
+    expect(_grid_row(page, "Brook, Sam")).to_contain_text("Final session of the course")
     codes = sorted({code for cell in cells for code in FLAG_CODE.findall(cell)})
     assert not codes, f"the roster shows flag codes instead of words: {codes}"
     screenshot(page, "roster-flag-words")

@@ -42,8 +42,8 @@ def test_huddle_to_patient_record_infusion_and_score(clinic_server: tuple[Server
     card.get_by_role("button", name="Open patient").click()
     wait_idle(page, "Escort home:")
     expect(page.get_by_role("heading", name="Ellery, Sam")).to_be_visible()
-    done = page.locator('[data-testid="stMetric"]').filter(has_text="Course 1: done")
-    expect(done).to_contain_text("0 / 10")
+    done = page.locator('[data-testid="stMetric"]').filter(has_text="Course 1")
+    expect(done).to_contain_text("0 done · 1 booked · of 10")
     screenshot(page, "journey-2-patient")
 
     # Record today's trial infusion: vitals, dose, escort, discharge → the course goes 0 → 1 done.
@@ -56,7 +56,7 @@ def test_huddle_to_patient_record_infusion_and_score(clinic_server: tuple[Server
     page.get_by_role("checkbox", name="Discharged (completes the infusion)").check(force=True)
     page.get_by_role("button", name="Save infusion record").click()
     wait_idle(page, "Infusion 1 recorded.")
-    expect(done).to_contain_text("1 / 10")
+    expect(done).to_contain_text("1 done · 0 booked · of 10")
     screenshot(page, "journey-3-infusion-recorded")
 
     # Record a PHQ-9 and see the chart's latest score change.

@@ -143,7 +143,7 @@ def test_plan_two_scenarios_compare_book_one_and_see_it_on_the_patient(
     page.get_by_role("button", name="Open the patient's page").click()
     wait_idle(page, "Escort home:")
     expect(page.get_by_role("heading", name=NAME)).to_be_visible()
-    expect(page.locator('[data-testid="stMetric"]').filter(has_text="Booked")).to_contain_text("3")
+    expect(page.locator('[data-testid="stMetric"]').filter(has_text="Course 1")).to_contain_text("3 booked")
     timeline = page.locator('[data-testid="stPlotlyChart"]').first
     for number, when in booked:
         expect(timeline).to_contain_text(f"{number}booked{when:%d %b}")

@@ -18,11 +18,11 @@ EXPECTED_FLAGS = {
     "KD-1002": {"BP_CRISIS"},
     "KD-1003": {"BP_HIGH"},
     "KD-1004": {"NO_ESCORT"},
-    "KD-1005": {"TRIAL_OUTCOME_MISSING", "ASSESSMENT_DUE"},
+    "KD-1005": {"ASSESSMENT_DUE"},
     "KD-1006": {"COURSE_FINAL_SESSION"},
     "KD-1007": {"WORSENING", "COURSE_NEARLY_COMPLETE"},
     "KD-1008": {"MISSING_BASELINE", "ASSESSMENT_DUE"},
-    "KD-1009": {"NOT_CLEARED", "ASSESSMENT_DUE"},
+    "KD-1009": {"ASSESSMENT_DUE"},
 }
 PATIENT_KEYS = {
     "mrn",
@@ -68,10 +68,11 @@ def test_example_import_then_huddle_json(tmp_path: Path) -> None:
             assert code in {"PHQ-9", "GAD-7", "PCL-5", "MADRS", "NRS"}
             assert set(score) == SCORE_KEYS
     by_mrn = {p["mrn"]: p for p in data["patients"]}
-    # The four patients with an urgent flag lead the list, in chair time (then MRN), as the team walks
-    # the chairs: 08:00 KD-1001 and KD-1002, 10:00 KD-1005, 12:00 KD-1009.
-    assert [p["mrn"] for p in data["patients"]][:4] == ["KD-1001", "KD-1002", "KD-1005", "KD-1009"]
+    # The patients with an urgent flag lead the list, in chair time (then MRN), as the team walks the
+    # chairs; then the warnings. (Every booking of the day passed the booking rules when imported, so a
+    # booking with screening not cleared or a trial outcome missing cannot be part of it.)
+    assert [p["mrn"] for p in data["patients"]][:4] == ["KD-1001", "KD-1002", "KD-1003", "KD-1004"]
     assert by_mrn["KD-1006"]["infusion_number"] == 10
     assert by_mrn["KD-1006"]["ready"] is True
     assert by_mrn["KD-1001"]["ready"] is False
-    assert by_mrn["KD-1009"]["screening_status"] == "needs_review"
+    assert by_mrn["KD-1009"]["screening_status"] == "cleared"  # a relative yes the provider accepted

@@ -64,7 +64,7 @@ def test_example_imports_and_reimport_changes_nothing(db: Database) -> None:
     events = count(db, AuditEvent)
     again = import_path(db, EXAMPLE, now=NOW)
     assert all(c.created == 0 and c.updated == 0 for c in again.counts.values())
-    assert again.counts["screenings.csv"].unchanged == 134
+    assert again.counts["screenings.csv"].unchanged == 135
     assert count(db, AuditEvent) == events
     assert count(db, Amendment) == 0
     with db.read() as s:
@@ -293,8 +293,10 @@ def test_cancelled_and_rebooked_number_reimports_cleanly(db: Database, tmp_path:
     write(
         folder,
         infusions=rows.replace("2026-12-04T09:00,scheduled", "2026-12-04T09:00,cancelled")
-        + "T-1,1,2,2026-12-07T08:00,scheduled,,,yes,,\n",
+        + "T-1,1,2,2026-12-05T08:00,scheduled,,,yes,,\n",
     )
+    # (Booked for a day already past at the import: a record, not a new booking that the screening
+    # gate would judge; tests/services/test_one_booking_path.py holds the imported booking.)
     summary = import_path(db, folder, now=NOW)
     assert (summary.counts["infusions.csv"].created, summary.counts["infusions.csv"].updated) == (1, 1)
     with db.read() as s:
@@ -318,12 +320,12 @@ def test_number_held_in_database_is_refused(db: Database, tmp_path: Path) -> Non
 def test_zoned_datetime_is_converted_to_clinic_time(sqlite_db: Database, tmp_path: Path) -> None:
     with sqlite_db.write() as s:
         s.add(Setting(key="timezone", value_json='"America/New_York"'))
-    rows = INFUSION_HEADER + "T-1,1,1,2026-12-07T14:00:00+00:00,scheduled,,,yes,,\n"
+    rows = INFUSION_HEADER + "T-1,1,1,2026-12-04T14:00:00+00:00,completed,,,yes,,\n"
     import_path(
         sqlite_db, write(tmp_path / "in", patients=PATIENTS, courses=COURSES, infusions=rows), now=NOW
     )
     with sqlite_db.read() as s:
-        assert s.scalar(select(Infusion.scheduled_at)) == datetime(2026, 12, 7, 9, 0)
+        assert s.scalar(select(Infusion.scheduled_at)) == datetime(2026, 12, 4, 9, 0)
 
 
 def test_dry_run_reports_but_writes_nothing(sqlite_db: Database, tmp_path: Path) -> None:

@@ -6,10 +6,11 @@ from __future__ import annotations
 from datetime import date
 
 from sqlalchemy import select
+from streamlit.proto.Block_pb2 import Block as BlockProto
 
 from kdash.storage.database import Database
 from kdash.storage.models import Amendment, AuditEvent
-from tests.pages.test_pages import NURSE, PROVIDER, clinic_db, count, page, text_of
+from tests.pages.test_pages import NURSE, PROVIDER, VIEWER, clinic_db, count, page, text_of
 from tests.seeded import Clinic
 
 __all__ = ["clinic_db"]  # the fixture, used by name
@@ -142,6 +143,8 @@ def test_the_escort_is_corrected_with_a_reason_and_kept_in_amendments(
     assert not at.exception
     assert "Demographics saved." in text_of(at)
     assert "Jo Escort" in text_of(at)
+    assert "Latest: **escort name** changed from “Alex Escort” to “Jo Escort” by provider" in text_of(at)
+    assert "because: new escort" in text_of(at)
     with db.read() as s:
         [kept] = s.scalars(select(Amendment)).all()
     assert (kept.field, kept.old_value, kept.new_value, kept.reason) == (
@@ -155,3 +158,49 @@ def test_a_nurse_neither_adds_nor_edits_a_patient(clinic_db: tuple[Database, Cli
     keys = {w.key for w in at.text_input}
     assert "f_add_mrn" not in keys
     assert "f_demo_last" not in keys
+
+
+# --- the tab the page opens on --------------------------------------------------------------------------
+
+
+def opened_tab(at: object) -> str:
+    """The label of the tab the page opens on (the tab container's default)."""
+    for node in at._tree:  # type: ignore[attr-defined]
+        proto = getattr(node, "proto", None)
+        if isinstance(proto, BlockProto) and proto.WhichOneof("type") == "tab_container":
+            labels = [child.label for child in node.children.values()]
+            return str(labels[proto.tab_container.default_tab_index])
+    raise AssertionError("no tabs on the page")
+
+
+def test_the_page_opens_on_record_when_todays_infusion_waits(clinic_db: tuple[Database, Clinic]) -> None:
+    _db, c = clinic_db
+    at = page("patient.py", NURSE, patient_id=c.ids["on_course"])
+    assert opened_tab(at) == "Record"
+    assert form_order(at)[0] == "Record an infusion"
+    # Nothing booked today and no urgent flag: the record opens on its overview.
+    assert opened_tab(page("patient.py", NURSE, patient_id=c.ids["trial_pending"])) == "Screening & courses"
+    # A role that cannot record an infusion has nothing to do on Record.
+    assert opened_tab(page("patient.py", VIEWER, patient_id=c.ids["on_course"])) == "Screening & courses"
+
+
+def test_a_nurse_is_told_which_urgent_flag_a_provider_must_answer(clinic_db: tuple[Database, Clinic]) -> None:
+    _db, c = clinic_db
+    at = page("patient.py", NURSE, patient_id=c.ids["suicide_risk"])
+    assert not at.exception
+    body = text_of(at)
+    assert "A provider must answer this first: Suicide risk (the suicide-risk review)." in body
+    assert "The forms that answer the open urgent flag come first." not in body
+    assert opened_tab(at) == "Record"  # today's trial waits: the nurse's own next action
+    assert form_order(at)[0] == "Record an infusion"
+
+
+def test_after_a_save_the_page_stays_on_record(clinic_db: tuple[Database, Clinic]) -> None:
+    _db, c = clinic_db
+    at = page("patient.py", PROVIDER, patient_id=c.ids["trial_pending"])
+    assert opened_tab(at) == "Screening & courses"
+    at.number_input(key="f_assess_score").set_value(6)
+    at.number_input(key="f_assess_item9").set_value(0)
+    at.button(key="FormSubmitter:form_assessment-Save score").click().run()
+    assert "PHQ-9 score saved." in text_of(at)
+    assert opened_tab(at) == "Record"

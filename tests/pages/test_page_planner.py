@@ -119,9 +119,7 @@ def test_choosing_a_patient_and_a_cadence_shows_dated_timed_slots_with_chairs(pa
     assert not at.exception
     # The course state: the trial is done, nothing booked, 1 of 10.
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics["Done"] == "1"
-    assert metrics["Booked"] == "0"
-    assert metrics["Live of the course"] == "1 / 10"
+    assert metrics["Course 1"] == "1 done · 0 booked · of 10"
     assert metrics["Trial outcome"] == "benefit"
     plan(at, "twice-weekly", sessions=3)
     rows = slot_table(at)
@@ -225,7 +223,7 @@ def test_booking_a_scenario_writes_its_infusions(page_db: Database) -> None:
     assert all(chair is not None for *_, chair in rows)
     assert "Booked Scenario A: 3 infusions" in plain(at)
     assert "Open the patient's page" in button_labels(at)
-    assert {m.label: m.value for m in at.metric}["Booked"] == "3"
+    assert {m.label: m.value for m in at.metric}["Course 1"] == "1 done · 3 booked · of 10"
     assert not [b for b in at.button if b.key == "pl_book"]  # the comparison was cleared
 
 
@@ -257,7 +255,7 @@ def test_a_patient_chosen_on_another_page_is_preselected(page_db: Database) -> N
     at.run()
     assert not at.exception
     assert by_label(at.selectbox, "Patient").value.mrn == "SYN-0003"
-    assert {m.label for m in at.metric} >= {"Done", "Booked", "Trial outcome"}
+    assert {m.label for m in at.metric} >= {"Course 1", "Trial outcome", "Screening"}
 
 
 def charts(at: AppTest) -> list[str]:
@@ -381,7 +379,7 @@ def test_after_booking_the_link_opens_the_patients_page_with_the_bookings(page_d
     assert not at.exception
     assert at.session_state["patient_id"] == patient_id
     assert at.title[0].value.replace("\\", "") == "Patient SYN-0001, Test"  # title text is Markdown-escaped
-    assert {m.label: m.value for m in at.metric}["Booked"] == "2"
+    assert {m.label: m.value for m in at.metric}["Course 1"] == "1 done · 2 booked · of 10"
 
 
 # --- the patient shown is the one searched or linked -------------------------------------------------
@@ -463,8 +461,8 @@ def test_sessions_above_the_cap_are_capped_and_said_beside_the_field(page_db: Da
     at = plan(choose(open_page(), "SYN-0001"), "weekly", sessions=12)
     assert len(slot_table(at)) == 9
     assert (
-        "Capped at 9: a course holds at most 10 infusions and this one has 1. Planning 9, not 12."
-        in plain(at)
+        "Capped at 9: a course holds at most 10 infusions and this one has 1 done or booked. "
+        "Planning 9, not 12." in plain(at)
     )
     # At the cap: planned as asked, nothing said.
     at.number_input(key="pl_sessions").set_value(9).run()
@@ -490,11 +488,11 @@ def test_a_start_before_the_last_live_infusion_is_moved_and_said_beside_the_date
     at = plan(
         choose(open_page(), "SYN-0001"), "weekly", sessions=1, start=TRIAL_AT.date() - timedelta(days=2)
     )
-    said = f"Starts {day_after_trial:%a} {day_after_trial.isoformat()}, the day after the course's last live"
+    said = f"Starts {day_after_trial:%a} {day_after_trial.isoformat()}, the day after the course's last"
     assert said in plain(at)
     # On the earliest day itself nothing is moved and nothing is said.
     at.date_input(key="pl_start").set_value(day_after_trial).run()
-    assert "the day after the course's last live infusion (not" not in plain(at)
+    assert "the day after the course's last infusion done or booked (not" not in plain(at)
 
 
 def test_a_cover_until_before_the_start_is_refused_beside_its_field(page_db: Database) -> None:
@@ -522,3 +520,21 @@ def test_after_booking_the_page_shows_what_was_booked_and_no_stale_refusal(page_
     assert "Booked Scenario A: 9 infusions" in plain(at)
     assert not at.error
     assert "nothing more to plan" in plain(at)
+
+
+def test_the_search_reads_last_first_and_first_last_as_every_page_does(page_db: Database) -> None:
+    patient(page_db, "SYN-0001")
+    patient(page_db, "SYN-0002", trial_chair=2)
+    for typed in ("Patient SYN-0002, Test", "Test Patient SYN-0002", "0002"):
+        at = choose(open_page(), typed)
+        assert not at.exception
+        assert patient_select(at).options == ["Patient SYN-0002, Test · SYN-0002"], typed
+
+
+def test_the_course_reads_done_booked_of_ten_and_no_internal_words(page_db: Database) -> None:
+    patient(page_db, "SYN-0001")
+    at = choose(open_page(), "SYN-0001")
+    body = plain(at) + " ".join(f"{m.label} {m.value}" for m in at.metric)
+    assert "1 done · 0 booked · of 10" in body
+    for internal in ("Live", " live ", "of_ten", "needs_review", "not_started"):
+        assert internal not in body.replace("SYN-0001", ""), internal

@@ -244,7 +244,7 @@ def test_record_infusion_form_completes_todays_infusion(clinic_db: tuple[Databas
     db, c = clinic_db
     iid = c.infusions["today"]
     at = page("patient.py", patient_id=c.ids["on_course"])
-    assert at.metric[1].value == "3 / 10"
+    assert at.metric[1].value == "3 done · 1 booked · of 10"
     k = f"f_rec_{iid}_"
     pick = at.selectbox(key="f_rec_pick")
     pick.select_index(next(n for n, o in enumerate(pick.options) if "infusion 4" in o)).run()
@@ -268,7 +268,7 @@ def test_record_infusion_form_completes_todays_infusion(clinic_db: tuple[Databas
     assert not at.exception
     with db.read() as s:
         assert s.get(Infusion, iid).status == "completed"  # type: ignore[union-attr]
-    assert at.metric[1].value == "4 / 10"
+    assert at.metric[1].value == "4 done · 0 booked · of 10"
 
 
 # --- every page, every role ---------------------------------------------------------------------------
@@ -584,9 +584,10 @@ def test_trends_offer_score_and_rates_downloads(clinic_db: tuple[Database, Clini
     assert "Download the rates by indication (CSV)" in labels
 
 
-def test_one_patient_reads_the_same_progress_on_huddle_roster_and_courses(
+def test_one_patient_reads_the_same_progress_on_huddle_roster_courses_and_patient(
     clinic_db: tuple[Database, Clinic],
 ) -> None:
+    _db, clinic = clinic_db
     # Ashford, Sam (D0001): three infusions given and today's booked, in course 1.
     words = "3 done · 1 booked · of 10"
     huddle_lines = [line for line in text_of(page("huddle.py")).splitlines() if "MRN D0001" in line]
@@ -597,3 +598,5 @@ def test_one_patient_reads_the_same_progress_on_huddle_roster_and_courses(
     assert roster.loc["D0001", "Progress"] == words
     courses = page("courses.py").dataframe[0].value.set_index("MRN")
     assert courses.loc["D0001", "Progress"] == words
+    header = page("patient.py", NURSE, patient_id=clinic.ids["on_course"]).metric
+    assert [(m.label, m.value) for m in header if m.label.startswith("Course")] == [("Course 1", words)]

@@ -8,6 +8,7 @@ from datetime import date, datetime, time, timedelta
 import pytest
 
 from kdash.domain.policy import ClinicPolicy
+from kdash.domain.records import LiveBooking
 from kdash.domain.vocab import (
     SCREENING_STATE_WORDS,
     CourseStatus,
@@ -17,7 +18,6 @@ from kdash.domain.vocab import (
 )
 from kdash.planner.cadence import CadenceKind
 from kdash.planner.plan import (
-    Booking,
     ClinicCalendar,
     clinic_utilisation,
     compare,
@@ -42,15 +42,15 @@ def trial_done(day: date = MONDAY, **kw: object) -> object:
 
 
 def cal(
-    bookings: list[Booking] | None = None, closures: set[date] | None = None, settings=S
+    bookings: list[LiveBooking] | None = None, closures: set[date] | None = None, settings=S
 ) -> ClinicCalendar:
     return ClinicCalendar.build(settings, bookings or [], closures or set())
 
 
-def fill_day(day: date, chairs: int = 4, patient: int = 99) -> list[Booking]:
+def fill_day(day: date, chairs: int = 4, patient: int = 99) -> list[LiveBooking]:
     """Every chair booked back to back from opening to closing."""
     return [
-        Booking(at(day, h), chair, patient, patient * 10)
+        LiveBooking(at(day, h), chair, patient, patient * 10)
         for chair in range(1, chairs + 1)
         for h in range(S.open_hour, S.close_hour - 1, 2)
     ]
@@ -169,7 +169,7 @@ def test_never_on_a_closed_weekday():
 
 def test_one_infusion_per_patient_per_day_across_courses():
     wednesday = MONDAY + timedelta(days=2)
-    other = [Booking(at(wednesday, 8), 1, patient_id=1, course_id=2)]
+    other = [LiveBooking(at(wednesday, 8), 1, patient_id=1, course_id=2)]
     plan = plan_course(trial_done(), CLEARED, MONDAY, "induction", cal(other), sessions=1)
     assert dates(plan) == [wednesday + timedelta(days=2)]  # Thu is within two days of Wed's booking
     assert "already has an infusion that day" in plan.slots[0].moved
@@ -193,7 +193,7 @@ def test_the_plan_starts_the_day_after_the_last_live_infusion():
     c = course_with((at(MONDAY, 9), DONE), (at(last, 9), InfusionStatus.SCHEDULED))
     plan = plan_course(c, CLEARED, MONDAY, "weekly", cal(), sessions=1)
     assert dates(plan)[0] > last
-    assert any("the day after the course's last live infusion" in r for r in plan.reasons)
+    assert any("the day after the course's last infusion done or booked" in r for r in plan.reasons)
 
 
 def test_no_free_chair_within_a_year_stops_the_plan_with_the_reason():
@@ -208,8 +208,8 @@ def test_no_free_chair_within_a_year_stops_the_plan_with_the_reason():
 
 def test_earliest_free_chair_on_the_half_hour_grid():
     wednesday = MONDAY + timedelta(days=2)
-    busy = [Booking(at(wednesday, 8, 30), c, 50 + c, 500 + c) for c in range(1, 5)]
-    busy.append(Booking(at(wednesday, 10, 30), 1, 60, 600))
+    busy = [LiveBooking(at(wednesday, 8, 30), c, 50 + c, 500 + c) for c in range(1, 5)]
+    busy.append(LiveBooking(at(wednesday, 10, 30), 1, 60, 600))
     plan = plan_course(trial_done(), CLEARED, MONDAY, "induction", cal(busy), sessions=1)
     slot = plan.slots[0]
     assert (slot.start, slot.chair) == (at(wednesday, 10, 30), 2)
@@ -219,18 +219,18 @@ def test_earliest_free_chair_on_the_half_hour_grid():
 def test_the_whole_chair_time_fits_inside_opening_hours():
     wednesday = MONDAY + timedelta(days=2)
     long_chair = dataclasses.replace(S, chairs=1, recovery_minutes=90)  # 150 minutes a chair
-    busy = [Booking(at(wednesday, 8), 1, 50, 500, minutes=7 * 60 + 30)]  # chair busy until 15:30
+    busy = [LiveBooking(at(wednesday, 8), 1, 50, 500, minutes=7 * 60 + 30)]  # chair busy until 15:30
     plan = plan_course(trial_done(), CLEARED, MONDAY, "induction", cal(busy, settings=long_chair), sessions=1)
     assert plan.slots[0].start == at(wednesday, 15, 30)
     assert plan.slots[0].end == at(wednesday, 18, 0)
-    busy = [Booking(at(wednesday, 8), 1, 50, 500, minutes=8 * 60)]  # until 16:00: 150 min no longer fit
+    busy = [LiveBooking(at(wednesday, 8), 1, 50, 500, minutes=8 * 60)]  # until 16:00: 150 min no longer fit
     plan = plan_course(trial_done(), CLEARED, MONDAY, "induction", cal(busy, settings=long_chair), sessions=1)
     assert plan.slots[0].start.date() != wednesday
 
 
 def test_preferred_time_takes_the_nearest_free_start():
     wednesday = MONDAY + timedelta(days=2)
-    busy = [Booking(at(wednesday, 14), c, 50 + c, 500 + c) for c in range(1, 5)]
+    busy = [LiveBooking(at(wednesday, 14), c, 50 + c, 500 + c) for c in range(1, 5)]
     plan = plan_course(
         trial_done(), CLEARED, MONDAY, "induction", cal(busy), sessions=1, preferred_time=time(14, 0)
     )
@@ -240,7 +240,7 @@ def test_preferred_time_takes_the_nearest_free_start():
 
 def test_bookings_without_a_chair_are_given_chairs_in_start_order():
     wednesday = MONDAY + timedelta(days=2)
-    imported = [Booking(at(wednesday, 8), None, 50 + i, 500 + i) for i in range(3)]
+    imported = [LiveBooking(at(wednesday, 8), None, 50 + i, 500 + i) for i in range(3)]
     calendar = cal(imported)
     assert calendar.chairs_used_on(wednesday) == {1, 2, 3}
     plan = plan_course(trial_done(), CLEARED, MONDAY, "induction", calendar, sessions=1)
@@ -363,7 +363,7 @@ def test_a_day_above_ninety_percent_with_the_plan_is_a_warning():
 
 def test_clinic_utilisation_per_day_and_hour_with_a_scenario_added():
     wednesday = MONDAY + timedelta(days=2)
-    busy = [Booking(at(wednesday, 8), 1, 50, 500), Booking(at(wednesday, 9), 2, 51, 510)]
+    busy = [LiveBooking(at(wednesday, 8), 1, 50, 500), LiveBooking(at(wednesday, 9), 2, 51, 510)]
     plan = plan_course(trial_done(), CLEARED, MONDAY, "induction", cal(busy), sessions=1)
     closures = {MONDAY + timedelta(days=1)}
     use = clinic_utilisation(busy, S, closures, MONDAY, MONDAY + timedelta(days=6), extra=plan.slots)
@@ -443,7 +443,7 @@ def test_aware_bookings_are_read_in_the_clinic_time_zone():
 
     wednesday = MONDAY + timedelta(days=2)
     # 08:00 UTC is 08:00 in London in March (before summer time): chair 1 is busy at 08:00 local.
-    aware = [Booking(datetime.combine(wednesday, time(8), ZoneInfo("UTC")), 1, 50, 500)]
+    aware = [LiveBooking(datetime.combine(wednesday, time(8), ZoneInfo("UTC")), 1, 50, 500)]
     plan = plan_course(trial_done(), CLEARED, MONDAY, "induction", cal(aware, settings=london), sessions=1)
     assert (plan.slots[0].start, plan.slots[0].chair) == (at(wednesday, 8), 2)
 

@@ -9,6 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kdash.domain.policy import ClinicPolicy
+from kdash.domain.records import LiveBooking
 from kdash.domain.vocab import (
     MAX_INFUSIONS_PER_COURSE,
     SCREENING_STATE_WORDS,
@@ -17,7 +18,7 @@ from kdash.domain.vocab import (
     TrialOutcome,
 )
 from kdash.planner.cadence import WEEKDAY_NAMES
-from kdash.planner.plan import Booking, ClinicCalendar, parse_cadence, plan_course
+from kdash.planner.plan import ClinicCalendar, parse_cadence, plan_course
 from tests.records import MONDAY, course_with, random_bookings
 
 PRESETS = ["induction", "twice-weekly", "weekly", "booster"]
@@ -52,10 +53,10 @@ def scenarios(draw: st.DrawFn):
     # Some bookings of the patient in another course, and chair-less imported ones.
     if bookings and draw(st.booleans()):
         b = bookings[0]
-        bookings[0] = Booking(b.start, b.chair, patient_id=1, course_id=2)
+        bookings[0] = LiveBooking(b.start, b.chair, patient_id=1, course_id=2)
     if bookings and draw(st.booleans()):
         bookings = [
-            Booking(b.start, None, b.patient_id, b.course_id) if i % 3 == 0 else b
+            LiveBooking(b.start, None, b.patient_id, b.course_id) if i % 3 == 0 else b
             for i, b in enumerate(bookings)
         ]
     closures = draw(st.sets(st.integers(0, 120).map(lambda i: MONDAY + timedelta(days=i)), max_size=20))
@@ -72,7 +73,7 @@ def scenarios(draw: st.DrawFn):
     return cfg, bookings, closures, c, start
 
 
-def _check(cfg: ClinicPolicy, bookings: list[Booking], closures: set[date], c, plan) -> None:
+def _check(cfg: ClinicPolicy, bookings: list[LiveBooking], closures: set[date], c, plan) -> None:
     calendar = ClinicCalendar.build(cfg, bookings, closures)
     live = c.live_infusions
     # Never more than ten live per course; numbers are free ones.

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from kdash.domain.policy import DEFAULT_SETTINGS as S
-from kdash.domain.records import ScreeningItemRec
+from kdash.domain.records import PatientContext, ScreeningItemRec
 from kdash.domain.vocab import (
     FlagCode,
     InfusionStatus,
@@ -21,7 +21,6 @@ from kdash.domain.vocab import (
     TrialOutcome,
 )
 from kdash.rules.course import suggest_trial_outcome
-from kdash.rules.huddle import PatientContext
 from kdash.rules.screening import latest_answers, latest_decision, screening_status
 from tests.records import DAY, calm_context, course, decision, infusion, items, replace_ctx, score
 from tests.rules.test_rules_huddle import codes, entry, message

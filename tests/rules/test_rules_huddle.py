@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from kdash.domain.policy import DEFAULT_SETTINGS as S
 from kdash.domain.policy import ClinicPolicy
-from kdash.domain.records import ScreeningItemRec
+from kdash.domain.records import PatientContext, ScreeningItemRec
 from kdash.domain.vocab import (
     FLAG_SEVERITY,
     MAX_INFUSIONS_PER_COURSE,
@@ -21,7 +21,8 @@ from kdash.domain.vocab import (
     ScreeningResult,
     TrialOutcome,
 )
-from kdash.rules.huddle import HuddleEntry, PatientContext, build_huddle, huddle_to_json, sort_entries
+from kdash.interchange.huddle_json import huddle_to_json
+from kdash.rules.huddle import HuddleEntry, build_huddle, sort_entries
 from tests.records import (
     DAY,
     calm_context,

@@ -48,6 +48,10 @@ def test_patients_are_found_by_mrn_prefix_or_name_and_deleted_ones_are_not(db: D
     assert [p.mrn for p in find_patients(db, SCHEDULER, "TEST")] == ["SYN-0101", "SYN-0102"]
     assert find_patients(db, SCHEDULER, "   ") == []
     assert find_patients(db, SCHEDULER, "%") == []  # a wildcard is text, not "everything"
+    # The one search of every page: "Last, First" as names are shown, "First Last", parts of an MRN.
+    assert [p.mrn for p in find_patients(db, SCHEDULER, "Patient SYN-0102, Test")] == ["SYN-0102"]
+    assert [p.mrn for p in find_patients(db, SCHEDULER, "test patient syn-0101")] == ["SYN-0101"]
+    assert [p.mrn for p in find_patients(db, SCHEDULER, "0102")] == ["SYN-0102"]
     chosen = patient_choice(db, SCHEDULER, a)
     assert chosen is not None
     assert chosen.label == "Patient SYN-0101, Test · SYN-0101"
@@ -70,7 +74,8 @@ def test_course_state_counts_done_booked_and_live_of_ten(db: Database) -> None:
     plan = plan_for_mrn(db, SCHEDULER, "SYN-0101", MONDAY, "weekly", sessions=2, today=TODAY).plan
     book_plan(db, SCHEDULER, course_id, plan, today=TODAY)
     state = course_state(db, SCHEDULER, pid)
-    assert (state.done, state.booked, state.live, state.of_ten) == (1, 2, 3, "3 / 10")
+    assert (state.done, state.booked, state.live) == (1, 2, 3)
+    assert state.progress == "1 done · 2 booked · of 10"
     assert state.trial_outcome is TrialOutcome.BENEFIT
     assert state.screening is ScreeningStatus.CLEARED
     assert state.can_add

@@ -25,6 +25,7 @@ from kdash.storage.models import AuditEvent
 P, N, S, A, R = Role.PROVIDER, Role.NURSE, Role.SCHEDULER, Role.ADMIN, Role.READ_ONLY
 TABLE: dict[Action, set[Role]] = {
     Action.VIEW_CLINICAL: {P, N, S, A, R},
+    Action.VIEW_SENSITIVE: {P, N, A, R},
     Action.EDIT_PATIENT: {P},
     Action.RECORD_SCREENING_ITEM: {P, N},
     Action.DECIDE_SCREENING: {P},

@@ -8,7 +8,7 @@ import pytest
 
 from kdash.domain.policy import DEFAULT_SETTINGS
 from kdash.domain.vocab import CourseStatus, InfusionStatus, TrialOutcome
-from kdash.services import views
+from kdash.services.screening_queue import screening_queue
 from kdash.storage.database import Database
 from kdash.storage.models import Patient
 from tests.seeded import CLINIC_TODAY as TODAY
@@ -37,7 +37,7 @@ def book(db: Database, patient_id: int, when: datetime, chair: int = 4) -> None:
 
 
 def order(db: Database) -> list[str]:
-    return [q.mrn for q in views.screening_queue(db, DEFAULT_SETTINGS, TODAY)]
+    return [q.mrn for q in screening_queue(db, DEFAULT_SETTINGS, TODAY)]
 
 
 def test_without_bookings_the_longest_waiting_comes_first(clinic: tuple[Database, Clinic]) -> None:
@@ -50,7 +50,7 @@ def test_a_patient_in_a_chair_today_comes_before_those_waiting_longer(
 ) -> None:
     db, c = clinic
     book(db, c.ids["not_screened"], datetime.combine(TODAY, time(15, 0)))
-    queue = views.screening_queue(db, DEFAULT_SETTINGS, TODAY)
+    queue = screening_queue(db, DEFAULT_SETTINGS, TODAY)
     assert [q.mrn for q in queue] == ["D0003", "D0004"]
     assert queue[0].next_infusion == datetime.combine(TODAY, time(15, 0))
     assert queue[1].next_infusion is None
@@ -67,4 +67,4 @@ def test_a_booking_before_today_does_not_count(clinic: tuple[Database, Clinic]) 
     db, c = clinic
     book(db, c.ids["not_screened"], datetime.combine(TODAY - timedelta(days=1), time(15, 0)))
     assert order(db) == ["D0004", "D0003"]
-    assert all(q.next_infusion is None for q in views.screening_queue(db, DEFAULT_SETTINGS, TODAY))
+    assert all(q.next_infusion is None for q in screening_queue(db, DEFAULT_SETTINGS, TODAY))

@@ -8,9 +8,8 @@ from typing import Any
 
 from kdash.cli.errors import EXIT_REFUSED, CliError
 from kdash.cli.io import add_db_argument, open_db
-from kdash.domain.access import SYSTEM
+from kdash.services.audit_log import after_restore, log_backup
 from kdash.services.backup import BackupError, backup, restore, sqlite_file
-from kdash.storage.audit_chain import record
 from kdash.storage.database import redact
 
 
@@ -39,8 +38,7 @@ def _backup(args: argparse.Namespace) -> int:
         info = backup(args.db, Path(args.file))
     except BackupError as exc:
         raise CliError(str(exc)) from None
-    with db.write() as session:
-        record(session, SYSTEM, "backup", entity="database", after={"file": Path(args.file).name})
+    log_backup(db, Path(args.file).name)
     print(
         f"Backup written to {info.path} (schema {info.revision}: {info.users} users, "
         f"{info.patients} patients, {info.audit_events} audit events)."
@@ -71,14 +69,7 @@ def _restore(args: argparse.Namespace) -> int:
     except BackupError as exc:
         raise CliError(str(exc)) from None
     db = open_db(args.db)  # upgrades a backup made by an older kdash
-    with db.write() as session:
-        record(
-            session,
-            SYSTEM,
-            "restore",
-            entity="database",
-            after={"file": source.name, "revision": info.revision},
-        )
+    after_restore(db, source.name, info.revision)  # signs the restored head, then logs the restore
     print(f"Restored {redact(db.url)} from {source} (schema {info.revision}).")
     if safety is not None:
         print(f"The database it replaced was kept as {safety}.")

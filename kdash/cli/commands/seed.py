@@ -13,15 +13,14 @@ import time
 from datetime import date
 from typing import Any, TextIO
 
-from sqlalchemy import exists, select
 from sqlalchemy.exc import OperationalError
 
 from kdash.cli.errors import EXIT_REFUSED, CliError
 from kdash.cli.io import add_db_argument
 from kdash.demo.clinic import DemoLoadError, generate, load
 from kdash.demo.first_run import create_demo_users, database_is_empty
+from kdash.services.patients import demo_clinic_loaded
 from kdash.storage.database import Database, database_url, open_database, redact
-from kdash.storage.models import Patient
 
 DEFAULT_PATIENTS = 120
 DEFAULT_SEED = 7
@@ -147,8 +146,7 @@ def _seed(args: argparse.Namespace) -> int:
 
 
 def _has_demo_patients(db: Database) -> bool:
-    with db.read() as session:
-        return bool(session.scalar(select(exists().where(Patient.mrn.like("DEMO-%")))))
+    return demo_clinic_loaded(db)
 
 
 def _print_logins(logins: list[tuple[str, str, str]]) -> None:

@@ -9,16 +9,14 @@ import argparse
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
-
 from kdash.cli.errors import CliError
 from kdash.cli.io import add_db_argument, open_db, read_password
 from kdash.domain.access import SYSTEM
 from kdash.domain.errors import NotFound
+from kdash.domain.policy import ClinicPolicy
 from kdash.domain.vocab import Role
 from kdash.services import users as svc
-from kdash.storage.models import User
-from kdash.storage.policy_repo import load_policy
+from kdash.services.field_checks import clinic_policy
 
 ROLES = [r.value for r in Role]
 
@@ -66,9 +64,8 @@ def register(subparsers: Any) -> None:
         add_db_argument(sub)
 
 
-def _settings(db: Any) -> Any:
-    with db.read() as session:
-        return load_policy(session)
+def _settings(db: Any) -> ClinicPolicy:
+    return clinic_policy(db)
 
 
 def _add(args: argparse.Namespace) -> int:
@@ -151,9 +148,8 @@ def _set_role(args: argparse.Namespace) -> int:
 def _set_password(args: argparse.Namespace) -> int:
     db = open_db(args.db)
     settings = _settings(db)
-    with db.read() as session:
-        if session.scalar(select(User.id).where(User.username == args.name.strip())) is None:
-            raise CliError(f"There is no user called {args.name.strip()!r}.")
+    if not svc.user_exists(db, args.name):
+        raise CliError(f"There is no user called {args.name.strip()!r}.")
     password = read_password("New password: ")
     try:
         svc.set_password(db, SYSTEM, args.name, password, settings)
