@@ -10,7 +10,8 @@ import json
 from datetime import timedelta
 
 from kdash.domain.policy import DEFAULT_SETTINGS as S
-from kdash.rules.huddle import CSV_COLUMNS, build_huddle, huddle_to_json, huddle_to_rows
+from kdash.interchange.huddle_json import CSV_COLUMNS, huddle_to_json, huddle_to_rows
+from kdash.rules.huddle import build_huddle
 from tests.records import DAY, calm_context, replace_ctx, score
 from tests.rules.test_rules_huddle import with_today
 
