@@ -153,7 +153,8 @@ def huddle_contexts(db: RawDb, day: date, settings: ClinicPolicy | None = None) 
 
 def huddle(db: RawDb, day: date, settings: ClinicPolicy) -> dict[str, Any]:
     """The huddle of ``day`` as JSON-ready data (the shape of ``huddle_to_json``)."""
-    from kdash.rules.huddle import build_huddle, huddle_to_json
+    from kdash.interchange.huddle_json import huddle_to_json
+    from kdash.rules.huddle import build_huddle
 
     return huddle_to_json(build_huddle(day, huddle_contexts(db, day, settings), settings))
 

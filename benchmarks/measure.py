@@ -73,7 +73,7 @@ def _huddle(clinic: Clinic, day_attr: str) -> Spec:
     from kdash.storage.database import Database
 
     huddle_for_day = _need("kdash.services.huddle", "huddle_from_session")
-    huddle_to_json = _need("kdash.rules.huddle", "huddle_to_json")
+    huddle_to_json = _need("kdash.interchange.huddle_json", "huddle_to_json")
     day = getattr(clinic, day_attr)
     db = Database(clinic.url)
     raw = RawDb(clinic.url)

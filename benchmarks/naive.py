@@ -107,7 +107,8 @@ _ALL = (
 
 
 def huddle(engine: Engine, day: date, settings: ClinicPolicy) -> dict[str, Any]:
-    from kdash.rules.huddle import build_huddle, huddle_to_json
+    from kdash.interchange.huddle_json import huddle_to_json
+    from kdash.rules.huddle import build_huddle
 
     t = _tables(engine, *_ALL)
     inf = t["infusion"].merge(t["course"][["id", "patient_id"]], left_on="course_id", right_on="id")

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
-from typing import Any
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from kdash.domain.policy import ClinicPolicy
@@ -22,41 +21,25 @@ from kdash.domain.records import (
     PatientContext,
     PatientRec,
     ScreeningAssessment,
-    SuicideReviewRec,
 )
 from kdash.domain.vocab import (
-    MAX_INFUSIONS_PER_COURSE,
     FlagCode,
-    InfusionStatus,
-    Instrument,
-    TrialOutcome,
 )
 from kdash.rules.course import (
     Readiness,
     ready_to_infuse,
-    suggest_trial_outcome,
-    trial_infusion,
-    trial_instruments,
 )
 from kdash.rules.flags import Flag, severity_counts, sort_flags
+from kdash.rules.huddle_flags import bp_flags, course_flags, score_flags, suicide_flag
 from kdash.rules.instruments import (
     SYMPTOM_INSTRUMENTS,
     change_from_baseline,
     course_baseline,
     is_remission,
     is_response,
-    is_worsening,
     severity_band,
-    worsening_threshold,
 )
 from kdash.rules.screening import rescreen_due, screening_status
-
-#: C-SSRS screener code for high risk (docs/clinical-reference.md, Decisions: yes to question 4 or 5,
-#: or behaviour in the past 3 months); it raises SUICIDE_RISK.
-#: A code of the screener, not a tunable threshold.
-CSSRS_HIGH_RISK = 3
-
-_SYMPTOM_CODES: frozenset[str] = frozenset(i.value for i in SYMPTOM_INSTRUMENTS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,15 +117,6 @@ def local_time(moment: datetime, zone: ZoneInfo | None) -> datetime:
     return (moment.astimezone(zone) if zone else moment.astimezone()).replace(tzinfo=None)
 
 
-def _bp(sys: int | None, dia: int | None) -> str:
-    return f"{'?' if sys is None else sys}/{'?' if dia is None else dia}"
-
-
-def _above(sys: int | None, dia: int | None, sys_limit: int, dia_limit: int) -> bool:
-    """Systolic above OR diastolic above (ACC/AHA: "and/or"), a missing half never counts."""
-    return (sys is not None and sys > sys_limit) or (dia is not None and dia > dia_limit)
-
-
 def _todays_infusion(
     ctx: PatientContext, day: date, zone: ZoneInfo | None
 ) -> tuple[CourseRec, InfusionRec] | None:
@@ -165,228 +139,6 @@ def _by_instrument(assessments: Iterable[AssessmentRec], day: date) -> dict[str,
         if a.taken_on <= day:
             groups.setdefault(a.instrument, []).append(a)
     return groups
-
-
-# --- flags ---------------------------------------------------------------------------------------------
-
-
-def _suicide_flag(
-    groups: dict[str, list[AssessmentRec]], reviews: Sequence[SuicideReviewRec], day: date
-) -> Flag | None:
-    triggers: list[tuple[date, str]] = []
-    phq = groups.get(Instrument.PHQ9.value)
-    if phq and phq[-1].item9 is not None and phq[-1].item9 > 0:
-        triggers.append((phq[-1].taken_on, f"PHQ-9 item 9 answered {phq[-1].item9} on {phq[-1].taken_on}"))
-    cssrs = groups.get(Instrument.CSSRS.value)
-    if cssrs and cssrs[-1].score >= CSSRS_HIGH_RISK:
-        triggers.append((cssrs[-1].taken_on, f"C-SSRS screener high risk on {cssrs[-1].taken_on}"))
-    if not triggers:
-        return None
-    since = max(d for d, _ in triggers)
-    what = " and ".join(t for _, t in triggers)
-    done = [r for r in reviews if since <= r.reviewed_on <= day]
-    if done:
-        review = max(done, key=lambda r: r.reviewed_on)
-        action = review.action.value.replace("_", " ")
-        return Flag(
-            FlagCode.SUICIDE_RISK,
-            f"{what} — reviewed {review.reviewed_on} by {review.reviewed_by} ({action}); "
-            "ask how the patient is today",
-            blocking=False,
-            cleared_by=f"reviewed {review.reviewed_on} by {review.reviewed_by}: {action}",
-        )
-    return Flag(
-        FlagCode.SUICIDE_RISK,
-        f"{what} — no review recorded since: a provider must review today (safety plan, C-SSRS) "
-        "before infusing",
-    )
-
-
-def _bp_flags(ctx: PatientContext, today: InfusionRec, settings: ClinicPolicy) -> list[Flag]:
-    earlier = [
-        i for c in ctx.courses for i in c.infusions if i.scheduled_at <= today.scheduled_at and i.has_vitals
-    ]
-    if not earlier:
-        return []
-    latest = max(earlier, key=lambda i: i.scheduled_at)
-    when = "today's infusion" if latest is today else f"last infusion ({latest.scheduled_at.date()})"
-    readings = (
-        ("pre-dose", latest.bp_pre_sys, latest.bp_pre_dia),
-        ("peak", latest.bp_peak_sys, latest.bp_peak_dia),
-        ("discharge", latest.bp_discharge_sys, latest.bp_discharge_dia),
-    )
-    # ACC/AHA 2017: above 180/120 is a hypertensive crisis; do-not-infuse is clinic policy.
-    crisis = [
-        f"BP {_bp(s, d)} at {when}'s {label}"
-        for label, s, d in readings
-        if _above(s, d, settings.bp_crisis_systolic, settings.bp_crisis_diastolic)
-    ]
-    if crisis:
-        return [
-            Flag(
-                FlagCode.BP_CRISIS,
-                f"{'; '.join(crisis)} — above the {settings.bp_crisis_systolic}/"
-                f"{settings.bp_crisis_diastolic} crisis limit: do not infuse, call the provider",
-            )
-        ]
-    # Spravato label: pre-dose above 140/90, consider delaying — on the latest pre-dose reading.
-    with_pre = [i for i in earlier if i.bp_pre_sys is not None or i.bp_pre_dia is not None]
-    if not with_pre:
-        return []
-    pre = max(with_pre, key=lambda i: i.scheduled_at)
-    if _above(pre.bp_pre_sys, pre.bp_pre_dia, settings.bp_high_systolic, settings.bp_high_diastolic):
-        pre_when = "today" if pre is today else f"at last infusion ({pre.scheduled_at.date()})"
-        return [
-            Flag(
-                FlagCode.BP_HIGH,
-                f"Pre-dose BP {_bp(pre.bp_pre_sys, pre.bp_pre_dia)} {pre_when} — above "
-                f"{settings.bp_high_systolic}/{settings.bp_high_diastolic}: re-check before dosing, "
-                "consider delaying",
-            )
-        ]
-    return []
-
-
-def _course_flags(
-    course: CourseRec,
-    today: InfusionRec,
-    position: int,
-    assessments: Sequence[AssessmentRec],
-    settings: ClinicPolicy,
-) -> list[Flag]:
-    flags: list[Flag] = []
-    cap = MAX_INFUSIONS_PER_COURSE  # clinic rule: the trial plus up to nine further
-    if position > cap:
-        flags.append(
-            Flag(
-                FlagCode.COURSE_LIMIT_REACHED,
-                f"Today's would be infusion {position} of course {course.number} — the maximum is {cap} "
-                "per course: do not infuse; a new course needs re-screening",
-            )
-        )
-    elif position == cap:
-        flags.append(
-            Flag(
-                FlagCode.COURSE_FINAL_SESSION,
-                f"Today is infusion {cap} of {cap}, the last of course {course.number}: talk about what "
-                "comes after the course",
-            )
-        )
-    elif position >= cap - 2:
-        flags.append(
-            Flag(
-                FlagCode.COURSE_NEARLY_COMPLETE,
-                f"Today is infusion {position} of {cap} in course {course.number}: "
-                f"{cap - position} left after today",
-            )
-        )
-    trial = trial_infusion(course)
-    booked_after_trial = (
-        [i for i in course.infusions if i.is_live and i is not trial and i.scheduled_at > trial.scheduled_at]
-        if trial is not None
-        else []
-    )
-    if trial is not None and trial.status is InfusionStatus.COMPLETED and booked_after_trial:
-        nxt = min(booked_after_trial, key=lambda i: i.scheduled_at)
-        if course.trial_outcome is TrialOutcome.PENDING:
-            suggestion = suggest_trial_outcome(course, assessments, settings)
-            hint = suggestion.outcome.value.replace("_", " ")
-            detail = f" ({suggestion.reasons[0]})" if suggestion.reasons else ""
-            flags.append(
-                Flag(
-                    FlagCode.TRIAL_OUTCOME_MISSING,
-                    f"Trial given {trial.scheduled_at.date()} but its outcome is still pending, and infusion "
-                    f"{nxt.number} is booked: the provider must record the outcome first "
-                    f"(suggested: {hint}{detail})",
-                )
-            )
-        elif course.trial_outcome is TrialOutcome.NO_BENEFIT:
-            flags.append(
-                Flag(
-                    FlagCode.TRIAL_NO_BENEFIT,
-                    f"Trial outcome recorded as no benefit, yet infusion {nxt.number} is booked: do not "
-                    "infuse; ask the provider",
-                )
-            )
-    return flags
-
-
-def _score_flags(
-    groups: dict[str, list[AssessmentRec]],
-    ctx: PatientContext,
-    course: CourseRec,
-    today: InfusionRec,
-    day: date,
-    settings: ClinicPolicy,
-) -> list[Flag]:
-    flags: list[Flag] = []
-    rises: list[str] = []
-    for inst in SYMPTOM_INSTRUMENTS:
-        scores = groups.get(inst)
-        if scores and len(scores) >= 2:
-            prev, last = scores[-2], scores[-1]
-            if is_worsening(inst, prev.score, last.score, settings):
-                rises.append(
-                    f"{inst.value} rose {last.score - prev.score} points ({prev.score} on {prev.taken_on} → "
-                    f"{last.score} on {last.taken_on}; worsening from {worsening_threshold(inst, settings)})"
-                )
-    if rises:
-        flags.append(
-            Flag(
-                FlagCode.WORSENING, "; ".join(rises) + " — clinically meaningful worsening: tell the provider"
-            )
-        )
-
-    # Benefit lasts up to about three months after each session (clinic page; ASRA up to 12 weeks).
-    given = [
-        i.scheduled_at.date()
-        for c in ctx.courses
-        for i in c.infusions
-        if i.status is InfusionStatus.COMPLETED and i.scheduled_at.date() < day
-    ]
-    if given:
-        last_given = max(given)
-        ago = (day - last_given).days
-        if settings.benefit_window_warn_from_weeks * 7 <= ago <= settings.benefit_window_warn_to_weeks * 7:
-            ends = last_given + timedelta(days=settings.benefit_window_days)
-            flags.append(
-                Flag(
-                    FlagCode.BENEFIT_WINDOW_ENDING,
-                    f"Last infusion {last_given}, {ago // 7} weeks ago: its benefit window "
-                    f"({settings.benefit_window_days // 7} weeks) ends {ends}",
-                )
-            )
-
-    wanted = trial_instruments(course.indication)
-    trial = trial_infusion(course)
-    trial_day = (trial or today).scheduled_at.date()
-    if not any(a.taken_on <= trial_day for inst in wanted for a in groups.get(inst, ())):
-        names = " or ".join(i.value for i in wanted)
-        flags.append(
-            Flag(
-                FlagCode.MISSING_BASELINE,
-                f"No {names} score on or before the trial ({trial_day}): without a baseline the trial "
-                "cannot be judged",
-            )
-        )
-
-    # Measurement-based care: a score due in the N days up to and including the infusion day (policy, 7).
-    window_start = day - timedelta(days=settings.assessment_due_days - 1)
-    recent = [a for code in _SYMPTOM_CODES for a in groups.get(code, ()) if a.taken_on >= window_start]
-    if not recent:
-        symptom = [a for code in _SYMPTOM_CODES for a in groups.get(code, ())]
-        last_text = ""
-        if symptom:
-            last = max(symptom, key=lambda a: a.taken_on)
-            last_text = f" (last: {last.instrument} on {last.taken_on})"
-        flags.append(
-            Flag(
-                FlagCode.ASSESSMENT_DUE,
-                f"No symptom score in the {settings.assessment_due_days} days up to today{last_text}: "
-                f"ask for a {wanted[0].value} before dosing",
-            )
-        )
-    return flags
 
 
 def _scores(
@@ -439,10 +191,10 @@ def build_entry(
     )
 
     flags: list[Flag] = []
-    suicide = _suicide_flag(groups, ctx.suicide_reviews, day)
+    suicide = suicide_flag(groups, ctx.suicide_reviews, day)
     if suicide is not None:
         flags.append(suicide)
-    flags.extend(_bp_flags(ctx, today, settings))
+    flags.extend(bp_flags(ctx, today, settings))
     if not screening.cleared:
         status = screening.status.value.replace("_", " ")
         flags.append(Flag(FlagCode.NOT_CLEARED, f"Screening {status}: {'; '.join(screening.reasons)}"))
@@ -456,8 +208,8 @@ def build_entry(
                 "Escort not confirmed for today: someone must drive the patient home — confirm before dosing",
             )
         )
-    flags.extend(_course_flags(course, today, position, ctx.assessments, settings))
-    flags.extend(_score_flags(groups, ctx, course, today, day, settings))
+    flags.extend(course_flags(course, today, position, ctx.assessments, settings))
+    flags.extend(score_flags(groups, ctx, course, today, day, settings))
     ordered = tuple(sort_flags(flags))
     return HuddleEntry(
         patient=ctx.patient,
@@ -519,104 +271,3 @@ def build_huddle(day: date, contexts: Iterable[PatientContext], settings: Clinic
         flag_counts=counts,
     )
     return Huddle(day=day, summary=summary, entries=ordered)
-
-
-# --- JSON --------------------------------------------------------------------------------------------
-
-
-def _score_json(s: ScoreSummary) -> dict[str, Any]:
-    return {
-        "baseline": s.baseline,
-        "latest": s.latest,
-        "change_points": s.change_points,
-        "change_pct": None if s.change_pct is None else round(s.change_pct, 1),
-        "band": s.band,
-        "response": s.response,
-        "remission": s.remission,
-    }
-
-
-def entry_to_json(e: HuddleEntry) -> dict[str, Any]:
-    return {
-        "mrn": e.patient.mrn,
-        "name": e.patient.name,
-        "scheduled_at": e.scheduled_at.isoformat(timespec="minutes"),
-        "infusion_number": e.infusion.number,
-        "course_number": e.course.number,
-        "course_max": MAX_INFUSIONS_PER_COURSE,
-        "screening_status": e.screening.status.value,
-        "ready": e.ready,
-        "flags": [
-            {"code": f.code.value, "severity": f.severity.value, "message": f.message} for f in e.flags
-        ],
-        "scores": {code: _score_json(s) for code, s in e.scores.items()},
-    }
-
-
-def huddle_to_json(h: Huddle) -> dict[str, Any]:
-    """The huddle as plain JSON-ready data (shape documented in docs/huddle-json.md)."""
-    s = h.summary
-    return {
-        "date": h.day.isoformat(),
-        "summary": {
-            "infusions": s.infusions,
-            "ready": s.ready,
-            "not_ready": s.not_ready,
-            "chairs": s.chairs,
-            "chairs_per_hour": [
-                {"hour": f"{load.hour:02d}:00", "chairs_used": load.chairs_used} for load in s.chairs_per_hour
-            ],
-            "flag_counts": {code.value: n for code, n in s.flag_counts.items()},
-        },
-        "patients": [entry_to_json(e) for e in h.entries],
-    }
-
-
-#: Columns of the huddle's CSV export (one row per patient), in order.
-CSV_COLUMNS: tuple[str, ...] = (
-    "date",
-    "scheduled_at",
-    "mrn",
-    "name",
-    "infusion_number",
-    "course_number",
-    "course_max",
-    "screening_status",
-    "ready",
-    "urgent",
-    "warnings",
-    "infos",
-    "flags",
-    "messages",
-    *(f"{inst.value} {part}" for inst in SYMPTOM_INSTRUMENTS for part in ("baseline", "latest", "band")),
-)
-
-
-def huddle_to_rows(h: Huddle) -> list[dict[str, Any]]:
-    """One flat row per patient for a CSV file (flag codes and messages joined; blank where no score)."""
-    rows = []
-    for e in h.entries:
-        urgent, warnings, infos = severity_counts(e.flags)
-        row: dict[str, Any] = {
-            "date": h.day.isoformat(),
-            "scheduled_at": e.scheduled_at.isoformat(timespec="minutes"),
-            "mrn": e.patient.mrn,
-            "name": e.patient.name,
-            "infusion_number": e.infusion.number,
-            "course_number": e.course.number,
-            "course_max": MAX_INFUSIONS_PER_COURSE,
-            "screening_status": e.screening.status.value,
-            "ready": "yes" if e.ready else "no",
-            "urgent": urgent,
-            "warnings": warnings,
-            "infos": infos,
-            "flags": ";".join(f.code.value for f in e.flags),
-            "messages": " | ".join(f.message for f in e.flags),
-        }
-        for inst in SYMPTOM_INSTRUMENTS:
-            s = e.scores.get(inst.value)
-            row[f"{inst.value} baseline"] = "" if s is None else s.baseline
-            row[f"{inst.value} latest"] = "" if s is None else s.latest
-            row[f"{inst.value} band"] = "" if s is None else s.band
-        rows.append(row)
-    return rows

@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session
 from kdash.domain.access import Action, Actor
 from kdash.domain.policy import ClinicPolicy
 from kdash.interchange.cells import escape_formula
-from kdash.rules.huddle import CSV_COLUMNS, Huddle, build_huddle, huddle_to_rows
+from kdash.interchange.huddle_json import CSV_COLUMNS, huddle_to_rows
+from kdash.rules.huddle import Huddle, build_huddle
 from kdash.services.guard import authorize
 from kdash.services.minimum_necessary import huddle_for
 from kdash.storage import audit_chain

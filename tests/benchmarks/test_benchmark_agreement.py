@@ -19,7 +19,7 @@ from benchmarks import limit, naive
 from benchmarks.clinic import DAY2, DAY2_INFUSIONS, TODAY, populate
 from benchmarks.rawdb import RawDb
 from kdash.domain.policy import ClinicPolicy
-from kdash.rules.huddle import huddle_to_json
+from kdash.interchange.huddle_json import huddle_to_json
 from kdash.services.huddle import huddle_from_session as huddle_for_day
 from kdash.services.roster import roster, roster_page
 from kdash.services.trends import patient_trend

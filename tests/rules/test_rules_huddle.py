@@ -21,7 +21,8 @@ from kdash.domain.vocab import (
     ScreeningResult,
     TrialOutcome,
 )
-from kdash.rules.huddle import HuddleEntry, build_huddle, huddle_to_json, sort_entries
+from kdash.interchange.huddle_json import huddle_to_json
+from kdash.rules.huddle import HuddleEntry, build_huddle, sort_entries
 from tests.records import (
     DAY,
     calm_context,

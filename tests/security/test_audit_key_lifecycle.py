@@ -4,7 +4,6 @@ back on purpose, a tampered backup refused, and the app's start-up check naming 
 from __future__ import annotations
 
 import io
-import json
 import logging
 import sqlite3
 from collections.abc import Iterator
@@ -22,6 +21,7 @@ from kdash.services.audit_log import verify_audit_chain
 from kdash.services.backup import BackupError, backup, restore
 from kdash.services.schema import upgrade_database
 from kdash.storage.audit_chain import GENESIS, record
+from kdash.storage.audit_head import read_checkpoint
 from kdash.storage.audit_triggers import recreate_missing_triggers
 from kdash.storage.database import Database, dispose_engines, make_engine, open_database
 from kdash.storage.migrate import upgrade
@@ -144,8 +144,9 @@ def test_a_restore_rolls_back_and_signs_the_restored_head(
     with db.read() as s:
         newest = s.scalars(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(1)).one()
     assert newest.action == "restore"
-    head = json.loads((tmp_path / "live.db.audit-head").read_text())
-    assert head["event_id"] == newest.id
+    head = read_checkpoint(tmp_path / "live.db.audit-head")
+    assert head is not None
+    assert head.event_id == newest.id
 
 
 def test_restore_refuses_a_backup_with_a_forged_event_and_its_triggers_in_place(tmp_path: Path) -> None:

@@ -260,3 +260,23 @@ def test_events_newer_than_the_checkpoint_pass_only_when_keyed(
     assert _problems(db) == []  # server A's checkpoint names event 3; 4-6 are keyed
     _forge(db, copy_key_label=False, drop_triggers=False)
     assert [p.split(":")[0] for p in _problems(db)] == ["event 7"]
+
+
+def test_the_checkpoint_never_moves_back_and_an_edited_one_is_named(db: Database) -> None:
+    from kdash.storage.audit_head import SLOT, read_checkpoint, write_checkpoint
+    from kdash.storage.audit_key import append_key, head_file_for
+
+    _events(db, 4)
+    path = head_file_for(db.url)
+    assert path is not None
+    key = append_key(db.url)
+    assert write_checkpoint(path, key, 2, "00" * 32) is False  # an older event never replaces a newer
+    cp = read_checkpoint(path)
+    assert cp is not None
+    assert cp.event_id == 4
+    raw = bytearray(path.read_bytes())  # someone raises the named event without the key
+    for i in (0, 1):
+        slot = raw[i * SLOT : (i + 1) * SLOT]
+        raw[i * SLOT : (i + 1) * SLOT] = slot.replace(b'"event_id": 4', b'"event_id": 9')
+    path.write_bytes(bytes(raw))
+    assert any("does not carry a valid signature" in p for p in _problems(db))

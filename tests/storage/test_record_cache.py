@@ -18,7 +18,8 @@ from sqlalchemy import select
 
 from kdash.domain.access import Actor
 from kdash.domain.vocab import FlagCode, Role
-from kdash.rules.huddle import build_huddle, huddle_to_json
+from kdash.interchange.huddle_json import huddle_to_json
+from kdash.rules.huddle import build_huddle
 from kdash.services import clinical
 from kdash.services.huddle import huddle_from_session as huddle_for_day
 from kdash.storage import record_cache

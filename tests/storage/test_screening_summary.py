@@ -27,7 +27,7 @@ from kdash.domain.access import Actor
 from kdash.domain.errors import Refused, ValidationError
 from kdash.domain.policy import DEFAULT_SETTINGS
 from kdash.domain.vocab import SCREENING_ITEMS, ItemClass, Role, ScreeningStatus
-from kdash.rules.huddle import huddle_to_json
+from kdash.interchange.huddle_json import huddle_to_json
 from kdash.services import clinical
 from kdash.services.huddle import huddle_from_session as huddle_for_day
 from kdash.services.settings_admin import update_setting

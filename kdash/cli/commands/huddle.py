@@ -14,7 +14,8 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 from kdash.cli.errors import CliError
 from kdash.cli.io import add_db_argument
 from kdash.domain.access import SYSTEM
-from kdash.rules.huddle import Huddle, huddle_to_json
+from kdash.interchange.huddle_json import huddle_to_json
+from kdash.rules.huddle import Huddle
 from kdash.services.huddle import clinic_name, huddle_csv, view_huddle
 from kdash.storage.database import database_url, open_database, redact
 
