@@ -15,7 +15,7 @@ from kdash.domain.access import Actor
 from kdash.domain.passwords import dummy_hash, hash_password, needs_rehash, verify_password
 from kdash.domain.policy import ClinicPolicy
 from kdash.domain.vocab import Role
-from kdash.services.login_throttle import THROTTLE
+from kdash.services import login_throttle
 from kdash.storage.audit_chain import record
 from kdash.storage.database import Database
 from kdash.storage.demo_patients import holds_real_patients
@@ -54,8 +54,8 @@ def authenticate(
     address or a browser session) feeds the per-client throttle.
     """
     name = username.strip()
-    throttled = THROTTLE.blocked(client, settings, now)
     with db.read() as session:
+        throttled = login_throttle.blocked(session, client, settings, now)
         known = session.scalar(select(User.password_hash).where(User.username == name, User.active))
     if throttled or known is None:
         verify_password(dummy_hash(), password)
@@ -101,8 +101,9 @@ def authenticate(
             reason=None if actor else why,
             now=now,
         )
+        if actor is None:
+            login_throttle.failed(session, client, now)
     if actor is None:
-        THROTTLE.failed(client, now)
         raise LoginError(REFUSED)
     return actor
 

@@ -464,6 +464,18 @@ class UserSession(Base):
     end_reason: Mapped[str | None] = mapped_column(String(16))
 
 
+class LoginFailure(Base):
+    """One failed sign-in of a client (the SHA-256 of its address or browser session), for the per-client
+    throttle every app server shares (kdash.services.login_throttle, migration 0013)."""
+
+    __tablename__ = "login_failure"
+    __table_args__ = (Index("ix_login_failure_client", "client_hash", "failed_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_hash: Mapped[str] = mapped_column(String(64))
+    failed_at: Mapped[datetime] = mapped_column(DateTime)
+
+
 class AuditEvent(Base):
     """Append-only log of who did what to which record; each event hashes the one before it."""
 

@@ -17,7 +17,7 @@ from kdash.domain.vocab import INSTRUMENT_RANGES, InfusionStatus, Instrument, va
 from kdash.services import clinical
 from kdash.ui.patient_context import PatientPage, infusion_label, todays_infusion
 from kdash.ui.patient_edit import none_if_empty, submit
-from kdash.ui.presentation import progress_text
+from kdash.ui.presentation import course_progress
 
 
 def form_assessment(ctx: PatientPage) -> None:
@@ -64,7 +64,7 @@ def form_book(ctx: PatientPage) -> None:
                 "Course",
                 [v.course.id for v in ctx.open_courses],
                 format_func=lambda cid: next(
-                    f"Course {v.course.number} ({progress_text(v.live)} booked or done)"
+                    f"Course {v.course.number} ({course_progress(v.course)})"
                     for v in ctx.open_courses
                     if v.course.id == cid
                 ),

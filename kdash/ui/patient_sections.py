@@ -232,10 +232,23 @@ def infusions_tab(detail: PatientDetail, viewer: Actor) -> None:
         st.info("No infusions yet. Book the trial infusion under Record.")
 
 
+def latest_amendment(detail: PatientDetail) -> str:
+    """The most recent correction in words (Markdown, values escaped), or "" when there is none."""
+    if not detail.amendments:
+        return ""
+    a = max(detail.amendments, key=lambda a: a.changed_at)
+    return (
+        f"Latest: **{words(a.field)}** changed from “{ui.md_escape(a.old_value or '—')}” to "
+        f"“{ui.md_escape(a.new_value or '—')}” by {ui.md_escape(a.changed_by)} on "
+        f"{a.changed_at:%Y-%m-%d %H:%M}, because: {ui.md_escape(a.reason)}"
+    )
+
+
 def amendments_tab(detail: PatientDetail) -> None:
     if not detail.amendments:
         st.info("No value of this record has been amended.")
         return
+    st.markdown(latest_amendment(detail))
     st.dataframe(
         pd.DataFrame(
             [

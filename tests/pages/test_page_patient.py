@@ -143,6 +143,8 @@ def test_the_escort_is_corrected_with_a_reason_and_kept_in_amendments(
     assert not at.exception
     assert "Demographics saved." in text_of(at)
     assert "Jo Escort" in text_of(at)
+    assert "Latest: **escort name** changed from “Alex Escort” to “Jo Escort” by provider" in text_of(at)
+    assert "because: new escort" in text_of(at)
     with db.read() as s:
         [kept] = s.scalars(select(Amendment)).all()
     assert (kept.field, kept.old_value, kept.new_value, kept.reason) == (

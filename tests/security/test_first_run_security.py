@@ -22,7 +22,6 @@ from kdash.domain.access import Actor, Forbidden
 from kdash.domain.policy import DEFAULT_SETTINGS
 from kdash.domain.vocab import Role
 from kdash.services.authentication import REFUSED, LoginError, authenticate
-from kdash.services.login_throttle import THROTTLE
 from kdash.services.users import create_user
 from kdash.storage.database import Database, dispose_engines, make_engine, open_database
 from kdash.storage.migrate import upgrade
@@ -84,7 +83,6 @@ def test_a_signed_in_admin_loads_the_demo_clinic_audited_and_a_nurse_may_not(sql
 
 
 def test_demo_accounts_are_refused_once_a_real_patient_is_in_the_database(sqlite_db: Database) -> None:
-    THROTTLE.clear()
     create_demo_users(sqlite_db)
     with sqlite_db.write() as s:
         seed_patient(s, "DEMO-000001")

@@ -8,7 +8,6 @@ without a row lock. These tests race real threads against the real server.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 import pytest
@@ -20,20 +19,12 @@ from kdash.domain.policy import DEFAULT_SETTINGS, ClinicPolicy
 from kdash.domain.vocab import Role
 from kdash.services import authentication
 from kdash.services.authentication import REFUSED, LoginError, authenticate
-from kdash.services.login_throttle import THROTTLE
 from kdash.services.users import create_user, unlock_user
 from kdash.storage.database import Database
 from kdash.storage.models import AuditEvent, User
 
 NOW = datetime(2026, 11, 24, 9, 0)
 RIGHT = "the-right-password-42"
-
-
-@pytest.fixture(autouse=True)
-def _fresh_throttle() -> Iterator[None]:
-    THROTTLE.clear()
-    yield
-    THROTTLE.clear()
 
 
 @pytest.fixture
