@@ -15,6 +15,7 @@ from typing import Any, cast
 from sqlalchemy import Table, delete, func, insert, select, text
 from sqlalchemy.orm import Session
 
+import kdash.services  # noqa: F401  (hands storage the rules' screening judgement, used by refresh_all)
 from kdash.domain.access import SYSTEM, Actor
 from kdash.domain.vocab import InfusionStatus
 from kdash.storage import record_cache, screening_summary

@@ -1,7 +1,8 @@
 """Each patient's screening status, stored and kept current in the same transaction as each write.
 
-Judging a screening means reading every answer and decision of the patient and running
-:func:`kdash.rules.screening.screening_status`: at 50,000 patients that is some 700,000 answers, far too
+Judging a screening means reading every answer and decision of the patient and running the rules'
+judgement (:func:`kdash.rules.screening.screening_status`, handed in by the services package through
+:func:`use_judge`, since storage does not call rules; docs/architecture.md): at 50,000 patients that is some 700,000 answers, far too
 many for a roster that filters by status or a huddle of hundreds of patients. So the judgement is stored
 in ``screening_summary`` (one row per patient) and the write path keeps it current:
 
@@ -37,7 +38,6 @@ from sqlalchemy.orm import Session
 from kdash.domain.policy import ClinicPolicy
 from kdash.domain.records import ScreeningAssessment, ScreeningDecisionRec, ScreeningItemRec
 from kdash.domain.vocab import SCREENING_ITEMS, ScreeningDecision, ScreeningResult, ScreeningStatus
-from kdash.rules.screening import screening_status
 from kdash.storage.id_chunks import ID_CHUNK, chunks
 from kdash.storage.models import Patient, ScreeningDecisionRow, ScreeningItem, ScreeningSummary
 from kdash.storage.policy_repo import load_policy
@@ -53,6 +53,34 @@ class Transactions(Protocol):
     def read(self) -> AbstractContextManager[Session]: ...
 
     def write(self) -> AbstractContextManager[Session]: ...
+
+
+class ScreeningJudge(Protocol):
+    """The rules' judgement of one patient's screening from every answer and decision, oldest first."""
+
+    def __call__(
+        self,
+        items: Sequence[ScreeningItemRec],
+        decisions: Sequence[ScreeningDecisionRec],
+        settings: ClinicPolicy,
+    ) -> ScreeningAssessment: ...
+
+
+_judge: list[ScreeningJudge] = []
+
+
+def use_judge(judge: ScreeningJudge) -> None:
+    """Judge every stored summary with ``judge`` from now on (:mod:`kdash.services` hands in the rules')."""
+    _judge[:] = [judge]
+
+
+def _the_judge() -> ScreeningJudge:
+    if not _judge:
+        raise RuntimeError(
+            "no screening judge: import kdash.services (it hands storage the rules' screening_status) "
+            "before writing screening answers, so their stored summary can be judged"
+        )
+    return _judge[0]
 
 
 _JUDGED_COLUMNS = ("status", "reasons_json", "screened_on", "through", "classes_key")
@@ -116,6 +144,7 @@ def judge(session: Session, patient_ids: Iterable[int], settings: ClinicPolicy) 
     """The on-the-fly judgement of each patient's screening from every answer and decision."""
     ids = sorted(set(patient_ids))
     items, decisions = load_answers(session, ids)
+    screening_status = _the_judge()
     out: dict[int, Judged] = {}
     for pid in ids:
         its, decs = items.get(pid, []), decisions.get(pid, [])
