@@ -2,8 +2,9 @@
 
 Judging a screening means reading every answer and decision of the patient and running the rules'
 judgement (:func:`kdash.rules.screening.screening_status`, handed in by the services package through
-:func:`use_judge`, since storage does not call rules; docs/architecture.md): at 50,000 patients that is some 700,000 answers, far too
-many for a roster that filters by status or a huddle of hundreds of patients. So the judgement is stored
+:func:`use_judge`, since storage does not call rules; docs/architecture.md): at 50,000 patients that is
+some 700,000 answers, far too many for a roster that filters by status or a huddle of hundreds of
+patients. So the judgement is stored
 in ``screening_summary`` (one row per patient) and the write path keeps it current:
 
 - The write sessions' hooks (:mod:`kdash.storage.write_hooks`) note the patients whose answers or
