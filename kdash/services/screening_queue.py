@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import cast
@@ -11,6 +12,7 @@ from sqlalchemy import ColumnElement, func, select
 from kdash.domain.policy import ClinicPolicy
 from kdash.domain.vocab import InfusionStatus, ScreeningStatus
 from kdash.rules.screening import add_months, rescreen_due
+from kdash.services.search import SearchQuery, matches, parse_search
 from kdash.storage import screening_summary
 from kdash.storage.context import load_contexts
 from kdash.storage.database import Database
@@ -143,3 +145,77 @@ def screening_queue(db: Database, settings: ClinicPolicy, today: date) -> list[Q
             r.mrn,
         ),
     )
+
+
+#: Rows per page: enough to work through, few enough that a clinic of 50,000 still draws quickly.
+PAGE_SIZE = 50
+
+
+@dataclass(frozen=True, slots=True)
+class QueuePage:
+    """One page of the screening queue and the counts the page shows around it."""
+
+    rows: tuple[QueueRow, ...]
+    #: Patients that pass the status filter and the search (what the pages cut).
+    matching: int
+    #: Everyone in the queue, by status, before any filter.
+    counts: tuple[tuple[str, int], ...]
+    page: int
+    pages: int
+    page_size: int
+
+    @property
+    def first(self) -> int:
+        """1-based position of the first row shown (0 when nothing is shown)."""
+        return (self.page - 1) * self.page_size + 1 if self.rows else 0
+
+    @property
+    def last(self) -> int:
+        return self.first + len(self.rows) - 1 if self.rows else 0
+
+
+def _matches(row: QueueRow, query: SearchQuery) -> bool:
+    last, _, first = row.name.partition(", ")
+    return matches(query, last, first, row.mrn)
+
+
+def queue_page(
+    rows: Sequence[QueueRow],
+    statuses: Sequence[str],
+    search: str = "",
+    *,
+    page: int = 1,
+    page_size: int = PAGE_SIZE,
+) -> QueuePage:
+    """Cut one page from the queue (as :func:`screening_queue` orders it), keeping the order.
+
+    Only rows whose status is in ``statuses`` and that match ``search`` (MRN, "Last, First", "First Last"
+    or parts, as every search box) count; ``page`` is clamped to the pages there are.
+    """
+    counts: dict[str, int] = {}
+    for r in rows:
+        counts[r.status] = counts.get(r.status, 0) + 1
+    chosen = set(statuses)
+    query = parse_search(search) if search.strip() else None
+    kept = [r for r in rows if r.status in chosen and (query is None or _matches(r, query))]
+    size = max(1, page_size)
+    pages = max(1, -(-len(kept) // size))
+    number = min(max(1, page), pages)
+    offset = (number - 1) * size
+    return QueuePage(
+        tuple(kept[offset : offset + size]), len(kept), tuple(counts.items()), number, pages, size
+    )
+
+
+def screening_queue_page(
+    db: Database,
+    settings: ClinicPolicy,
+    today: date,
+    statuses: Sequence[str],
+    search: str = "",
+    *,
+    page: int = 1,
+    page_size: int = PAGE_SIZE,
+) -> QueuePage:
+    """The page of the screening queue a user sees, with the number waiting (see :func:`queue_page`)."""
+    return queue_page(screening_queue(db, settings, today), statuses, search, page=page, page_size=page_size)
