@@ -105,7 +105,7 @@ def test_plan_two_scenarios_compare_book_one_and_see_it_on_the_patient(
     page.get_by_role("link", name="What-if planner").click()
     wait_idle(page, "Find a patient by MRN or name")
 
-    search = page.get_by_label("Find a patient by MRN or name")
+    search = page.get_by_role("textbox", name="Find a patient by MRN or name", exact=True)
     search.fill(MRN)
     search.press("Enter")
     wait_idle(page, "Course 1 · active")
@@ -157,7 +157,7 @@ def _open_planner(page: Any, planned: Planned) -> None:
 
 
 def _search(page: Any, text: str, expect_text: str | None = None) -> None:
-    search = page.get_by_label("Find a patient by MRN or name")
+    search = page.get_by_role("textbox", name="Find a patient by MRN or name", exact=True)
     search.fill(text)
     search.press("Enter")
     wait_idle(page, expect_text)

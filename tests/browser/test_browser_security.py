@@ -133,8 +133,8 @@ def _open_patient(tab: object, server: Server, username: str) -> None:
     _sign_in(tab, server.url + "/patient", username, PASSWORD)
     tab.get_by_role("button", name="Sign out").wait_for(state="visible")  # type: ignore[attr-defined]
     tab.wait_for_selector(IDLE)  # type: ignore[attr-defined]
-    tab.get_by_label("Name or MRN").fill(SECRET_MRN)  # type: ignore[attr-defined]
-    tab.get_by_label("Name or MRN").press("Enter")  # type: ignore[attr-defined]
+    tab.get_by_role("textbox", name="Name or MRN", exact=True).fill(SECRET_MRN)  # type: ignore[attr-defined]
+    tab.get_by_role("textbox", name="Name or MRN", exact=True).press("Enter")  # type: ignore[attr-defined]
     tab.get_by_role("button", name=re.compile("Open this patient")).click()  # type: ignore[attr-defined]
     tab.get_by_role("tab", name="Record").click()  # type: ignore[attr-defined]
     tab.wait_for_selector(IDLE)  # type: ignore[attr-defined]
