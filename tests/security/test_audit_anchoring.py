@@ -15,20 +15,18 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import streamlit as st
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from kdash import ui
 from kdash.cli.main import main
 from kdash.domain.access import SYSTEM
 from kdash.services.audit_log import verify_audit_chain
 from kdash.services.backup import BackupError, backup, restore
 from kdash.storage.audit_chain import record
 from kdash.storage.audit_triggers import missing_triggers
-from kdash.storage.database import Database, dispose_engines, open_database
+from kdash.storage.database import Database, open_database
 from kdash.storage.migrate import upgrade
-from tests.apptest_support import ACTORS, run_app
+from tests.apptest_support import ACTORS, make_app_db, run_app
 from tests.helpers import drop_append_only_triggers
 
 
@@ -111,21 +109,15 @@ def test_restore_of_an_intact_backup_still_works(tmp_path: Path) -> None:
 
 
 @pytest.fixture
-def app_db_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    url = f"sqlite:///{tmp_path / 'app.db'}"
-    monkeypatch.setenv("KDASH_DATABASE_URL", url)
-    ui.get_db.clear()
-    st.cache_data.clear()
-    yield url
-    ui.get_db.clear()
-    st.cache_data.clear()
-    dispose_engines()
+def app_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Database]:
+    """The database the app opens, with no users: the start-up check must judge the trail alone."""
+    yield from make_app_db(tmp_path, monkeypatch, users=False)
 
 
 def test_the_app_says_so_loudly_when_the_trail_fails_at_start(
-    app_db_url: str, caplog: pytest.LogCaptureFixture
+    app_db: Database, caplog: pytest.LogCaptureFixture
 ) -> None:
-    db = open_database(app_db_url)
+    db = app_db
     _events(db, 2)
     with db.write() as s:
         drop_append_only_triggers(s)

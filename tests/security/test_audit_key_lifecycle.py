@@ -11,10 +11,8 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-import streamlit as st
 from sqlalchemy import select, text
 
-from kdash import ui
 from kdash.cli.main import main
 from kdash.domain.access import SYSTEM
 from kdash.services.audit_log import verify_audit_chain
@@ -23,10 +21,10 @@ from kdash.services.schema import upgrade_database
 from kdash.storage.audit_chain import GENESIS, record
 from kdash.storage.audit_head import read_checkpoint
 from kdash.storage.audit_triggers import recreate_missing_triggers
-from kdash.storage.database import Database, dispose_engines, make_engine, open_database
+from kdash.storage.database import Database, make_engine, open_database
 from kdash.storage.migrate import upgrade
 from kdash.storage.models import AuditEvent
-from tests.apptest_support import ACTORS, run_app
+from tests.apptest_support import ACTORS, make_app_db, run_app
 from tests.helpers import drop_append_only_triggers
 
 NOW = datetime(2026, 12, 3, 9, 0)
@@ -163,21 +161,15 @@ def test_restore_refuses_a_backup_with_a_forged_event_and_its_triggers_in_place(
 
 
 @pytest.fixture
-def app_db_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    url = f"sqlite:///{tmp_path / 'app.db'}"
-    monkeypatch.setenv("KDASH_DATABASE_URL", url)
-    ui.get_db.clear()
-    st.cache_data.clear()
-    yield url
-    ui.get_db.clear()
-    st.cache_data.clear()
-    dispose_engines()
+def app_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Database]:
+    """The database the app opens, with no users: the start-up check must judge the trail alone."""
+    yield from make_app_db(tmp_path, monkeypatch, users=False)
 
 
 def test_the_app_names_a_truncated_trail_at_start_without_phi(
-    app_db_url: str, caplog: pytest.LogCaptureFixture
+    app_db: Database, caplog: pytest.LogCaptureFixture
 ) -> None:
-    db = open_database(app_db_url)
+    db = app_db
     _events(db, 6, reason="Pat Example")
     with db.write() as s:
         drop_append_only_triggers(s)
