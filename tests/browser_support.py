@@ -113,6 +113,27 @@ def seed_clinic(db_url: str) -> dict[str, object]:
     return {"clinic": clinic, "logins": {u: p for u, _, p in logins}}
 
 
+def seed_staff(db_url: str, fill: Callable[[object], object]) -> None:
+    """Migrate the database, add one login per role (``tests.apptest_support.ACTORS``, one password), and
+    let ``fill`` add what the test needs in the same transaction (it gets the session)."""
+    from kdash.domain.policy import DEFAULT_SETTINGS
+    from kdash.services.users import create_user
+    from kdash.storage.database import Database, make_engine
+    from kdash.storage.migrate import upgrade
+    from tests.apptest_support import ACTORS, PASSWORD
+
+    engine = make_engine(db_url)
+    upgrade(engine)
+    db = Database(engine=engine)
+    with db.write() as s:
+        for actor in ACTORS.values():
+            create_user(
+                s, actor.username, actor.role, PASSWORD, DEFAULT_SETTINGS, display_name=actor.display_name
+            )
+        fill(s)
+    engine.dispose()
+
+
 @contextmanager
 def seeded_server(seed: Callable[[str], object], prefix: str = "kdash-browser-") -> Iterator[Server]:
     """A running app on a fresh SQLite file that ``seed`` filled; the server and the folder go afterwards."""

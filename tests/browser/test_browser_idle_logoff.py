@@ -11,17 +11,17 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from datetime import datetime
+from typing import Any
 
 import pytest
 
-from kdash.storage.database import Database, make_engine
-from kdash.storage.migrate import upgrade
-from tests.apptest_support import ACTORS, PASSWORD
+from tests.apptest_support import PASSWORD
 from tests.browser_support import (  # noqa: F401  (fixtures are used by name)
     IDLE,
     Server,
     browser,
     page,
+    seed_staff,
     seeded_server,
 )
 from tests.seeded import seed_patient
@@ -32,21 +32,13 @@ IDLE_MINUTES = 1
 
 
 def _seed(db_url: str) -> None:
-    from kdash.domain.policy import DEFAULT_SETTINGS
-    from kdash.services.users import create_user
     from kdash.storage.policy_repo import save_setting
 
-    engine = make_engine(db_url)
-    upgrade(engine)
-    db = Database(engine=engine)
-    with db.write() as s:
-        for actor in ACTORS.values():
-            create_user(
-                s, actor.username, actor.role, PASSWORD, DEFAULT_SETTINGS, display_name=actor.display_name
-            )
+    def fill(s: Any) -> None:
         seed_patient(s, MRN, GIVEN, FAMILY)
         save_setting(s, "idle_logoff_minutes", IDLE_MINUTES, "admin", datetime.now())
-    engine.dispose()
+
+    seed_staff(db_url, fill)
 
 
 @pytest.fixture(scope="module")

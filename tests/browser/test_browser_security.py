@@ -17,8 +17,7 @@ from pathlib import Path
 import pytest
 
 from kdash.domain.access import Forbidden
-from kdash.storage.database import Database, make_engine
-from kdash.storage.migrate import upgrade
+from kdash.storage.database import Database
 from kdash.storage.models import AuditEvent
 from tests.apptest_support import ACTORS, PASSWORD, app_page_files, page_files
 from tests.browser_support import (  # noqa: F401  (fixtures are used by name)
@@ -26,6 +25,7 @@ from tests.browser_support import (  # noqa: F401  (fixtures are used by name)
     Server,
     browser,
     page,
+    seed_staff,
     start_server,
     stop_server,
 )
@@ -37,19 +37,7 @@ SECRET_NAME = "Wilhelmina"
 
 
 def _seed(db_url: str) -> None:
-    from kdash.domain.policy import DEFAULT_SETTINGS
-    from kdash.services.users import create_user
-
-    engine = make_engine(db_url)
-    upgrade(engine)
-    db = Database(engine=engine)
-    with db.write() as s:
-        for actor in ACTORS.values():
-            create_user(
-                s, actor.username, actor.role, PASSWORD, DEFAULT_SETTINGS, display_name=actor.display_name
-            )
-        seed_patient(s, SECRET_MRN, SECRET_NAME, SECRET_NAME, escort=SECRET_NAME)
-    engine.dispose()
+    seed_staff(db_url, lambda s: seed_patient(s, SECRET_MRN, SECRET_NAME, SECRET_NAME, escort=SECRET_NAME))
 
 
 @pytest.fixture(scope="module")

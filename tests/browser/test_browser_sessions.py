@@ -13,14 +13,13 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from kdash.storage.database import Database, make_engine
-from kdash.storage.migrate import upgrade
-from tests.apptest_support import ACTORS, PASSWORD
+from tests.apptest_support import PASSWORD
 from tests.browser_support import (  # noqa: F401  (fixtures are used by name)
     IDLE,
     Server,
     browser,
     page,
+    seed_staff,
     seeded_server,
 )
 from tests.seeded import seed_patient
@@ -30,19 +29,7 @@ FAMILY, GIVEN = "Linkova", "Ada"
 
 
 def _seed(db_url: str) -> None:
-    from kdash.domain.policy import DEFAULT_SETTINGS
-    from kdash.services.users import create_user
-
-    engine = make_engine(db_url)
-    upgrade(engine)
-    db = Database(engine=engine)
-    with db.write() as s:
-        for actor in ACTORS.values():
-            create_user(
-                s, actor.username, actor.role, PASSWORD, DEFAULT_SETTINGS, display_name=actor.display_name
-            )
-        seed_patient(s, MRN, GIVEN, FAMILY)
-    engine.dispose()
+    seed_staff(db_url, lambda s: seed_patient(s, MRN, GIVEN, FAMILY))
 
 
 @pytest.fixture(scope="module")
